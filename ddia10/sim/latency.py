@@ -1,0 +1,100 @@
+"""Latency distributions for simulated links, in simulated milliseconds.
+
+A link's delay is drawn from one of these for every message, from the
+simulation's seeded RNG, so a seed fixes every delay. ``as_latency`` turns the
+shorthands the rest of the book uses (a number, a ``(lo, hi)`` pair) into one.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+
+class Latency:
+    """A distribution of one-way message delays (ms)."""
+
+    def sample(self, rng: random.Random) -> float:
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Fixed(Latency):
+    """Every message takes exactly ``ms``."""
+
+    ms: float
+
+    def __post_init__(self) -> None:
+        _check_nonneg("latency", self.ms)
+
+    def sample(self, rng: random.Random) -> float:
+        return self.ms
+
+    @property
+    def mean(self) -> float:
+        return self.ms
+
+
+@dataclass(frozen=True)
+class Uniform(Latency):
+    """Delays spread evenly over ``[lo, hi]``: jitter, hence reordering."""
+
+    lo: float
+    hi: float
+
+    def __post_init__(self) -> None:
+        _check_nonneg("latency lower bound", self.lo)
+        _check_nonneg("latency upper bound", self.hi)
+        if self.hi < self.lo:
+            raise ValueError(f"latency range is empty: lo={self.lo} > hi={self.hi}")
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.uniform(self.lo, self.hi)
+
+    @property
+    def mean(self) -> float:
+        return (self.lo + self.hi) / 2
+
+
+@dataclass(frozen=True)
+class Exponential(Latency):
+    """``minimum`` plus an exponential tail of mean ``tail``: most messages are
+    quick, a few are very late, as on real networks."""
+
+    minimum: float
+    tail: float
+
+    def __post_init__(self) -> None:
+        _check_nonneg("latency minimum", self.minimum)
+        if not (isinstance(self.tail, (int, float)) and self.tail > 0 and math.isfinite(self.tail)):
+            raise ValueError(f"latency tail mean must be a finite number > 0, got {self.tail!r}")
+
+    def sample(self, rng: random.Random) -> float:
+        return self.minimum + rng.expovariate(1.0 / self.tail)
+
+    @property
+    def mean(self) -> float:
+        return self.minimum + self.tail
+
+
+def as_latency(value: Latency | float | tuple[float, float]) -> Latency:
+    """Accept ``5`` (fixed 5 ms), ``(1, 10)`` (uniform) or a ``Latency``."""
+    if isinstance(value, Latency):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}")
+    if isinstance(value, (int, float)):
+        return Fixed(float(value))
+    if isinstance(value, tuple) and len(value) == 2:
+        return Uniform(float(value[0]), float(value[1]))
+    raise ValueError(f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}")
+
+
+def _check_nonneg(what: str, x: float) -> None:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
+        raise ValueError(f"{what} must be a finite number >= 0 ms, got {x!r}")

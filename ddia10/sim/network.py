@@ -1,0 +1,92 @@
+"""The simulated network: who can reach whom, and how badly each link behaves.
+
+A link is directed (``a -> b``). Its behaviour is a :class:`LinkSpec` (latency
+distribution, loss, duplication and reordering probabilities); a default spec
+applies unless a link has its own. Reachability is separate from behaviour: a
+partition splits processes into groups that cannot talk across, and a single
+process can be disconnected from everyone. Healing restores reachability but
+keeps per-link behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, replace
+
+from .latency import Latency, as_latency
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """How one directed link treats each message.
+
+    ``reorder`` is the probability that a message is held back for 2-5x its
+    normal delay, so that later messages overtake it.
+    """
+
+    latency: Latency = field(default_factory=lambda: as_latency(1.0))
+    loss: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "latency", as_latency(self.latency))
+        for name in ("loss", "duplicate", "reorder"):
+            p = getattr(self, name)
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not (
+                math.isfinite(p) and 0.0 <= p <= 1.0
+            ):
+                raise ValueError(f"{name} probability must be in [0, 1], got {p!r}")
+
+
+class Network:
+    """Reachability (partitions, disconnections) and per-link behaviour."""
+
+    def __init__(self, default: LinkSpec) -> None:
+        self.default = default
+        self.links: dict[tuple[Hashable, Hashable], LinkSpec] = {}
+        self.group_of: dict[Hashable, int] = {}  # empty: no partition
+        self.disconnected: set[Hashable] = set()
+
+    def spec(self, src: Hashable, dst: Hashable) -> LinkSpec:
+        return self.links.get((src, dst), self.default)
+
+    def set_link(self, src: Hashable, dst: Hashable, **changes: object) -> None:
+        if "latency" in changes:
+            changes["latency"] = as_latency(changes["latency"])  # type: ignore[arg-type]
+        self.links[(src, dst)] = replace(self.spec(src, dst), **changes)  # type: ignore[arg-type]
+
+    def reachable(self, src: Hashable, dst: Hashable) -> bool:
+        if src == dst:
+            return True
+        if src in self.disconnected or dst in self.disconnected:
+            return False
+        groups = self.group_of
+        return not groups or groups.get(src, -1) == groups.get(dst, -1)
+
+    def partition(self, groups: Iterable[Iterable[Hashable]], everyone: Iterable[Hashable]) -> list:
+        """Split into ``groups``; processes named in none form one more group."""
+        groups = [list(g) for g in groups]
+        known = set(everyone)
+        if len(groups) < 1:
+            raise ValueError("partition needs at least one group")
+        seen: set = set()
+        for i, g in enumerate(groups):
+            if not g:
+                raise ValueError(f"partition group {i} is empty")
+            for p in g:
+                if p not in known:
+                    raise KeyError(f"unknown process id {p!r} in partition group {i}")
+                if p in seen:
+                    raise ValueError(f"process {p!r} appears in more than one partition group")
+                seen.add(p)
+        rest = sorted((p for p in known if p not in seen), key=repr)
+        if rest:
+            groups.append(rest)
+        self.group_of = {p: i for i, g in enumerate(groups) for p in g}
+        return groups
+
+    def heal(self) -> None:
+        self.group_of = {}
+        self.disconnected = set()

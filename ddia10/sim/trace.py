@@ -1,0 +1,175 @@
+"""The trace: every typed event a simulation produced, in order.
+
+Every picture in the book (space-time diagram, cluster graph, tables, history
+bars) is a function of a trace, so the Lab widget, the static player and the
+tests all see one thing. An event is ``(index, time, kind, pid, data)``:
+
+==============  ========================================================
+kind            data
+==============  ========================================================
+start           process started (first time)
+send            ``id, src, dst, msg``
+deliver         ``id, src, dst, msg``
+drop            ``id, src, dst, msg, reason`` (loss/partition/crashed/paused-crash/explorer)
+duplicate       ``id, src, dst, msg, of`` (a second copy of message ``of``)
+timer           ``name``
+crash/restart   (pid is the process)
+pause/resume    (pid is the process)
+partition       ``groups``; ``heal``; ``disconnect``/``reconnect`` (pid)
+link / clock    the new link or clock settings
+state           protocol annotations, e.g. ``role``, ``term``
+invoke/return   client operations (``op``, ``value``, ``output``, ...)
+note            free text from a scenario
+==============  ========================================================
+
+Messages stay live objects in memory; ``to_json`` turns them into
+``{"type": ClassName, ...fields}`` dicts, and a trace loaded with
+``from_json`` holds those dicts, so ``from_json(t.to_json()).to_json()``
+equals ``t.to_json()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+KINDS = frozenset(
+    "start send deliver drop duplicate timer crash restart pause resume partition heal "
+    "disconnect reconnect link clock state invoke return note".split()
+)
+MESSAGE_KINDS = frozenset({"send", "deliver", "drop", "duplicate"})
+
+
+class Event:
+    """One thing that happened at simulated time ``time`` (true time, ms)."""
+
+    __slots__ = ("index", "time", "kind", "pid", "data")
+
+    def __init__(self, index: int, time: float, kind: str, pid: Hashable, data: dict) -> None:
+        self.index = index
+        self.time = time
+        self.kind = kind
+        self.pid = pid
+        self.data = data
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={_short(v)}" for k, v in self.data.items())
+        return f"Event(#{self.index} t={self.time:g} {self.kind} @{self.pid!r}{', ' if extra else ''}{extra})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Event) and self.to_dict() == other.to_dict()
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "time": self.time,
+            "kind": self.kind,
+            "pid": self.pid,
+            "data": jsonable(self.data),
+        }
+
+    @property
+    def msg_type(self) -> str | None:
+        """The class name of the message this event carries, if any."""
+        msg = self.data.get("msg")
+        if msg is None:
+            return None
+        if isinstance(msg, dict) and "type" in msg:
+            return msg["type"]
+        return type(msg).__name__
+
+
+class Trace:
+    """An append-only list of :class:`Event` with views for people and tools."""
+
+    def __init__(self, events: list[Event] | None = None) -> None:
+        self.events: list[Event] = events if events is not None else []
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __getitem__(self, i):
+        return self.events[i]
+
+    def append(self, time: float, kind: str, pid: Hashable, data: dict) -> Event:
+        ev = Event(len(self.events), time, kind, pid, data)
+        self.events.append(ev)
+        return ev
+
+    def truncate(self, n: int) -> None:
+        del self.events[n:]
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        unknown = set(kinds) - KINDS
+        if unknown:
+            raise ValueError(f"unknown event kind(s) {sorted(unknown)}; known: {sorted(KINDS)}")
+        return [e for e in self.events if e.kind in kinds]
+
+    def to_dataframe(self):
+        """One row per event: index, time, kind, pid, src, dst, id, msg_type, detail."""
+        import pandas as pd
+
+        rows = []
+        for e in self.events:
+            d = e.data
+            detail = {k: v for k, v in d.items() if k not in ("id", "src", "dst", "msg")}
+            rows.append(
+                {
+                    "index": e.index,
+                    "time": e.time,
+                    "kind": e.kind,
+                    "pid": e.pid,
+                    "src": d.get("src"),
+                    "dst": d.get("dst"),
+                    "id": d.get("id"),
+                    "msg_type": e.msg_type,
+                    "msg": _short(d["msg"]) if "msg" in d else None,
+                    "detail": _short(detail) if detail else "",
+                }
+            )
+        cols = ["index", "time", "kind", "pid", "src", "dst", "id", "msg_type", "msg", "detail"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def to_json(self) -> str:
+        return json.dumps([e.to_dict() for e in self.events], separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        raw = json.loads(text)
+        if not isinstance(raw, list):
+            raise ValueError("a trace in JSON is a list of events")
+        events = []
+        for i, r in enumerate(raw):
+            try:
+                events.append(Event(r["index"], r["time"], r["kind"], r["pid"], r["data"]))
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"trace event {i} is malformed: {exc}") from None
+        return cls(events)
+
+
+def jsonable(obj: Any) -> Any:
+    """A JSON-ready copy of ``obj``: dataclasses become ``{"type": name, ...}``."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {"type": type(obj).__name__}
+        for f in dataclasses.fields(obj):
+            out[f.name] = jsonable(getattr(obj, f.name))
+        return out
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted((jsonable(v) for v in obj), key=repr)
+    return repr(obj)
+
+
+def _short(v: Any, limit: int = 120) -> str:
+    s = repr(v) if not isinstance(v, str) else v
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -1,0 +1,617 @@
+"""The deterministic world every protocol in the book runs in.
+
+A :class:`Simulation` owns processes, an event queue ordered by simulated
+milliseconds, a network and one seeded RNG. Protocol code never reaches past
+the :class:`Context` it is handed: local time, ``send``, timers, a seeded
+``rng``, ``persist`` to stable storage, and ``annotate`` for the trace. That is
+what makes a run a pure function of its seed and its scenario (the list of
+client calls and faults), and what lets the same node code run under a
+model checker that picks every next event itself (:meth:`Simulation.enabled`,
+:meth:`Simulation.apply`, :meth:`Simulation.snapshot`).
+
+Faults are one call each: :meth:`crash` (volatile state gone, persisted state
+kept), :meth:`restart`, :meth:`pause`/:meth:`resume` (a GC pause: events queue
+up while local time runs on), :meth:`partition`/:meth:`heal`,
+:meth:`disconnect`/:meth:`reconnect`, :meth:`set_link` (latency, loss,
+duplication, reordering) and :meth:`set_clock` (drift and jumps).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import heapq
+import math
+import random
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, NamedTuple
+
+from .network import LinkSpec, Network
+from .trace import Trace
+
+# queue entry kinds
+_DELIVER, _TIMER, _ACTION = 0, 1, 2
+
+
+class SimulationTimeout(TimeoutError):
+    """``run_until`` ran out of simulated time before its condition held."""
+
+
+class Process:
+    """Base class of every simulated node: override the handlers you need.
+
+    A process is rebuilt from its factory on every (re)start, so anything it
+    wants to survive a crash must go through ``ctx.persist`` and be read back
+    from ``ctx.stable`` in ``on_start``.
+    """
+
+    def on_start(self, ctx: Context) -> None:
+        """Called when the process starts and after every restart."""
+
+    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        """Called for each message delivered to this process."""
+
+    def on_timer(self, ctx: Context, name: Hashable) -> None:
+        """Called when a timer set with ``ctx.set_timer`` fires."""
+
+
+class Context:
+    """Everything a process may touch: the simulation seen from inside one node."""
+
+    __slots__ = ("_sim", "pid", "rng", "incarnation")
+
+    def __init__(self, sim: Simulation, pid: Hashable, incarnation: int, rng: random.Random) -> None:
+        self._sim = sim
+        self.pid = pid
+        self.incarnation = incarnation
+        self.rng = rng
+
+    @property
+    def now(self) -> float:
+        """This process's local clock (ms): true time bent by its drift."""
+        return self._sim.local_time(self.pid)
+
+    @property
+    def peers(self) -> list:
+        """Every other process id in the world, sorted."""
+        return [p for p in self._sim.pids if p != self.pid]
+
+    @property
+    def stable(self) -> dict:
+        """A read-only copy of what this process persisted."""
+        return dict(self._sim._storage[self.pid])
+
+    def send(self, dst: Hashable, msg: Any) -> None:
+        self._sim._send(self.pid, dst, msg)
+
+    def set_timer(self, delay: float, name: Hashable = "timer") -> None:
+        """Fire ``on_timer(name)`` after ``delay`` ms of *local* time; replaces a
+        pending timer of the same name."""
+        self._sim._set_timer(self.pid, delay, name)
+
+    def cancel_timer(self, name: Hashable = "timer") -> None:
+        self._sim._timers.pop((self.pid, name), None)
+
+    def persist(self, key: str, value: Any) -> None:
+        """Write ``value`` to stable storage; it survives crashes (deep-copied)."""
+        self._sim._storage[self.pid][key] = copy.deepcopy(value)
+
+    def annotate(self, **fields: Any) -> None:
+        """Record protocol state (``role=``, ``term=``, ...) in the trace."""
+        self._sim._record("state", self.pid, fields)
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        """Record a client ``invoke``/``return`` or a ``note`` in the trace."""
+        if kind not in ("invoke", "return", "note"):
+            raise ValueError(f"emit kind must be 'invoke', 'return' or 'note', got {kind!r}")
+        self._sim._record(kind, self.pid, fields)
+
+
+class Choice(NamedTuple):
+    """One enabled next step, for a chooser or an explorer.
+
+    ``kind`` is ``deliver``, ``drop``, ``timer``, ``action`` or ``crash``;
+    ``ref`` is the queue entry's sequence number (or the pid for ``crash``);
+    ``label`` says what it is, for people.
+    """
+
+    kind: str
+    ref: Hashable
+    label: str
+
+
+class Simulation:
+    """A seeded, deterministic world of processes exchanging messages.
+
+    ``latency`` (a number, ``(lo, hi)`` or a :class:`~ddia10.sim.Latency`),
+    ``loss``, ``duplicate`` and ``reorder`` set the default link. ``trace=False``
+    skips recording (for many-trial experiments). ``chooser(sim, choices)``,
+    if given, picks each next event instead of the earliest one.
+    """
+
+    _STATE = (
+        "now", "_queue", "_seq", "_msg_ids", "_timers", "_procs", "_incarnation", "_storage",
+        "_paused", "_backlog", "_clocks", "_rng", "_rngs", "net",
+    )
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        latency: Any = 1.0,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        trace: bool = True,
+        chooser: Callable[[Simulation, list[Choice]], Choice] | None = None,
+    ) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an int, got {seed!r}")
+        self.seed = seed
+        self.net = Network(LinkSpec(latency, loss, duplicate, reorder))
+        self.trace = Trace()
+        self.tracing = bool(trace)
+        self.chooser = chooser
+        self.now = 0.0
+        self._queue: list = []
+        self._seq = 0
+        self._msg_ids = 0
+        self._timers: dict = {}  # (pid, name) -> seq of the live timer entry
+        self._factories: dict = {}
+        self._procs: dict = {}  # running pid -> Process
+        self._ctx: dict = {}
+        self._incarnation: dict = {}
+        self._storage: dict = {}
+        self._paused: set = set()
+        self._backlog: dict = {}
+        self._clocks: dict = {}  # pid -> (rate, base_true, base_local)
+        self._rng = random.Random(f"ddia10:{seed}:net")
+        self._rngs: dict = {}
+
+    # ------------------------------------------------------------------ processes
+    @property
+    def pids(self) -> list:
+        """Every process id ever added, in the order added."""
+        return list(self._factories)
+
+    def add(self, pid: Hashable, factory: Callable[[], Process]) -> Process:
+        """Add and start a process; ``factory()`` builds it now and on every restart."""
+        if not isinstance(pid, (int, str)) or isinstance(pid, bool):
+            raise ValueError(f"process id must be an int or a str, got {pid!r}")
+        if pid in self._factories:
+            raise ValueError(f"process id {pid!r} already exists")
+        if not callable(factory):
+            raise ValueError(f"factory for {pid!r} must be callable, got {factory!r}")
+        self._factories[pid] = factory
+        self._incarnation[pid] = 0
+        self._storage[pid] = {}
+        self._clocks[pid] = (1.0, self.now, self.now)
+        self._record("start", pid, {})
+        return self._boot(pid)
+
+    def process(self, pid: Hashable) -> Process:
+        """The running process object (to read its state; never to drive it)."""
+        self._check_pid(pid)
+        if pid not in self._procs:
+            raise ValueError(f"process {pid!r} is crashed")
+        return self._procs[pid]
+
+    def is_up(self, pid: Hashable) -> bool:
+        self._check_pid(pid)
+        return pid in self._procs
+
+    def is_paused(self, pid: Hashable) -> bool:
+        self._check_pid(pid)
+        return pid in self._paused
+
+    def storage(self, pid: Hashable) -> dict:
+        """A copy of what ``pid`` has persisted."""
+        self._check_pid(pid)
+        return copy.deepcopy(self._storage[pid])
+
+    def call(self, pid: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(process, ctx, *args)`` inside ``pid`` now: how clients talk to
+        a node (e.g. propose a command). Raises if the process is down or paused."""
+        self._check_pid(pid)
+        if pid not in self._procs:
+            raise ValueError(f"process {pid!r} is crashed; cannot call into it")
+        if pid in self._paused:
+            raise ValueError(f"process {pid!r} is paused; cannot call into it")
+        return fn(self._procs[pid], self._ctx[pid], *args)
+
+    def _boot(self, pid: Hashable) -> Process:
+        inc = self._incarnation[pid]
+        rng = random.Random(f"ddia10:{self.seed}:{pid!r}:{inc}")
+        self._rngs[pid] = rng
+        ctx = Context(self, pid, inc, rng)
+        proc = self._factories[pid]()
+        if not isinstance(proc, Process):
+            raise ValueError(f"factory for {pid!r} returned {type(proc).__name__}, not a Process")
+        self._procs[pid] = proc
+        self._ctx[pid] = ctx
+        proc.on_start(ctx)
+        return proc
+
+    def _check_pid(self, pid: Hashable) -> None:
+        if pid not in self._factories:
+            raise KeyError(f"unknown process id {pid!r}; known: {self.pids}")
+
+    # ------------------------------------------------------------------ time
+    def local_time(self, pid: Hashable) -> float:
+        rate, base_true, base_local = self._clocks[pid]
+        return base_local + rate * (self.now - base_true)
+
+    def set_clock(self, pid: Hashable, *, rate: float = 1.0, offset: float = 0.0) -> None:
+        """From now on ``pid``'s clock runs at ``rate`` x true time, after jumping by
+        ``offset`` ms. ``rate=1.01`` is a clock 1% fast."""
+        self._check_pid(pid)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (
+            math.isfinite(rate) and rate > 0
+        ):
+            raise ValueError(f"clock rate must be a finite number > 0, got {rate!r}")
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
+            raise ValueError(f"clock offset must be a finite number of ms, got {offset!r}")
+        local = self.local_time(pid) + offset
+        self._clocks[pid] = (float(rate), self.now, local)
+        self._record("clock", pid, {"rate": rate, "offset": offset})
+
+    # ------------------------------------------------------------------ network
+    def _send(self, src: Hashable, dst: Hashable, msg: Any) -> None:
+        if dst not in self._factories:
+            raise KeyError(f"process {src!r} sent to unknown process id {dst!r}")
+        self._msg_ids += 1
+        mid = self._msg_ids
+        data = {"id": mid, "src": src, "dst": dst, "msg": msg}
+        if self.tracing:
+            self._record("send", src, data)
+        net = self.net
+        if not net.reachable(src, dst):
+            self._record("drop", src, dict(data, reason="partition"))
+            return
+        spec = net.links.get((src, dst), net.default)
+        rng = self._rng
+        if spec.loss and rng.random() < spec.loss:
+            self._record("drop", src, dict(data, reason="loss"))
+            return
+        self._enqueue_delivery(spec, mid, src, dst, msg)
+        if spec.duplicate and rng.random() < spec.duplicate:
+            self._msg_ids += 1
+            dup = self._msg_ids
+            self._record("duplicate", src, {"id": dup, "src": src, "dst": dst, "msg": msg, "of": mid})
+            self._enqueue_delivery(spec, dup, src, dst, msg)
+
+    def _enqueue_delivery(self, spec: LinkSpec, mid: int, src, dst, msg) -> None:
+        rng = self._rng
+        delay = spec.latency.sample(rng)
+        if spec.reorder and rng.random() < spec.reorder:
+            delay *= rng.uniform(2.0, 5.0)
+        self._seq += 1
+        heapq.heappush(self._queue, (self.now + delay, self._seq, _DELIVER, (mid, src, dst, msg)))
+
+    def set_link(self, src: Hashable, dst: Hashable, *, both_ways: bool = True, **changes: Any) -> None:
+        """Change one link's ``latency``, ``loss``, ``duplicate`` or ``reorder``."""
+        self._check_pid(src)
+        self._check_pid(dst)
+        bad = set(changes) - {"latency", "loss", "duplicate", "reorder"}
+        if bad:
+            raise ValueError(f"unknown link setting(s) {sorted(bad)}; use latency, loss, duplicate, reorder")
+        self.net.set_link(src, dst, **changes)
+        if both_ways:
+            self.net.set_link(dst, src, **changes)
+        self._record("link", src, {"dst": dst, "both_ways": both_ways, **changes})
+
+    def partition(self, *groups: Iterable[Hashable]) -> None:
+        """Split the network: messages cross no group boundary. Processes named in
+        no group form one more group together."""
+        parts = self.net.partition(groups, self._factories)
+        self._record("partition", None, {"groups": parts})
+
+    def heal(self) -> None:
+        """Undo every partition and disconnection (link settings stay)."""
+        self.net.heal()
+        self._record("heal", None, {})
+
+    def disconnect(self, pid: Hashable) -> None:
+        self._check_pid(pid)
+        self.net.disconnected.add(pid)
+        self._record("disconnect", pid, {})
+
+    def reconnect(self, pid: Hashable) -> None:
+        self._check_pid(pid)
+        self.net.disconnected.discard(pid)
+        self._record("reconnect", pid, {})
+
+    def reachable(self, src: Hashable, dst: Hashable) -> bool:
+        return self.net.reachable(src, dst)
+
+    # ------------------------------------------------------------------ faults
+    def crash(self, pid: Hashable) -> None:
+        """Stop ``pid``: volatile state, timers and queued work are lost; what it
+        persisted is kept. Messages still in flight to it are dropped on arrival."""
+        self._check_pid(pid)
+        if pid not in self._procs:
+            raise ValueError(f"process {pid!r} is already crashed")
+        del self._procs[pid]
+        del self._ctx[pid]
+        self._incarnation[pid] += 1
+        self._paused.discard(pid)
+        self._backlog.pop(pid, None)
+        for key in [k for k in self._timers if k[0] == pid]:
+            del self._timers[key]
+        self._record("crash", pid, {})
+
+    def restart(self, pid: Hashable) -> Process:
+        """Start a crashed process afresh from its factory and its stable storage."""
+        self._check_pid(pid)
+        if pid in self._procs:
+            raise ValueError(f"process {pid!r} is running; crash it before restarting")
+        self._record("restart", pid, {})
+        return self._boot(pid)
+
+    def pause(self, pid: Hashable) -> None:
+        """Freeze ``pid`` (a stop-the-world GC pause): its messages and timers wait
+        until :meth:`resume`; its clock keeps running."""
+        self._check_pid(pid)
+        if pid not in self._procs:
+            raise ValueError(f"process {pid!r} is crashed; cannot pause it")
+        if pid in self._paused:
+            raise ValueError(f"process {pid!r} is already paused")
+        self._paused.add(pid)
+        self._backlog[pid] = []
+        self._record("pause", pid, {})
+
+    def resume(self, pid: Hashable) -> None:
+        self._check_pid(pid)
+        if pid not in self._paused:
+            raise ValueError(f"process {pid!r} is not paused")
+        self._paused.discard(pid)
+        self._record("resume", pid, {})
+        for _, _, kind, payload in self._backlog.pop(pid, []):
+            self._seq += 1
+            heapq.heappush(self._queue, (self.now, self._seq, kind, payload))
+
+    # ------------------------------------------------------------------ timers & actions
+    def _set_timer(self, pid: Hashable, delay: float, name: Hashable) -> None:
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
+            math.isfinite(delay) and delay >= 0
+        ):
+            raise ValueError(f"timer delay must be a finite number >= 0 ms, got {delay!r}")
+        rate = self._clocks[pid][0]
+        self._seq += 1
+        seq = self._seq
+        self._timers[(pid, name)] = seq
+        heapq.heappush(self._queue, (self.now + delay / rate, seq, _TIMER, (pid, name)))
+
+    def at(self, time: float, action: Callable[[Simulation], Any], label: str = "action") -> None:
+        """Schedule ``action(sim)`` at absolute simulated time ``time``: a fault or a
+        client request that belongs to the scenario."""
+        _check_time("time", time)
+        if time < self.now:
+            raise ValueError(f"cannot schedule in the past: time={time} < now={self.now}")
+        if not callable(action):
+            raise ValueError(f"action must be callable, got {action!r}")
+        self._seq += 1
+        heapq.heappush(self._queue, (float(time), self._seq, _ACTION, (action, label)))
+
+    def after(self, delay: float, action: Callable[[Simulation], Any], label: str = "action") -> None:
+        _check_time("delay", delay)
+        self.at(self.now + delay, action, label)
+
+    # ------------------------------------------------------------------ running
+    def step(self) -> bool:
+        """Process exactly one event; False when nothing is left to do."""
+        if self.chooser is not None:
+            choices = self.enabled()
+            if not choices:
+                return False
+            self.apply(self.chooser(self, choices))
+            return True
+        queue = self._queue
+        while queue:
+            entry = heapq.heappop(queue)
+            if self._dispatch(entry):
+                return True
+        return False
+
+    def run(self, ms: float) -> None:
+        """Advance simulated time by ``ms``, processing every event due by then."""
+        _check_time("run time", ms)
+        end = self.now + ms
+        if self.chooser is not None:
+            while self._queue and self.now <= end and self.step():
+                pass
+        else:
+            queue = self._queue
+            dispatch = self._dispatch
+            pop = heapq.heappop
+            while queue and queue[0][0] <= end:
+                dispatch(pop(queue))
+        self.now = max(self.now, end)
+
+    def run_until(self, predicate: Callable[[Simulation], bool], timeout_ms: float) -> float:
+        """Step until ``predicate(sim)`` holds; returns the time it first held.
+        Raises :class:`SimulationTimeout` if ``timeout_ms`` passes first."""
+        _check_time("timeout", timeout_ms)
+        end = self.now + timeout_ms
+        while not predicate(self):
+            queue = self._queue
+            if not queue or queue[0][0] > end:
+                self.now = end
+                raise SimulationTimeout(
+                    f"condition not reached within {timeout_ms:g} ms of simulated time (now={self.now:g})"
+                )
+            self.step()
+        return self.now
+
+    def _dispatch(self, entry: tuple) -> bool:
+        """Handle one popped queue entry; False if it was stale (a cancelled timer)."""
+        time, seq, kind, payload = entry
+        if kind == _DELIVER:
+            mid, src, dst, msg = payload
+            if dst in self._paused:
+                self._backlog[dst].append(entry)
+                return True
+            if time > self.now:
+                self.now = time
+            proc = self._procs.get(dst)
+            if proc is None:
+                self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "crashed"})
+                return True
+            if not self.net.reachable(src, dst):
+                self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "partition"})
+                return True
+            if self.tracing:
+                self._record("deliver", dst, {"id": mid, "src": src, "dst": dst, "msg": msg})
+            proc.on_message(self._ctx[dst], src, msg)
+            return True
+        if kind == _TIMER:
+            pid, name = payload
+            if self._timers.get((pid, name)) != seq:
+                return False
+            if pid in self._paused:
+                self._backlog[pid].append(entry)
+                return True
+            del self._timers[(pid, name)]
+            if time > self.now:
+                self.now = time
+            if self.tracing:
+                self._record("timer", pid, {"name": name})
+            self._procs[pid].on_timer(self._ctx[pid], name)
+            return True
+        if time > self.now:
+            self.now = time
+        action, _label = payload
+        action(self)
+        return True
+
+    def _record(self, kind: str, pid: Hashable, data: dict) -> None:
+        if self.tracing:
+            self.trace.append(self.now, kind, pid, data)
+
+    def note(self, text: str) -> None:
+        """Write a line of narration into the trace."""
+        self._record("note", None, {"text": str(text)})
+
+    # ------------------------------------------------------------------ exploration
+    def pending(self) -> list[tuple]:
+        """Live queue entries ``(time, seq, kind, payload)`` in time order."""
+        live = []
+        for entry in sorted(self._queue):
+            _t, seq, kind, payload = entry
+            if kind == _TIMER and self._timers.get(payload) != seq:
+                continue
+            live.append(entry)
+        return live
+
+    def in_flight(self) -> list[dict]:
+        """Messages sent but not yet delivered or dropped (incl. ones held by a pause)."""
+        out = []
+        held = [e for b in self._backlog.values() for e in b]
+        for time, _seq, kind, payload in sorted(self._queue) + held:
+            if kind == _DELIVER:
+                mid, src, dst, msg = payload
+                out.append({"id": mid, "src": src, "dst": dst, "msg": msg, "due": time})
+        return out
+
+    def enabled(self, *, crashes: bool = False) -> list[Choice]:
+        """Every event that could happen next, whatever its time: each pending
+        delivery (or its loss), each armed timer, each scheduled action, and with
+        ``crashes=True`` a crash of each running process."""
+        out: list[Choice] = []
+        for _t, seq, kind, payload in self.pending():
+            if kind == _DELIVER:
+                mid, src, dst, msg = payload
+                if dst in self._paused:
+                    continue
+                what = f"{type(msg).__name__} {src!r}->{dst!r} (#{mid})"
+                out.append(Choice("deliver", seq, "deliver " + what))
+                out.append(Choice("drop", seq, "drop " + what))
+            elif kind == _TIMER:
+                if payload[0] in self._paused:
+                    continue
+                out.append(Choice("timer", seq, f"timer {payload[1]!r} at {payload[0]!r}"))
+            else:
+                out.append(Choice("action", seq, payload[1]))
+        if crashes:
+            out.extend(Choice("crash", p, f"crash {p!r}") for p in self._procs)
+        return out
+
+    def apply(self, choice: Choice) -> None:
+        """Make ``choice`` (one of :meth:`enabled`) happen next."""
+        if not isinstance(choice, Choice):
+            raise ValueError(f"apply takes a Choice from enabled(), got {choice!r}")
+        if choice.kind == "crash":
+            self.crash(choice.ref)
+            return
+        for i, entry in enumerate(self._queue):
+            if entry[1] == choice.ref:
+                break
+        else:
+            raise ValueError(f"{choice.label!r} is no longer enabled")
+        self._queue[i] = self._queue[-1]
+        self._queue.pop()
+        heapq.heapify(self._queue)
+        if choice.kind == "drop":
+            mid, src, dst, msg = entry[3]
+            self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "explorer"})
+        else:
+            self._dispatch(entry)
+
+    def snapshot(self) -> Any:
+        """An opaque copy of the whole world (processes, queue, storage, RNGs,
+        network); :meth:`restore` returns to it, trace included."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        return (copy.deepcopy(state), len(self.trace))
+
+    def restore(self, snap: Any) -> None:
+        state, trace_len = snap
+        state = copy.deepcopy(state)
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self._ctx = {}
+        for pid in self._procs:
+            self._ctx[pid] = Context(self, pid, self._incarnation[pid], self._rngs[pid])
+        self.trace.truncate(trace_len)
+
+    def fingerprint(self) -> str:
+        """A hash of what matters to safety: which processes are up or paused, their
+        state, their stable storage, the messages in flight and the armed timers.
+        Time and RNG state are left out, so an explorer sees two worlds that differ
+        only in timing as one."""
+        procs = {repr(p): _canonical(vars(proc)) for p, proc in self._procs.items()}
+        flight = sorted(repr((m["src"], m["dst"], _canonical(m["msg"]))) for m in self.in_flight())
+        timers = sorted(repr(k) for k in self._timers)
+        blob = repr(
+            (
+                sorted(procs.items()),
+                sorted(repr(p) for p in self._paused),
+                sorted((repr(p), repr(_canonical(s))) for p, s in self._storage.items()),
+                flight,
+                timers,
+            )
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _canonical(obj: Any) -> Any:
+    """A hashable, order-independent stand-in for ``obj``."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, dict):
+        return tuple(sorted(((repr(k), _canonical(v)) for k, v in obj.items()), key=repr))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_canonical(v) for v in obj)
+    if isinstance(obj, (set, frozenset)):
+        return tuple(sorted((_canonical(v) for v in obj), key=repr))
+    if isinstance(obj, random.Random):
+        return "rng"
+    if hasattr(obj, "__dict__"):
+        return (type(obj).__name__, _canonical(vars(obj)))
+    if hasattr(obj, "__slots__"):
+        return (type(obj).__name__, tuple(_canonical(getattr(obj, s, None)) for s in obj.__slots__))
+    return repr(obj)
+
+
+def _check_time(what: str, x: float) -> None:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
+        raise ValueError(f"{what} must be a finite number >= 0 ms, got {x!r}")
