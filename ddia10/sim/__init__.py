@@ -20,7 +20,20 @@ from .trace import KINDS, Event, Trace, jsonable
 from .world import Choice, Context, Process, Simulation, SimulationTimeout
 
 __all__ = [
-    "KINDS", "Choice", "Context", "Event", "Exponential", "Fixed", "Latency", "LinkSpec",
-    "Network", "Process", "Simulation", "SimulationTimeout", "Trace", "Uniform",
-    "as_latency", "jsonable",
+    "KINDS",
+    "Choice",
+    "Context",
+    "Event",
+    "Exponential",
+    "Fixed",
+    "Latency",
+    "LinkSpec",
+    "Network",
+    "Process",
+    "Simulation",
+    "SimulationTimeout",
+    "Trace",
+    "Uniform",
+    "as_latency",
+    "jsonable",
 ]

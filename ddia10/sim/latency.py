@@ -18,6 +18,10 @@ class Latency:
     def sample(self, rng: random.Random) -> float:
         raise NotImplementedError
 
+    #: ``(lo, span)`` when a delay is ``lo + span * U(0,1)``, read by the simulator's
+    #: hot path (a zero span draws no random number); None for other shapes.
+    fast: tuple[float, float] | None = None
+
     @property
     def mean(self) -> float:
         raise NotImplementedError
@@ -31,6 +35,7 @@ class Fixed(Latency):
 
     def __post_init__(self) -> None:
         _check_nonneg("latency", self.ms)
+        object.__setattr__(self, "fast", (float(self.ms), 0.0))
 
     def sample(self, rng: random.Random) -> float:
         return self.ms
@@ -52,9 +57,10 @@ class Uniform(Latency):
         _check_nonneg("latency upper bound", self.hi)
         if self.hi < self.lo:
             raise ValueError(f"latency range is empty: lo={self.lo} > hi={self.hi}")
+        object.__setattr__(self, "fast", (float(self.lo), float(self.hi - self.lo)))
 
     def sample(self, rng: random.Random) -> float:
-        return rng.uniform(self.lo, self.hi)
+        return self.lo + (self.hi - self.lo) * rng.random()
 
     @property
     def mean(self) -> float:
@@ -87,7 +93,9 @@ def as_latency(value: Latency | float | tuple[float, float]) -> Latency:
     if isinstance(value, Latency):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}")
+        raise ValueError(
+            f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}"
+        )
     if isinstance(value, (int, float)):
         return Fixed(float(value))
     if isinstance(value, tuple) and len(value) == 2:

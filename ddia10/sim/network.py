@@ -34,10 +34,15 @@ class LinkSpec:
         object.__setattr__(self, "latency", as_latency(self.latency))
         for name in ("loss", "duplicate", "reorder"):
             p = getattr(self, name)
-            if isinstance(p, bool) or not isinstance(p, (int, float)) or not (
-                math.isfinite(p) and 0.0 <= p <= 1.0
+            if (
+                isinstance(p, bool)
+                or not isinstance(p, (int, float))
+                or not (math.isfinite(p) and 0.0 <= p <= 1.0)
             ):
                 raise ValueError(f"{name} probability must be in [0, 1], got {p!r}")
+        # what the simulator reads for every message, in one attribute
+        hot = (self.loss, self.latency.fast, self.latency, self.reorder, self.duplicate)
+        object.__setattr__(self, "hot", hot)
 
 
 class Network:

@@ -40,6 +40,7 @@ KINDS = frozenset(
     "disconnect reconnect link clock state invoke return note".split()
 )
 MESSAGE_KINDS = frozenset({"send", "deliver", "drop", "duplicate"})
+_COMPACT = frozenset({"send", "deliver", "timer"})
 
 
 class Event:
@@ -82,13 +83,36 @@ class Event:
 
 
 class Trace:
-    """An append-only list of :class:`Event` with views for people and tools."""
+    """An append-only list of :class:`Event` with views for people and tools.
+
+    Events are stored as plain tuples while a simulation runs (recording is on
+    the hot path of every message) and turned into :class:`Event` objects the
+    first time someone looks at them.
+    """
 
     def __init__(self, events: list[Event] | None = None) -> None:
-        self.events: list[Event] = events if events is not None else []
+        self._rows: list[tuple] = []
+        self._events: list[Event] = list(events) if events else []
+        for e in self._events:
+            self._rows.append((e.time, e.kind, e.pid, e.data))
+
+    @property
+    def events(self) -> list[Event]:
+        rows, evs = self._rows, self._events
+        for i in range(len(evs), len(rows)):
+            t, kind, pid, data = rows[i]
+            # sends, deliveries and timers are recorded compactly (see Simulation)
+            if kind in _COMPACT and type(data) is not dict:
+                if kind == "timer":
+                    data = {"name": data}
+                else:
+                    mid, src, dst, msg = data
+                    data = {"id": mid, "src": src, "dst": dst, "msg": msg}
+            evs.append(Event(i, t, kind, pid, data))
+        return evs
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self._rows)
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
@@ -97,12 +121,12 @@ class Trace:
         return self.events[i]
 
     def append(self, time: float, kind: str, pid: Hashable, data: dict) -> Event:
-        ev = Event(len(self.events), time, kind, pid, data)
-        self.events.append(ev)
-        return ev
+        self._rows.append((time, kind, pid, data))
+        return self.events[-1]
 
     def truncate(self, n: int) -> None:
-        del self.events[n:]
+        del self._rows[n:]
+        del self._events[n:]
 
     def of_kind(self, *kinds: str) -> list[Event]:
         unknown = set(kinds) - KINDS

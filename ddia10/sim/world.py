@@ -19,6 +19,7 @@ duplication, reordering) and :meth:`set_clock` (drift and jumps).
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import heapq
 import math
@@ -58,13 +59,19 @@ class Process:
 class Context:
     """Everything a process may touch: the simulation seen from inside one node."""
 
-    __slots__ = ("_sim", "pid", "rng", "incarnation")
+    __slots__ = ("_sim", "pid", "rng", "incarnation", "send", "peers")
 
-    def __init__(self, sim: Simulation, pid: Hashable, incarnation: int, rng: random.Random) -> None:
+    def __init__(
+        self, sim: Simulation, pid: Hashable, incarnation: int, rng: random.Random
+    ) -> None:
         self._sim = sim
         self.pid = pid
         self.incarnation = incarnation
         self.rng = rng
+        # send(dst, msg): bound once, since it runs for every message
+        self.send = functools.partial(sim._send, pid)
+        #: every other process id, in the order they were added (kept current by the simulation)
+        self.peers: tuple = sim._peers.get(pid, ())
 
     @property
     def now(self) -> float:
@@ -72,17 +79,9 @@ class Context:
         return self._sim.local_time(self.pid)
 
     @property
-    def peers(self) -> list:
-        """Every other process id in the world, sorted."""
-        return [p for p in self._sim.pids if p != self.pid]
-
-    @property
     def stable(self) -> dict:
         """A read-only copy of what this process persisted."""
         return dict(self._sim._storage[self.pid])
-
-    def send(self, dst: Hashable, msg: Any) -> None:
-        self._sim._send(self.pid, dst, msg)
 
     def set_timer(self, delay: float, name: Hashable = "timer") -> None:
         """Fire ``on_timer(name)`` after ``delay`` ms of *local* time; replaces a
@@ -130,8 +129,20 @@ class Simulation:
     """
 
     _STATE = (
-        "now", "_queue", "_seq", "_msg_ids", "_timers", "_procs", "_incarnation", "_storage",
-        "_paused", "_backlog", "_clocks", "_rng", "_rngs", "net",
+        "now",
+        "_queue",
+        "_seq",
+        "_msg_ids",
+        "_timers",
+        "_procs",
+        "_incarnation",
+        "_storage",
+        "_paused",
+        "_backlog",
+        "_clocks",
+        "_rng",
+        "_rngs",
+        "net",
     )
 
     def __init__(
@@ -167,6 +178,8 @@ class Simulation:
         self._clocks: dict = {}  # pid -> (rate, base_true, base_local)
         self._rng = random.Random(f"ddia10:{seed}:net")
         self._rngs: dict = {}
+        self._peers: dict = {}
+        self._rows = self.trace._rows  # recording is on every message's path
 
     # ------------------------------------------------------------------ processes
     @property
@@ -186,6 +199,9 @@ class Simulation:
         self._incarnation[pid] = 0
         self._storage[pid] = {}
         self._clocks[pid] = (1.0, self.now, self.now)
+        self._peers = {p: tuple(q for q in self._factories if q != p) for p in self._factories}
+        for p, ctx in self._ctx.items():
+            ctx.peers = self._peers[p]
         self._record("start", pid, {})
         return self._boot(pid)
 
@@ -245,11 +261,17 @@ class Simulation:
         """From now on ``pid``'s clock runs at ``rate`` x true time, after jumping by
         ``offset`` ms. ``rate=1.01`` is a clock 1% fast."""
         self._check_pid(pid)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (
-            math.isfinite(rate) and rate > 0
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, (int, float))
+            or not (math.isfinite(rate) and rate > 0)
         ):
             raise ValueError(f"clock rate must be a finite number > 0, got {rate!r}")
-        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
+        if (
+            isinstance(offset, bool)
+            or not isinstance(offset, (int, float))
+            or not math.isfinite(offset)
+        ):
             raise ValueError(f"clock offset must be a finite number of ms, got {offset!r}")
         local = self.local_time(pid) + offset
         self._clocks[pid] = (float(rate), self.now, local)
@@ -257,44 +279,50 @@ class Simulation:
 
     # ------------------------------------------------------------------ network
     def _send(self, src: Hashable, dst: Hashable, msg: Any) -> None:
+        # This runs for every message, so it is written for speed.
         if dst not in self._factories:
             raise KeyError(f"process {src!r} sent to unknown process id {dst!r}")
-        self._msg_ids += 1
-        mid = self._msg_ids
-        data = {"id": mid, "src": src, "dst": dst, "msg": msg}
+        self._msg_ids = mid = self._msg_ids + 1
+        now = self.now
+        payload = (mid, src, dst, msg)
         if self.tracing:
-            self._record("send", src, data)
+            self._rows.append((now, "send", src, payload))
         net = self.net
-        if not net.reachable(src, dst):
-            self._record("drop", src, dict(data, reason="partition"))
+        if (net.group_of or net.disconnected) and not net.reachable(src, dst):
+            self._record("drop", src, _message_data(payload, reason="partition"))
             return
-        spec = net.links.get((src, dst), net.default)
+        spec = net.links.get((src, dst), net.default) if net.links else net.default
+        loss, fast, latency, reorder, duplicate = spec.hot
         rng = self._rng
-        if spec.loss and rng.random() < spec.loss:
-            self._record("drop", src, dict(data, reason="loss"))
+        if loss and rng.random() < loss:
+            self._record("drop", src, _message_data(payload, reason="loss"))
             return
-        self._enqueue_delivery(spec, mid, src, dst, msg)
-        if spec.duplicate and rng.random() < spec.duplicate:
-            self._msg_ids += 1
-            dup = self._msg_ids
-            self._record("duplicate", src, {"id": dup, "src": src, "dst": dst, "msg": msg, "of": mid})
-            self._enqueue_delivery(spec, dup, src, dst, msg)
+        for copy_no in (0, 1):
+            if fast is None:
+                delay = latency.sample(rng)
+            else:
+                delay = fast[0] + fast[1] * rng.random() if fast[1] else fast[0]
+            if reorder and rng.random() < reorder:
+                delay *= rng.uniform(2.0, 5.0)
+            self._seq = seq = self._seq + 1
+            heapq.heappush(self._queue, (now + delay, seq, _DELIVER, payload))
+            if copy_no or not duplicate or rng.random() >= duplicate:
+                return
+            self._msg_ids = dup = self._msg_ids + 1
+            self._record("duplicate", src, _message_data((dup, src, dst, msg), of=mid))
+            payload = (dup, src, dst, msg)
 
-    def _enqueue_delivery(self, spec: LinkSpec, mid: int, src, dst, msg) -> None:
-        rng = self._rng
-        delay = spec.latency.sample(rng)
-        if spec.reorder and rng.random() < spec.reorder:
-            delay *= rng.uniform(2.0, 5.0)
-        self._seq += 1
-        heapq.heappush(self._queue, (self.now + delay, self._seq, _DELIVER, (mid, src, dst, msg)))
-
-    def set_link(self, src: Hashable, dst: Hashable, *, both_ways: bool = True, **changes: Any) -> None:
+    def set_link(
+        self, src: Hashable, dst: Hashable, *, both_ways: bool = True, **changes: Any
+    ) -> None:
         """Change one link's ``latency``, ``loss``, ``duplicate`` or ``reorder``."""
         self._check_pid(src)
         self._check_pid(dst)
         bad = set(changes) - {"latency", "loss", "duplicate", "reorder"}
         if bad:
-            raise ValueError(f"unknown link setting(s) {sorted(bad)}; use latency, loss, duplicate, reorder")
+            raise ValueError(
+                f"unknown link setting(s) {sorted(bad)}; use latency, loss, duplicate, reorder"
+            )
         self.net.set_link(src, dst, **changes)
         if both_ways:
             self.net.set_link(dst, src, **changes)
@@ -372,8 +400,8 @@ class Simulation:
 
     # ------------------------------------------------------------------ timers & actions
     def _set_timer(self, pid: Hashable, delay: float, name: Hashable) -> None:
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
-            math.isfinite(delay) and delay >= 0
+        if (delay.__class__ is not float and delay.__class__ is not int) or not (
+            0 <= delay < math.inf
         ):
             raise ValueError(f"timer delay must be a finite number >= 0 ms, got {delay!r}")
         rate = self._clocks[pid][0]
@@ -393,7 +421,9 @@ class Simulation:
         self._seq += 1
         heapq.heappush(self._queue, (float(time), self._seq, _ACTION, (action, label)))
 
-    def after(self, delay: float, action: Callable[[Simulation], Any], label: str = "action") -> None:
+    def after(
+        self, delay: float, action: Callable[[Simulation], Any], label: str = "action"
+    ) -> None:
         _check_time("delay", delay)
         self.at(self.now + delay, action, label)
 
@@ -421,11 +451,48 @@ class Simulation:
             while self._queue and self.now <= end and self.step():
                 pass
         else:
-            queue = self._queue
-            dispatch = self._dispatch
-            pop = heapq.heappop
+            queue, dispatch, pop = self._queue, self._dispatch, heapq.heappop
+            procs, ctxs, paused, net, rows = (
+                self._procs,
+                self._ctx,
+                self._paused,
+                self.net,
+                self._rows,
+            )
+            tracing, timers = self.tracing, self._timers
             while queue and queue[0][0] <= end:
-                dispatch(pop(queue))
+                entry = pop(queue)
+                # The common case inline (a delivery to a live, reachable, running
+                # process); everything else goes through _dispatch.
+                if entry[2] == _DELIVER:
+                    payload = entry[3]
+                    dst = payload[2]
+                    proc = procs.get(dst)
+                    if (
+                        proc is not None
+                        and dst not in paused
+                        and not (net.group_of or net.disconnected)
+                    ):
+                        if entry[0] > self.now:
+                            self.now = entry[0]
+                        if tracing:
+                            rows.append((self.now, "deliver", dst, payload))
+                        proc.on_message(ctxs[dst], payload[1], payload[3])
+                        continue
+                elif entry[2] == _TIMER:
+                    key = entry[3]
+                    if timers.get(key) != entry[1]:
+                        continue  # cancelled or replaced
+                    pid = key[0]
+                    if pid not in paused:
+                        del timers[key]
+                        if entry[0] > self.now:
+                            self.now = entry[0]
+                        if tracing:
+                            rows.append((self.now, "timer", pid, key[1]))
+                        procs[pid].on_timer(ctxs[pid], key[1])
+                        continue
+                dispatch(entry)
         self.now = max(self.now, end)
 
     def run_until(self, predicate: Callable[[Simulation], bool], timeout_ms: float) -> float:
@@ -455,13 +522,14 @@ class Simulation:
                 self.now = time
             proc = self._procs.get(dst)
             if proc is None:
-                self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "crashed"})
+                self._record("drop", dst, _message_data(payload, reason="crashed"))
                 return True
-            if not self.net.reachable(src, dst):
-                self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "partition"})
+            net = self.net
+            if (net.group_of or net.disconnected) and not net.reachable(src, dst):
+                self._record("drop", dst, _message_data(payload, reason="partition"))
                 return True
             if self.tracing:
-                self._record("deliver", dst, {"id": mid, "src": src, "dst": dst, "msg": msg})
+                self._rows.append((self.now, "deliver", dst, payload))
             proc.on_message(self._ctx[dst], src, msg)
             return True
         if kind == _TIMER:
@@ -475,7 +543,7 @@ class Simulation:
             if time > self.now:
                 self.now = time
             if self.tracing:
-                self._record("timer", pid, {"name": name})
+                self._rows.append((self.now, "timer", pid, name))
             self._procs[pid].on_timer(self._ctx[pid], name)
             return True
         if time > self.now:
@@ -486,7 +554,7 @@ class Simulation:
 
     def _record(self, kind: str, pid: Hashable, data: dict) -> None:
         if self.tracing:
-            self.trace.append(self.now, kind, pid, data)
+            self._rows.append((self.now, kind, pid, data))
 
     def note(self, text: str) -> None:
         """Write a line of narration into the trace."""
@@ -543,17 +611,15 @@ class Simulation:
         if choice.kind == "crash":
             self.crash(choice.ref)
             return
-        for i, entry in enumerate(self._queue):
-            if entry[1] == choice.ref:
-                break
-        else:
+        where = next((i for i, e in enumerate(self._queue) if e[1] == choice.ref), None)
+        if where is None:
             raise ValueError(f"{choice.label!r} is no longer enabled")
-        self._queue[i] = self._queue[-1]
+        entry = self._queue[where]
+        self._queue[where] = self._queue[-1]
         self._queue.pop()
         heapq.heapify(self._queue)
         if choice.kind == "drop":
-            mid, src, dst, msg = entry[3]
-            self._record("drop", dst, {"id": mid, "src": src, "dst": dst, "msg": msg, "reason": "explorer"})
+            self._record("drop", entry[3][2], _message_data(entry[3], reason="explorer"))
         else:
             self._dispatch(entry)
 
@@ -591,6 +657,11 @@ class Simulation:
             )
         )
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _message_data(payload: tuple, **extra: Any) -> dict:
+    mid, src, dst, msg = payload
+    return {"id": mid, "src": src, "dst": dst, "msg": msg, **extra}
 
 
 def _canonical(obj: Any) -> Any:
