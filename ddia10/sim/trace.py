@@ -56,8 +56,8 @@ class Event:
         self.data = data
 
     def __repr__(self) -> str:
-        extra = ", ".join(f"{k}={_short(v)}" for k, v in self.data.items())
-        return f"Event(#{self.index} t={self.time:g} {self.kind} @{self.pid!r}{', ' if extra else ''}{extra})"
+        extra = "".join(f", {k}={_short(v)}" for k, v in self.data.items())
+        return f"Event(#{self.index} t={self.time:g} {self.kind} @{self.pid!r}{extra})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Event) and self.to_dict() == other.to_dict()

@@ -505,7 +505,8 @@ class Simulation:
             if not queue or queue[0][0] > end:
                 self.now = end
                 raise SimulationTimeout(
-                    f"condition not reached within {timeout_ms:g} ms of simulated time (now={self.now:g})"
+                    f"condition not reached within {timeout_ms:g} ms of simulated time "
+                    f"(now={self.now:g})"
                 )
             self.step()
         return self.now
