@@ -1,0 +1,55 @@
+"""How fast the live player steps, and how big the static player is.
+
+The player redraws after every step (cluster SVG, state table, latest
+events), so a step costs simulation plus rendering. Going back replays the
+run from step 0, so its cost grows with the step number. Prints figures;
+asserts nothing.
+
+    .venv/bin/python bench/bench_player.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from ddia10.viz import Player, static_player
+from ddia10.viz.demo import heartbeat_scenario
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def main(steps: int = 300) -> None:
+    scenario = heartbeat_scenario()
+    print(f"3-node heartbeat scenario, {steps} steps")
+    for diagram in (False, True):
+        player = Player(scenario, spacetime=diagram)
+        step_ms = [timed(player.step) for _ in range(steps)]
+        print(f"  step{' (with space-time)' if diagram else ''}: "
+              f"median {statistics.median(step_ms):6.2f} ms   "
+              f"p90 {statistics.quantiles(step_ms, n=10)[-1]:6.2f} ms")
+    for k in (50, 150, 300):
+        player.goto(k)
+        back_ms = [timed(player.back) for _ in range(5)]
+        print(f"  back at step {k:3d}: median {statistics.median(back_ms):6.1f} ms (a replay)")
+    press_ms = [timed(lambda: player.press("Heal")) for _ in range(20)]
+    print(f"  press: median {statistics.median(press_ms):6.2f} ms")
+    presses = [(10, "Crash leader"), (40, "Partition a|bc"), (70, "Restart crashed"), (90, "Heal")]
+    for n in (60, 120):
+        html = ""
+
+        def build(n=n):
+            nonlocal html
+            html = static_player(scenario, presses=presses, steps=n, spacetime=True)
+
+        ms = timed(build)
+        print(f"  static player, {n} steps + space-time: {len(html.encode()) / 1024:6.1f} KB "
+              f"built in {ms:6.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

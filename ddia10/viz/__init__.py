@@ -1,0 +1,41 @@
+"""Every view of a trace: space-time diagrams, cluster pictures, players.
+
+All views are functions of a :class:`~ddia10.sim.Trace` (live or loaded from
+JSON), never of protocol objects, so the Lab widget, the static page and the
+tests see the same thing.
+
+- :func:`spacetime` / :func:`spacetime_svg`: the Lamport diagram of a trace.
+- :func:`cluster_view` and :func:`cluster_graph` / :func:`cluster_svg`: the
+  cluster after the first ``k`` events (roles, faults, messages in flight).
+- :class:`Scenario`: a world to build and the fault buttons a reader may press.
+- :class:`Player`: the live ipywidgets player of a scenario;
+  :func:`static_player`: the same player as self-contained HTML for the
+  static site; :func:`show` picks the right one.
+"""
+
+from .cluster import cluster_geometry, cluster_graph, cluster_svg
+from .display import show
+from .player import Player
+from .scenario import Run, Scenario, ScenarioError
+from .spacetime import spacetime, spacetime_svg
+from .static import static_player
+from .view import ClusterView, Message, ProcessView, cluster_view, describe
+
+__all__ = [
+    "ClusterView",
+    "Message",
+    "Player",
+    "ProcessView",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "cluster_geometry",
+    "cluster_graph",
+    "cluster_svg",
+    "cluster_view",
+    "describe",
+    "show",
+    "spacetime",
+    "spacetime_svg",
+    "static_player",
+]

@@ -1,0 +1,355 @@
+"""The cluster at one moment: processes as nodes, links, and messages in flight.
+
+Nodes are coloured by role (see :mod:`ddia10.viz.style`), links a partition or
+a disconnection has cut are drawn dashed in red with a cross, and each message
+in flight sits on its link as a small labelled pill, nearer the sender when
+just sent and nearer the receiver when about to arrive (its position is the
+time since it was sent over the typical latency seen so far in the trace).
+
+:func:`cluster_geometry` computes all of that once, as plain numbers and
+strings; :func:`cluster_svg` draws it for the live player, the static
+player's script draws the same geometry in the browser, and
+:func:`cluster_graph` draws the view with networkx and matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+from .style import DROP, FONT, INK, MUTED, esc, message_color, role_color, tag
+from .view import ClusterView
+
+WIDTH, HEIGHT, NODE_R = 420, 300, 26
+_MARGIN = 58
+
+
+def circle_layout(pids: Iterable[Hashable]) -> dict[Hashable, tuple[float, float]]:
+    """Processes evenly on a circle, the first at the top (two side by side)."""
+    pids = list(pids)
+    n = len(pids)
+    start = math.pi if n == 2 else -math.pi / 2
+    return {
+        p: (math.cos(start + 2 * math.pi * i / n), math.sin(start + 2 * math.pi * i / n))
+        for i, p in enumerate(pids)
+    }
+
+
+def node_positions(
+    pids: Iterable[Hashable], layout: Mapping[Hashable, tuple[float, float]] | None = None
+) -> dict[Hashable, tuple[float, float]]:
+    """Pixel centres of the nodes on the :data:`WIDTH` x :data:`HEIGHT` canvas."""
+    pids = list(pids)
+    unit = dict(circle_layout(pids))
+    if layout is not None:
+        missing = [p for p in pids if p not in layout]
+        if missing:
+            raise ValueError(f"layout has no position for process(es) {missing}")
+        unit = {p: tuple(layout[p]) for p in pids}
+    xs = [x for x, _ in unit.values()] or [0.0]
+    ys = [y for _, y in unit.values()] or [0.0]
+    bw, bh = max(xs) - min(xs), max(ys) - min(ys)
+    scale = min(
+        (WIDTH - 2 * _MARGIN) / bw if bw else math.inf,
+        (HEIGHT - 2 * _MARGIN) / bh if bh else math.inf,
+    )
+    scale = 0.0 if scale == math.inf else scale
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    return {
+        p: (WIDTH / 2 + (x - cx) * scale, HEIGHT / 2 - 8 + (y - cy) * scale)
+        for p, (x, y) in unit.items()
+    }
+
+
+def node_caption(annotations: Mapping[str, Any]) -> str:
+    """The short line under a node: its term or epoch if the protocol annotates one."""
+    for key in ("term", "epoch", "ballot", "view"):
+        if key in annotations:
+            return f"{key} {annotations[key]}"
+    return ""
+
+
+def cluster_geometry(
+    view: ClusterView, positions: Mapping[Hashable, tuple[float, float]] | None = None
+) -> dict:
+    """Everything :func:`cluster_svg` draws, as JSON-ready numbers and strings."""
+    if not isinstance(view, ClusterView):
+        raise TypeError(f"expected a ClusterView (from cluster_view), got {type(view).__name__}")
+    pids = view.pids
+    pos = dict(positions) if positions is not None else node_positions(pids)
+    missing = [p for p in pids if p not in pos]
+    if missing:
+        raise ValueError(f"no position for process(es) {missing}")
+    index = {p: i for i, p in enumerate(pids)}
+    nodes = []
+    for p in pids:
+        proc = view.processes[p]
+        x, y = pos[p]
+        nodes.append(
+            {
+                "pid": str(p),
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "role": proc.role,
+                "caption": node_caption(proc.annotations),
+                "cut": proc.disconnected,
+            }
+        )
+    links = [
+        {"a": index[a], "b": index[b], "broken": not view.reachable(a, b)}
+        for i, a in enumerate(pids)
+        for b in pids[i + 1 :]
+    ]
+    msgs = []
+    for m in view.in_flight:
+        if m.src not in pos or m.dst not in pos or m.src == m.dst:
+            continue
+        (x1, y1), (x2, y2) = pos[m.src], pos[m.dst]
+        dx, dy = x2 - x1, y2 - y1
+        norm = math.hypot(dx, dy) or 1.0
+        # slide from just outside the sender to just outside the receiver as time passes
+        half = pill_reach(pill_width(m.type), dx / norm, dy / norm)
+        # keep clear of the node and, on steep links, of the caption under it
+        clear = min(NODE_R + half + 8 + 24 * abs(dy / norm), norm / 2)
+        progress = min(1.0, max(0.0, (view.time - m.sent) / view.latency))
+        frac = (clear + progress * (norm - 2 * clear)) / norm
+        # keep a->b and b->a apart: shift to the right of the direction of travel
+        ox, oy = -dy / norm * 9, dx / norm * 9
+        msgs.append(
+            {
+                "x": round(x1 + frac * dx + ox, 1),
+                "y": round(y1 + frac * dy + oy, 1),
+                "label": m.type,
+                "dup": m.duplicate,
+                "dx": round(dx / norm, 2),
+                "dy": round(dy / norm, 2),
+            }
+        )
+    return {"nodes": nodes, "links": links, "msgs": msgs, "time": view.time}
+
+
+def cluster_svg(
+    view: ClusterView, positions: Mapping[Hashable, tuple[float, float]] | None = None
+) -> str:
+    """The cluster as an inline SVG string: cheap enough to redraw on every step."""
+    return geometry_svg(cluster_geometry(view, positions))
+
+
+def geometry_svg(geo: dict) -> str:
+    """Draw :func:`cluster_geometry` output (the static player's script mirrors this)."""
+    nodes = geo["nodes"]
+    out = []
+    for link in geo["links"]:
+        a, b = nodes[link["a"]], nodes[link["b"]]
+        if link["broken"]:
+            mx, my = (a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2
+            out.append(
+                tag(
+                    "line",
+                    x1=a["x"],
+                    y1=a["y"],
+                    x2=b["x"],
+                    y2=b["y"],
+                    stroke=DROP,
+                    stroke_width=1.5,
+                    stroke_dasharray="6 5",
+                    opacity=0.7,
+                )
+            )
+            out.append(
+                tag(
+                    "path",
+                    d=f"M{mx - 6:.1f},{my - 6:.1f}l12,12m0,-12l-12,12",
+                    stroke=DROP,
+                    stroke_width=2.5,
+                )
+            )
+        else:
+            out.append(
+                tag(
+                    "line",
+                    x1=a["x"],
+                    y1=a["y"],
+                    x2=b["x"],
+                    y2=b["y"],
+                    stroke=MUTED,
+                    stroke_width=1.5,
+                    opacity=0.6,
+                )
+            )
+    for n in nodes:
+        crashed = n["role"] == "crashed"
+        out.append(
+            tag(
+                "circle",
+                cx=n["x"],
+                cy=n["y"],
+                r=NODE_R,
+                fill=role_color(n["role"]),
+                stroke=DROP if crashed else INK,
+                stroke_width=2 if crashed else 1.2,
+                stroke_dasharray="5 3" if crashed or n["cut"] else None,
+            )
+        )
+        out.append(
+            tag(
+                "text",
+                esc(n["pid"]),
+                x=n["x"],
+                y=n["y"] + 5,
+                text_anchor="middle",
+                font_size=15,
+                font_weight="bold",
+                fill=MUTED if crashed else INK,
+            )
+        )
+        sub = n["role"] + (f" · {n['caption']}" if n["caption"] else "")
+        out.append(
+            tag(
+                "text",
+                esc(sub),
+                x=n["x"],
+                y=n["y"] + NODE_R + 14,
+                text_anchor="middle",
+                font_size=11,
+                fill=DROP if crashed else INK,
+            )
+        )
+    for m in geo["msgs"]:
+        w = pill_width(m["label"])
+        out.append(
+            tag(
+                "rect",
+                x=m["x"] - w / 2,
+                y=m["y"] - 8,
+                width=w,
+                height=16,
+                rx=8,
+                fill=message_color(m["label"]),
+                stroke=INK,
+                stroke_width=0.8,
+                stroke_dasharray="3 2" if m["dup"] else None,
+            )
+        )
+        out.append(
+            tag(
+                "text",
+                esc(m["label"]),
+                x=m["x"],
+                y=m["y"] + 4,
+                text_anchor="middle",
+                font_size=10,
+                fill=INK,
+            )
+        )
+        reach = pill_reach(w, m["dx"], m["dy"]) + 2
+        ax, ay = m["x"] + m["dx"] * reach, m["y"] + m["dy"] * reach
+        out.append(tag("path", d=_arrowhead(ax, ay, m["dx"], m["dy"]), fill=INK))
+    body = "".join(out)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" font-family="{esc(FONT)}" role="img">{body}</svg>'
+    )
+
+
+def pill_width(label: str) -> float:
+    """Width in pixels of a message pill labelled ``label``."""
+    return 5.8 * len(label) + 10
+
+
+def pill_reach(width: float, ux: float, uy: float) -> float:
+    """How far a pill extends from its centre along the unit direction (ux, uy)."""
+    return min(width / 2 / (abs(ux) or 1e-9), 8 / (abs(uy) or 1e-9))
+
+
+def _arrowhead(x: float, y: float, dx: float, dy: float) -> str:
+    """A small triangle at (x, y) pointing along (dx, dy)."""
+    px, py = -dy, dx
+    return (
+        f"M{x + dx * 6:.1f},{y + dy * 6:.1f}L{x + px * 4:.1f},{y + py * 4:.1f}"
+        f"L{x - px * 4:.1f},{y - py * 4:.1f}Z"
+    )
+
+
+def legend_html(roles: Iterable[str]) -> str:
+    """Colour swatches for ``roles``, for under a cluster picture."""
+    items = []
+    for r in roles:
+        swatch = (
+            f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+            f'background:{role_color(r)};border:1px solid {INK};margin-right:4px"></span>'
+        )
+        items.append(f'<span style="margin-right:12px">{swatch}{esc(r)}</span>')
+    return f'<div style="font-size:12px;color:{INK}">{"".join(items)}</div>'
+
+
+def cluster_graph(view: ClusterView, *, ax=None, positions=None):
+    """The cluster drawn with networkx on a matplotlib axes; returns the Figure.
+
+    For printed figures and notebooks; the players draw :func:`cluster_svg` instead.
+    """
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    geo = cluster_geometry(view, positions)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(WIDTH / 80, HEIGHT / 80))
+    else:
+        fig = ax.figure
+    g = nx.Graph()
+    pos = {}
+    for i, n in enumerate(geo["nodes"]):
+        g.add_node(i)
+        pos[i] = (n["x"], -n["y"])
+    ok = [(lk["a"], lk["b"]) for lk in geo["links"] if not lk["broken"]]
+    cut = [(lk["a"], lk["b"]) for lk in geo["links"] if lk["broken"]]
+    nx.draw_networkx_edges(g, pos, edgelist=ok, ax=ax, edge_color=MUTED, width=1.5, alpha=0.6)
+    nx.draw_networkx_edges(g, pos, edgelist=cut, ax=ax, edge_color=DROP, width=1.5, style="dashed")
+    for a, b in cut:
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        ax.plot([(x1 + x2) / 2], [(y1 + y2) / 2], marker="x", color=DROP, markersize=10, mew=2.5)
+    nodes = geo["nodes"]
+    nx.draw_networkx_nodes(
+        g,
+        pos,
+        ax=ax,
+        node_size=1500,
+        node_color=[role_color(n["role"]) for n in nodes],
+        edgecolors=[DROP if n["role"] == "crashed" else INK for n in nodes],
+        linewidths=1.5,
+    )
+    nx.draw_networkx_labels(
+        g, pos, {i: n["pid"] for i, n in enumerate(nodes)}, ax=ax, font_weight="bold"
+    )
+    for i, n in enumerate(nodes):
+        sub = n["role"] + (f" · {n['caption']}" if n["caption"] else "")
+        ax.annotate(
+            sub,
+            pos[i],
+            xytext=(0, -30),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            color=DROP if n["role"] == "crashed" else INK,
+        )
+    for m in geo["msgs"]:
+        ax.annotate(
+            m["label"],
+            (m["x"], -m["y"]),
+            ha="center",
+            va="center",
+            fontsize=7,
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "fc": message_color(m["label"]),
+                "ec": INK,
+                "ls": "--" if m["dup"] else "-",
+            },
+        )
+    ax.set_xlim(0, WIDTH)
+    ax.set_ylim(-HEIGHT, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"t = {view.time:.1f} ms", fontsize=10)
+    return fig

@@ -1,0 +1,549 @@
+"""Space-time (Lamport) diagrams: one line per process, time left to right.
+
+Each message is an arrow from its send to its delivery, labelled with its
+type; a dropped message ends in a red cross with the reason; a duplicate
+copy is dashed; a message still in flight is a dotted stub. Crash and pause
+spans shade the process's line, a partition shades the whole diagram while it
+lasts, timers are ticks, role changes and scenario notes are written in, and
+``annotate(event)`` may add a label to any event (Lamport timestamps, vector
+clocks, log indexes).
+
+:func:`diagram` turns a trace into plain shapes in (time, row) coordinates;
+:func:`spacetime` draws them with matplotlib, :func:`spacetime_svg` writes
+them as SVG whose every element carries the index of the event that makes it
+appear (``data-i``), so a static page can reveal the diagram step by step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from ..sim.trace import Event, Trace
+from .style import (
+    CRASH_SPAN,
+    DISCONNECT_SPAN,
+    DROP,
+    FONT,
+    INK,
+    MUTED,
+    PARTITION_BAND,
+    PAUSE_SPAN,
+    esc,
+    role_color,
+    tag,
+)
+
+SPAN_COLORS = {"crash": CRASH_SPAN, "pause": PAUSE_SPAN, "disconnect": DISCONNECT_SPAN}
+_SPAN_END = {"restart": "crash", "resume": "pause", "reconnect": "disconnect"}
+
+Annotate = Callable[[Event], "str | None"]
+
+
+def _check(trace: Any, pids: Any, since: Any, until: Any, annotate: Any) -> None:
+    if not isinstance(trace, Trace):
+        raise TypeError(
+            f"expected a Trace (sim.trace or Trace.from_json), got {type(trace).__name__}"
+        )
+    for name, t in (("since", since), ("until", until)):
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
+            raise ValueError(f"{name} is a simulated time in ms, got {t!r}")
+    if since is not None and until is not None and since >= until:
+        raise ValueError(f"since ({since}) must come before until ({until})")
+    if annotate is not None and not callable(annotate):
+        raise ValueError(f"annotate must be a function Event -> str | None, got {annotate!r}")
+    if pids is not None and (isinstance(pids, (str, bytes)) or not isinstance(pids, Iterable)):
+        raise ValueError(f"pids must be a list of process ids, got {pids!r}")
+
+
+def diagram(
+    trace: Trace,
+    *,
+    pids: Iterable[Hashable] | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    annotate: Annotate | None = None,
+) -> dict:
+    """The diagram as shapes: ``rows`` (pids), ``t0``/``t1`` and a list of ``shapes``.
+
+    Every shape is a dict with ``k`` (its kind), ``i`` (the event index that
+    reveals it) and coordinates ``t`` (ms) and ``r`` (row). ``since`` and
+    ``until`` cut a window out of the run; what is under way when the window
+    opens (a crash, a partition, a message in flight) is still drawn.
+    """
+    _check(trace, pids, since, until, annotate)
+    events = [e for e in trace.events if until is None or e.time <= until]
+    seen = list(dict.fromkeys(e.pid for e in trace.events if e.kind == "start"))
+    rows = list(pids) if pids is not None else seen
+    unknown = [p for p in rows if p not in seen]
+    if unknown:
+        raise ValueError(f"no process {unknown} in this trace; it has {seen}")
+    row = {p: r for r, p in enumerate(rows)}
+    t1 = until if until is not None else (events[-1].time if events else 0.0)
+    t1 = max(t1, (since or 0.0) + 1e-9)
+    latency = _typical_latency(events)
+    shapes: list[dict] = []
+    sends: dict[int, dict] = {}
+    spans: dict[tuple[str, Hashable], tuple[float, int]] = {}
+    band: tuple[float, int, str] | None = None
+
+    def close_band(t: float) -> None:
+        nonlocal band
+        if band is not None:
+            shapes.append({"k": "band", "i": band[1], "t": band[0], "t2": t, "text": band[2]})
+            band = None
+
+    for ev in events:
+        kind, pid, d = ev.kind, ev.pid, ev.data
+        if kind == "send":
+            sends[d["id"]] = {
+                "t": ev.time,
+                "i": ev.index,
+                "src": d["src"],
+                "dst": d["dst"],
+                "type": ev.msg_type or "?",
+                "dup": False,
+            }
+        elif kind == "duplicate":
+            first = sends.get(d.get("of"), {"t": ev.time, "i": ev.index})
+            sends[d["id"]] = {
+                "t": first["t"],
+                "i": ev.index,
+                "src": d["src"],
+                "dst": d["dst"],
+                "type": ev.msg_type or "?",
+                "dup": True,
+            }
+        elif kind in ("deliver", "drop"):
+            s = sends.pop(d["id"], None)
+            if s is None or s["src"] not in row or s["dst"] not in row:
+                continue
+            r0, r1 = row[s["src"]], row[s["dst"]]
+            if kind == "deliver":
+                t2, r2 = ev.time, r1
+            elif ev.time == s["t"] and pid == s["src"]:  # refused at the sender's side
+                t2, r2 = ev.time + 0.45 * latency, r0 + 0.45 * (r1 - r0)
+            else:
+                t2, r2 = ev.time, r1
+            shapes.append(
+                {
+                    "k": "arrow",
+                    "i": ev.index,
+                    "t": s["t"],
+                    "r": r0,
+                    "t2": t2,
+                    "r2": r2,
+                    "text": s["type"],
+                    "style": "drop" if kind == "drop" else ("dup" if s["dup"] else "ok"),
+                }
+            )
+            if kind == "drop":
+                shapes.append(
+                    {
+                        "k": "cross",
+                        "i": ev.index,
+                        "t": t2,
+                        "r": r2,
+                        "text": str(d.get("reason", "")),
+                    }
+                )
+        elif pid not in row and kind not in ("partition", "heal", "note"):
+            continue
+        elif kind == "timer":
+            shapes.append({"k": "tick", "i": ev.index, "t": ev.time, "r": row[pid]})
+        elif kind in SPAN_COLORS:
+            spans[(kind, pid)] = (ev.time, ev.index)
+        elif kind in _SPAN_END:
+            start = spans.pop((_SPAN_END[kind], pid), None)
+            if start is not None:
+                shapes.append(
+                    {
+                        "k": "span",
+                        "i": start[1],
+                        "t": start[0],
+                        "t2": ev.time,
+                        "r": row[pid],
+                        "what": _SPAN_END[kind],
+                    }
+                )
+        elif kind == "state" and "role" in d:
+            shapes.append(
+                {"k": "role", "i": ev.index, "t": ev.time, "r": row[pid], "text": str(d["role"])}
+            )
+        elif kind in ("invoke", "return"):
+            shapes.append(
+                {"k": kind, "i": ev.index, "t": ev.time, "r": row[pid], "text": _op_text(d)}
+            )
+        elif kind == "partition":
+            close_band(ev.time)
+            text = " | ".join(" ".join(map(str, g)) for g in d.get("groups", []))
+            band = (ev.time, ev.index, text)
+        elif kind == "heal":
+            close_band(ev.time)
+            for key in [k for k in spans if k[0] == "disconnect"]:
+                t, i = spans.pop(key)
+                shapes.append(
+                    {
+                        "k": "span",
+                        "i": i,
+                        "t": t,
+                        "t2": ev.time,
+                        "r": row[key[1]],
+                        "what": "disconnect",
+                    }
+                )
+        elif kind == "note":
+            shapes.append(
+                {"k": "note", "i": ev.index, "t": ev.time, "text": str(d.get("text", ""))}
+            )
+        if annotate is not None and pid in row:
+            text = annotate(ev)
+            if text:
+                shapes.append(
+                    {"k": "label", "i": ev.index, "t": ev.time, "r": row[pid], "text": str(text)}
+                )
+    close_band(t1)
+    for (what, pid), (t, i) in spans.items():
+        shapes.append({"k": "span", "i": i, "t": t, "t2": t1, "r": row[pid], "what": what})
+    for s in sends.values():
+        if s["src"] in row and s["dst"] in row:
+            r0, r1 = row[s["src"]], row[s["dst"]]
+            f = min(0.9, (t1 - s["t"]) / latency)
+            shapes.append(
+                {
+                    "k": "arrow",
+                    "i": s["i"],
+                    "t": s["t"],
+                    "r": r0,
+                    "t2": s["t"] + f * latency,
+                    "r2": r0 + f * (r1 - r0),
+                    "text": s["type"],
+                    "style": "flight",
+                }
+            )
+    t0 = since if since is not None else 0.0
+    if since is not None:
+        shapes = [sh for sh in shapes if sh.get("t2", sh["t"]) >= since]
+        for sh in shapes:
+            if sh["k"] in ("band", "span"):
+                sh["t"] = max(sh["t"], since)
+    last, slot = -math.inf, 0
+    for sh in shapes:  # notes close in time stack instead of overprinting each other
+        if sh["k"] == "note":
+            slot = slot + 1 if sh["t"] - last < 0.04 * (t1 - t0) else 0
+            sh["slot"], last = slot, sh["t"]
+    order = {"band": 0, "span": 1}
+    shapes.sort(key=lambda s: order.get(s["k"], 2))
+    return {
+        "rows": [str(p) for p in rows],
+        "t0": t0,
+        "t1": t1,
+        "latency": latency,
+        "shapes": shapes,
+    }
+
+
+def _typical_latency(events: list[Event]) -> float:
+    sent: dict[int, float] = {}
+    total, n = 0.0, 0
+    for e in events:
+        if e.kind == "send":
+            sent[e.data["id"]] = e.time
+        elif e.kind == "deliver" and e.data["id"] in sent:
+            total += e.time - sent.pop(e.data["id"])
+            n += 1
+    return max(total / n, 1e-6) if n else 1.0
+
+
+def _op_text(d: dict) -> str:
+    op = d.get("op", "")
+    value = d.get("value", d.get("output", ""))
+    return f"{op} {value}".strip()[:24]
+
+
+# ---------------------------------------------------------------- matplotlib
+
+
+def spacetime(
+    trace: Trace,
+    *,
+    pids: Iterable[Hashable] | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    ax=None,
+    labels: bool = True,
+    annotate: Annotate | None = None,
+):
+    """A space-time diagram of ``trace`` drawn with matplotlib; returns the Figure.
+
+    ``pids`` picks and orders the process lines, ``since`` and ``until`` cut a
+    window of simulated time, ``labels=False`` leaves message types off the arrows, and
+    ``annotate(event) -> str | None`` writes a label at any event.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    dia = diagram(trace, pids=pids, since=since, until=until, annotate=annotate)
+    rows, t0, t1 = dia["rows"], dia["t0"], dia["t1"]
+    pad = 0.01 * (t1 - t0)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 0.9 * len(rows) + 1.2))
+    else:
+        fig = ax.figure
+    for r, name in enumerate(rows):
+        ax.plot([t0, t1], [r, r], color=INK, lw=1.2, zorder=1)
+        ax.text(t0 - pad, r, name, ha="right", va="center", fontweight="bold", fontsize=11)
+    for s in dia["shapes"]:
+        k = s["k"]
+        if k == "band":
+            ax.axvspan(s["t"], s["t2"], color=PARTITION_BAND, alpha=0.5, zorder=0)
+            ax.text(s["t"], -0.75, "partition " + s["text"], fontsize=8, color=INK, va="bottom")
+        elif k == "span":
+            ax.fill_between(
+                [s["t"], s["t2"]],
+                s["r"] - 0.22,
+                s["r"] + 0.22,
+                color=SPAN_COLORS[s["what"]],
+                alpha=0.7,
+                zorder=0,
+                lw=0,
+            )
+            ax.text(s["t"], s["r"] - 0.26, s["what"], fontsize=7, color=INK, va="bottom")
+        elif k == "arrow":
+            style = s["style"]
+            arrow = FancyArrowPatch(
+                (s["t"], s["r"]),
+                (s["t2"], s["r2"]),
+                arrowstyle="-|>",
+                mutation_scale=10,
+                color=DROP if style == "drop" else (MUTED if style == "flight" else INK),
+                lw=1.0,
+                linestyle={"dup": "--", "flight": ":"}.get(style, "-"),
+                zorder=3,
+            )
+            ax.add_patch(arrow)
+            if labels:
+                ax.text(
+                    (s["t"] + s["t2"]) / 2,
+                    (s["r"] + s["r2"]) / 2,
+                    s["text"],
+                    fontsize=7,
+                    ha="center",
+                    va="center",
+                    color=INK,
+                    zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+        elif k == "cross":
+            ax.plot([s["t"]], [s["r"]], marker="x", color=DROP, markersize=9, mew=2.2, zorder=5)
+            ax.text(s["t"], s["r"] + 0.18, s["text"], fontsize=7, color=DROP, ha="center", va="top")
+        elif k == "tick":
+            ax.plot([s["t"], s["t"]], [s["r"] - 0.08, s["r"] + 0.08], color=MUTED, lw=1, zorder=2)
+        elif k == "role":
+            ax.plot([s["t"]], [s["r"]], "o", color=role_color(s["text"]), mec=INK, ms=7, zorder=4)
+            ax.text(s["t"], s["r"] - 0.12, s["text"], fontsize=7, ha="left", va="bottom", color=INK)
+        elif k in ("invoke", "return"):
+            ax.plot(
+                [s["t"]], [s["r"]], ">" if k == "invoke" else "<", color="#1565c0", ms=6, zorder=4
+            )
+            ax.text(s["t"], s["r"] + 0.14, s["text"], fontsize=7, color="#1565c0", va="top")
+        elif k == "note":
+            ax.axvline(s["t"], color=MUTED, lw=0.8, ls=":", zorder=0)
+            y_text = len(rows) - 0.4 - 0.2 * s["slot"]
+            ax.text(s["t"], y_text, s["text"], fontsize=7, color=INK, va="top")
+        elif k == "label":
+            ax.text(
+                s["t"],
+                s["r"] - 0.12,
+                s["text"],
+                fontsize=7,
+                color="#6a1b9a",
+                ha="center",
+                va="bottom",
+                zorder=5,
+            )
+    ax.set_xlim(t0 - 2 * pad, t1 + 2 * pad)
+    ax.set_ylim(len(rows) - 0.3, -1)
+    ax.set_yticks([])
+    ax.set_xlabel("simulated time (ms)")
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+# ---------------------------------------------------------------- SVG
+
+_ROW_GAP, _TOP, _LEFT, _RIGHT = 64, 34, 44, 16
+_ARROW_COLORS = {"ok": INK, "drop": DROP, "fl": MUTED}
+_OP = "#1565c0"
+_NOTE = "#6a1b9a"
+
+# One style sheet per diagram, scoped by its id: shapes carry a class, not attributes,
+# which keeps a long diagram small.
+_SVG_CSS = """
+#ID text{font-size:9px;fill:INK}
+#ID .p{stroke:INK;stroke-width:1.2}
+#ID .n text{font-size:14px;font-weight:bold;text-anchor:end}
+#ID .ok line,#ID .dup line{stroke:INK;stroke-width:1.1;marker-end:url(#ID-ok)}
+#ID .dup line{stroke-dasharray:5 3}
+#ID .drop line{stroke:DROP;stroke-width:1.1;marker-end:url(#ID-drop)}
+#ID .fl line{stroke:MUTED;stroke-width:1.1;stroke-dasharray:2 3;marker-end:url(#ID-fl)}
+#ID .ok text,#ID .dup text,#ID .drop text,#ID .fl text{text-anchor:middle;paint-order:stroke;
+ stroke:#fff;stroke-width:3px}
+#ID .x path{stroke:DROP;stroke-width:2.2}
+#ID .x text{fill:DROP;text-anchor:middle}
+#ID .tk{stroke:MUTED}
+#ID .band rect{fill:BAND;opacity:.55}
+#ID .band text{font-size:10px}
+#ID .crash rect{fill:CRASH;opacity:.75}
+#ID .pause rect{fill:PAUSE;opacity:.75}
+#ID .disconnect rect{fill:DISC;opacity:.75}
+#ID .role circle{stroke:INK}
+#ID .op path{fill:OP}
+#ID .op text{fill:OP}
+#ID .note line{stroke:MUTED;stroke-dasharray:2 3}
+#ID .lbl{fill:NOTE;text-anchor:middle}
+"""
+
+
+def spacetime_svg(
+    trace: Trace,
+    *,
+    pids: Iterable[Hashable] | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    labels: bool = True,
+    annotate: Annotate | None = None,
+    width: int | None = None,
+    id_prefix: str | None = None,
+) -> str:
+    """The same diagram as a self-contained SVG string.
+
+    ``width`` defaults to what keeps a typical message arrow readable; the
+    diagram then scrolls. ``id_prefix`` is the SVG's id, which scopes its
+    style sheet and arrow heads so that several diagrams can share a page.
+
+    Every drawn element carries ``data-i``, the index of the event that makes it
+    appear, so a page can show the diagram up to step ``k`` by hiding elements
+    with ``data-i >= k``.
+    """
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 200):
+        raise ValueError(f"width is a number of pixels >= 200, got {width!r}")
+    if id_prefix is not None and (
+        not isinstance(id_prefix, str) or not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix)
+    ):
+        raise ValueError(f"id_prefix must be letters, digits, '-' or '_', got {id_prefix!r}")
+    dia = diagram(trace, pids=pids, since=since, until=until, annotate=annotate)
+    rows, t0, t1 = dia["rows"], dia["t0"], dia["t1"]
+    if width is None:  # wide enough that a typical message arrow spans ~90 px
+        width = int(min(6000, max(640, _LEFT + _RIGHT + 90 * (t1 - t0) / dia["latency"])))
+    height = _TOP + _ROW_GAP * max(len(rows) - 1, 0) + 36
+    sid = id_prefix or "st-" + hashlib.sha1(repr(dia).encode()).hexdigest()[:10]
+
+    def x(t: float) -> float:
+        return _LEFT + (width - _LEFT - _RIGHT) * (t - t0) / (t1 - t0)
+
+    def y(r: float) -> float:
+        return _TOP + 10 + _ROW_GAP * r
+
+    css = _SVG_CSS.replace("#ID", "#" + sid)
+    for name, value in (
+        ("INK", INK),
+        ("DROP", DROP),
+        ("MUTED", MUTED),
+        ("BAND", PARTITION_BAND),
+        ("CRASH", CRASH_SPAN),
+        ("PAUSE", PAUSE_SPAN),
+        ("DISC", DISCONNECT_SPAN),
+        ("OP", _OP),
+        ("NOTE", _NOTE),
+    ):
+        css = css.replace(name, value)
+    markers = "".join(
+        tag(
+            "marker",
+            tag("path", d="M0,0L8,4L0,8Z", fill=color),
+            id=f"{sid}-{style}",
+            viewBox="0 0 8 8",
+            refX=8,
+            refY=4,
+            markerWidth=7,
+            markerHeight=7,
+            orient="auto",
+        )
+        for style, color in _ARROW_COLORS.items()
+    )
+    plot = tag("rect", x=_LEFT - 1, y=0, width=width - _LEFT - _RIGHT + 2, height=height)
+    clip = tag("clipPath", plot, id=f"{sid}-plot")
+    out = [f"<style>{css}</style><defs>{markers}{clip}</defs>"]
+    names = [tag("rect", x=0, y=0, width=_LEFT - 2, height=height, fill="#fff", opacity=0.85)]
+    for r, name in enumerate(rows):
+        out.append(tag("line", class_="p", x1=_LEFT, y1=y(r), x2=width - _RIGHT, y2=y(r)))
+        names.append(tag("text", esc(name), x=_LEFT - 8, y=y(r) + 5))
+    shapes = "".join(_svg_shape(s, x, y, len(rows), labels) for s in dia["shapes"])
+    out.append(tag("g", shapes, clip_path=f"url(#{sid}-plot)"))
+    # process names last, in a group a scrolling page can keep pinned to the left edge
+    out.append(tag("g", "".join(names), class_="n ddia10-st-names"))
+    out.append(
+        tag(
+            "text",
+            f"{t0:.1f}–{t1:.1f} ms" if t0 else f"{t1:.1f} ms",
+            x=width - _RIGHT,
+            y=height - 6,
+            text_anchor="end",
+            fill=MUTED,
+        )
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{sid}" class="ddia10-spacetime" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'data-t0="{t0:g}" data-t1="{t1:g}" data-left="{_LEFT}" data-right="{_RIGHT}" '
+        f'font-family="{esc(FONT)}">{"".join(out)}</svg>'
+    )
+
+
+def _svg_shape(s: dict, x, y, nrows: int, labels: bool) -> str:
+    """One shape of :func:`diagram` as SVG, in a group tagged with its event index."""
+    k, i = s["k"], s["i"]
+    t, r = s["t"], s.get("r", 0)
+    if k == "band":
+        body = tag("rect", x=x(t), y=0, width=max(x(s["t2"]) - x(t), 1), height=y(nrows - 1) + 22)
+        body += tag("text", esc("partition " + s["text"]), x=x(t) + 3, y=12)
+        return tag("g", body, class_="band", data_i=i)
+    if k == "span":
+        body = tag("rect", x=x(t), y=y(r) - 11, width=max(x(s["t2"]) - x(t), 1), height=22, rx=3)
+        body += tag("text", s["what"], x=x(t) + 3, y=y(r) - 14)
+        return tag("g", body, class_=s["what"], data_i=i)
+    if k == "arrow":
+        x1, y1, x2, y2 = x(t), y(r), x(s["t2"]), y(s["r2"])
+        body = tag("line", x1=x1, y1=y1, x2=x2, y2=y2)
+        if labels:
+            body += tag("text", esc(s["text"]), x=(x1 + x2) / 2, y=(y1 + y2) / 2 - 3)
+        style = "fl" if s["style"] == "flight" else s["style"]
+        return tag("g", body, class_=style, data_i=i)
+    if k == "cross":
+        cx, cy = x(t), y(r)
+        body = tag("path", d=f"M{cx - 5:.1f},{cy - 5:.1f}l10,10m0,-10l-10,10")
+        body += tag("text", esc(s["text"]), x=cx, y=cy + 17)
+        return tag("g", body, class_="x", data_i=i)
+    if k == "tick":
+        return tag("line", class_="tk", x1=x(t), y1=y(r) - 4, x2=x(t), y2=y(r) + 4, data_i=i)
+    if k == "role":
+        body = tag("circle", cx=x(t), cy=y(r), r=4.5, fill=role_color(s["text"]))
+        body += tag("text", esc(s["text"]), x=x(t) + 5, y=y(r) - 7)
+        return tag("g", body, class_="role", data_i=i)
+    if k in ("invoke", "return"):
+        tx, ty = x(t), y(r)
+        turn = "l6,5l-6,5Z" if k == "invoke" else "l-6,5l6,5Z"
+        body = tag("path", d=f"M{tx:.1f},{ty - 5:.1f}{turn}")
+        body += tag("text", esc(s["text"]), x=tx, y=ty + 17)
+        return tag("g", body, class_="op", data_i=i)
+    if k == "note":
+        body = tag("line", x1=x(t), y1=18, x2=x(t), y2=y(nrows - 1) + 16)
+        body += tag("text", esc(s["text"]), x=x(t) + 3, y=26 + 11 * s["slot"])
+        return tag("g", body, class_="note", data_i=i)
+    # a label from annotate()
+    return tag("text", esc(s["text"]), class_="lbl", x=x(t), y=y(r) - 7, data_i=i)

@@ -1,0 +1,365 @@
+"""The player without a kernel: one self-contained HTML block per run.
+
+For the static site, a scenario is run ahead of time (its seed plus a fixed
+list of presses) and every step's picture is reduced to a compact frame:
+each node's role and caption, the broken links, the messages in flight with
+their positions, the state table rows and the latest events. Strings are
+stored once and referred to by number. A small script draws a frame as SVG
+(mirroring :func:`ddia10.viz.cluster.geometry_svg`) when the reader steps,
+so the page carries one picture's worth of code and data, not one image per
+step. Nothing is fetched: no CDN, no fonts, no kernel.
+
+Markup contract (the site's browser test relies on it): the root has class
+``ddia10-player`` and a unique id; buttons carry ``data-action`` = ``prev``,
+``next``, ``play`` or ``reset``; a range input steps too; the picture lives in
+``.ddia10-frame``; ``.ddia10-counter`` says which step is shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable
+
+from . import style
+from .cluster import HEIGHT, NODE_R, WIDTH, cluster_geometry, geometry_svg, node_positions
+from .scenario import PRESS_MARK, Scenario
+from .spacetime import spacetime_svg
+from .style import esc
+from .view import ViewFolder, describe
+
+MAX_DIAGRAM_EVENTS = 3000
+"""The longest run whose space-time diagram a static player embeds (~60 bytes an event)."""
+
+_counter = itertools.count(1)
+_EVENT_CLASS = {"note": 1, "drop": 2, "crash": 2}
+
+
+class _Strings:
+    """Each distinct string stored once; frames refer to it by number."""
+
+    def __init__(self) -> None:
+        self.table: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, s: object) -> int:
+        s = str(s)
+        if s not in self._index:
+            self._index[s] = len(self.table)
+            self.table.append(s)
+        return self._index[s]
+
+
+def static_player(
+    scenario: Scenario,
+    *,
+    presses: Iterable[tuple[int, str]] = (),
+    steps: int = 60,
+    spacetime: bool = False,
+    interval_ms: int = 700,
+) -> str:
+    """Self-contained HTML (markup, CSS, SVG, script) playing ``steps`` steps of ``scenario``.
+
+    ``presses`` are the ``(step, button)`` pairs of the story to tell;
+    ``spacetime=True`` adds the space-time diagram, revealed step by step.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"static_player plays a Scenario, got {type(scenario).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 5000:
+        raise ValueError(f"steps must be an int in [0, 5000], got {steps!r}")
+    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
+        raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
+    run = scenario.run(presses, steps=steps)
+    data, first_svg = _frames(scenario, run)
+    blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    digest = hashlib.sha1(blob.encode()).hexdigest()[:8]
+    pid = f"ddia10-player-{digest}-{next(_counter)}"
+    diagram = ""
+    if spacetime:
+        if len(run.sim.trace) > MAX_DIAGRAM_EVENTS:
+            raise ValueError(
+                f"{steps} steps of {scenario.title!r} make {len(run.sim.trace)} events; a "
+                f"space-time diagram of more than {MAX_DIAGRAM_EVENTS} is unreadable and too "
+                "heavy for a page: show fewer steps, or pass spacetime=False"
+            )
+        svg = spacetime_svg(run.sim.trace, id_prefix=pid + "-st")
+        diagram = f'<div class="ddia10-diagram">{_inline(svg)}</div>'
+    last = len(data["frames"]) - 1
+    controls = (
+        '<button type="button" data-action="reset" title="Back to the start">↺ Reset</button>'
+        '<button type="button" data-action="prev" title="One step back">◀ Back</button>'
+        '<button type="button" data-action="play" title="Play / pause">▶ Play</button>'
+        '<button type="button" data-action="next" title="One step forward">Step ▶</button>'
+        f'<input type="range" min="0" max="{last}" value="0" data-action="seek" '
+        'aria-label="step">'
+        f'<span class="ddia10-counter">step 0 / {last}</span>'
+    )
+    return (
+        f'<div class="ddia10-player" id="{pid}">'
+        f"<style>{_CSS.replace('#ROOT', '#' + pid)}</style>"
+        f'<div class="ddia10-title">{esc(scenario.title)}</div>'
+        f'<div class="ddia10-desc">{esc(scenario.description)}</div>'
+        f'<div class="ddia10-controls">{controls}</div>'
+        f'<div class="ddia10-body"><div class="ddia10-frame">{first_svg}</div>'
+        '<div class="ddia10-side"><table class="ddia10-table"></table>'
+        '<div class="ddia10-events"></div></div></div>'
+        f'<div class="ddia10-legend">{_legend(data["roles"])}</div>'
+        f"{diagram}"
+        f'<script type="application/json" class="ddia10-data">{blob}</script>'
+        f"<script>{_JS.replace('__ID__', pid).replace('__INTERVAL__', str(interval_ms))}</script>"
+        "</div>"
+    )
+
+
+def _frames(scenario: Scenario, run) -> tuple[dict, str]:
+    trace = run.sim.trace
+    strings = _Strings()
+    pids = list(dict.fromkeys(e.pid for e in trace.events if e.kind == "start"))
+    positions = node_positions(pids, scenario.layout)
+    folder = ViewFolder()
+    frames, columns, roles, labels = [], {}, {}, {}
+    first_svg = ""
+    for j, mark in enumerate(run.marks):
+        folder.feed(trace.events[folder.count : mark])
+        view = folder.view()
+        geo = cluster_geometry(view, {p: positions[p] for p in view.pids})
+        if j == 0:
+            first_svg = _inline(geometry_svg(geo))
+        node_of = {n["pid"]: n for n in geo["nodes"]}
+        nodes = []
+        for p in pids:
+            n = node_of.get(str(p))
+            if n is None:
+                nodes.append(None)
+                continue
+            roles.setdefault(n["role"], style.role_color(n["role"]))
+            nodes.append([strings(n["role"]), strings(n["caption"]), int(n["cut"])])
+        index = {str(p): i for i, p in enumerate(pids)}
+        broken = [
+            [index[geo["nodes"][lk["a"]]["pid"]], index[geo["nodes"][lk["b"]]["pid"]]]
+            for lk in geo["links"]
+            if lk["broken"]
+        ]
+        msgs = []
+        for m in geo["msgs"]:
+            labels.setdefault(m["label"], style.message_color(m["label"]))
+            msgs.append([m["x"], m["y"], strings(m["label"]), int(m["dup"]), m["dx"], m["dy"]])
+        table = scenario.state_table(view)
+        for c in table.columns:
+            columns.setdefault(str(c), None)
+        rows = [
+            {str(c): v for c, v in zip(table.columns, r, strict=True)}
+            for r in table.itertuples(index=False)
+        ]
+        events = [[strings(describe(ev)), _event_class(ev)] for ev in view.recent]
+        frames.append(
+            {"n": nodes, "b": broken, "m": msgs, "t": view.time, "k": mark, "r": rows, "e": events}
+        )
+    cols = list(columns)
+    for f in frames:
+        f["r"] = [[strings("" if r.get(c) is None else r.get(c)) for c in cols] for r in f["r"]]
+    data = {
+        "s": strings.table,
+        "nodes": [[round(positions[p][0], 1), round(positions[p][1], 1), str(p)] for p in pids],
+        "cols": cols,
+        "roles": roles,
+        "labels": labels,
+        "frames": frames,
+        "ended": run.ended,
+        "ink": style.INK,
+        "muted": style.MUTED,
+        "drop": style.DROP,
+        "w": WIDTH,
+        "h": HEIGHT,
+        "r": NODE_R,
+        "font": style.FONT,
+    }
+    return data, first_svg
+
+
+def _event_class(ev) -> int:
+    if ev.kind == "note" and not str(ev.data.get("text", "")).startswith(PRESS_MARK):
+        return 0
+    return _EVENT_CLASS.get(ev.kind, 0)
+
+
+def _inline(svg: str) -> str:
+    """Inline SVG in HTML needs no namespace; leaving it out keeps the page free of URLs."""
+    return svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1)
+
+
+def _legend(roles: dict[str, str]) -> str:
+    return "".join(f'<span><i style="background:{c}"></i>{esc(r)}</span>' for r, c in roles.items())
+
+
+_CSS = """
+#ROOT{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#263238;
+ border:1px solid #cfd8dc;border-radius:8px;padding:10px 12px;margin:1em 0;max-width:820px;
+ background:#fff}
+#ROOT .ddia10-title{font-weight:600;font-size:15px}
+#ROOT .ddia10-desc{font-size:12px;color:#607d8b;margin-bottom:6px}
+#ROOT .ddia10-controls{display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin:4px 0 6px}
+#ROOT button{font:inherit;font-size:13px;padding:3px 10px;border:1px solid #b0bec5;
+ border-radius:5px;background:#f5f7f8;cursor:pointer;color:#263238}
+#ROOT button:hover{background:#e3eaee}
+#ROOT input[type=range]{flex:1;min-width:120px}
+#ROOT .ddia10-counter{font-size:12px;color:#455a64;min-width:150px;
+ font-variant-numeric:tabular-nums}
+#ROOT .ddia10-body{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
+#ROOT .ddia10-frame svg{display:block;max-width:100%;height:auto}
+#ROOT .ddia10-side{flex:1;min-width:240px}
+#ROOT .ddia10-table{border-collapse:collapse;font-size:12px;margin-bottom:8px}
+#ROOT .ddia10-table th,#ROOT .ddia10-table td{padding:2px 8px;border-bottom:1px solid #e0e0e0;
+ text-align:left}
+#ROOT .ddia10-table th{font-weight:600}
+#ROOT .ddia10-events{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:11px;
+ line-height:1.45;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#ROOT .ddia10-events div{overflow:hidden;text-overflow:ellipsis}
+#ROOT .ddia10-events .e1{font-weight:700;color:#e65100}
+#ROOT .ddia10-events .e2{color:#c62828}
+#ROOT .ddia10-events div:last-child{background:#fff8e1}
+#ROOT .ddia10-legend{font-size:12px;margin-top:4px}
+#ROOT .ddia10-legend span{margin-right:12px;white-space:nowrap}
+#ROOT .ddia10-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;
+ border:1px solid #263238;margin-right:4px;vertical-align:-1px}
+#ROOT .ddia10-diagram{overflow-x:auto;margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
+"""
+
+_JS = r"""
+(function () {
+  var root = document.getElementById("__ID__");
+  if (!root) { return; }
+  var D = JSON.parse(root.querySelector("script.ddia10-data").textContent);
+  var S = D.s, N = D.frames.length - 1, k = 0, timer = null;
+  var frameEl = root.querySelector(".ddia10-frame");
+  var tableEl = root.querySelector(".ddia10-table");
+  var eventsEl = root.querySelector(".ddia10-events");
+  var counter = root.querySelector(".ddia10-counter");
+  var range = root.querySelector("input[data-action=seek]");
+  var playBtn = root.querySelector("button[data-action=play]");
+  var diagramBox = root.querySelector(".ddia10-diagram");
+  var diagram = root.querySelectorAll(".ddia10-diagram [data-i]");
+  function esc(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;");
+  }
+  function el(name, attrs, body) {
+    var out = "<" + name;
+    for (var a in attrs) {
+      if (attrs[a] !== null && attrs[a] !== undefined) {
+        out += " " + a + '="' + esc(attrs[a]) + '"';
+      }
+    }
+    return out + (body ? ">" + body + "</" + name + ">" : "/>");
+  }
+  function r1(x) { return Math.round(x * 10) / 10; }
+  function svg(f) {
+    var out = [], nodes = D.nodes, broken = {};
+    f.b.forEach(function (p) { broken[p[0] + "," + p[1]] = true; });
+    for (var i = 0; i < nodes.length; i++) {
+      for (var j = i + 1; j < nodes.length; j++) {
+        if (!f.n[i] || !f.n[j]) { continue; }
+        var a = nodes[i], b = nodes[j];
+        if (broken[i + "," + j] || broken[j + "," + i]) {
+          var mx = (a[0] + b[0]) / 2, my = (a[1] + b[1]) / 2;
+          out.push(el("line", {x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: D.drop,
+            "stroke-width": 1.5, "stroke-dasharray": "6 5", opacity: 0.7}));
+          out.push(el("path", {d: "M" + r1(mx - 6) + "," + r1(my - 6) + "l12,12m0,-12l-12,12",
+            stroke: D.drop, "stroke-width": 2.5}));
+        } else {
+          out.push(el("line", {x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: D.muted,
+            "stroke-width": 1.5, opacity: 0.6}));
+        }
+      }
+    }
+    nodes.forEach(function (p, i) {
+      var n = f.n[i];
+      if (!n) { return; }
+      var role = S[n[0]], cap = S[n[1]], crashed = role === "crashed";
+      out.push(el("circle", {cx: p[0], cy: p[1], r: D.r, fill: D.roles[role],
+        stroke: crashed ? D.drop : D.ink, "stroke-width": crashed ? 2 : 1.2,
+        "stroke-dasharray": crashed || n[2] ? "5 3" : null}));
+      out.push(el("text", {x: p[0], y: p[1] + 5, "text-anchor": "middle", "font-size": 15,
+        "font-weight": "bold", fill: crashed ? D.muted : D.ink}, esc(p[2])));
+      out.push(el("text", {x: p[0], y: p[1] + D.r + 14, "text-anchor": "middle", "font-size": 11,
+        fill: crashed ? D.drop : D.ink}, esc(role + (cap ? " \u00b7 " + cap : ""))));
+    });
+    f.m.forEach(function (m) {
+      var label = S[m[2]], w = 5.8 * label.length + 10, dx = m[4], dy = m[5];
+      out.push(el("rect", {x: r1(m[0] - w / 2), y: r1(m[1] - 8), width: w, height: 16, rx: 8,
+        fill: D.labels[label], stroke: D.ink, "stroke-width": 0.8,
+        "stroke-dasharray": m[3] ? "3 2" : null}));
+      out.push(el("text", {x: m[0], y: r1(m[1] + 4), "text-anchor": "middle", "font-size": 10,
+        fill: D.ink}, esc(label)));
+      var reach = Math.min(w / 2 / (Math.abs(dx) || 1e-9), 8 / (Math.abs(dy) || 1e-9)) + 2;
+      var ax = m[0] + dx * reach, ay = m[1] + dy * reach, px = -dy, py = dx;
+      out.push(el("path", {d: "M" + r1(ax + dx * 6) + "," + r1(ay + dy * 6) + "L" +
+        r1(ax + px * 4) + "," + r1(ay + py * 4) + "L" +
+        r1(ax - px * 4) + "," + r1(ay - py * 4) + "Z",
+        fill: D.ink}));
+    });
+    return '<svg viewBox="0 0 ' + D.w + " " + D.h + '" width="' + D.w + '" height="' + D.h +
+      '" font-family="' + esc(D.font) + '" role="img">' + out.join("") + "</svg>";
+  }
+  function show(j) {
+    k = Math.max(0, Math.min(N, j));
+    var f = D.frames[k];
+    frameEl.innerHTML = svg(f);
+    var head = "<tr>" + D.cols.map(function (c) {
+      return "<th>" + esc(c) + "</th>";
+    }).join("") + "</tr>";
+    tableEl.innerHTML = head + f.r.map(function (r) {
+      return "<tr>" + r.map(function (c) {
+        return "<td>" + esc(S[c]) + "</td>";
+      }).join("") + "</tr>";
+    }).join("");
+    eventsEl.innerHTML = f.e.map(function (e) {
+      return '<div class="e' + e[1] + '">' + esc(S[e[0]]) + "</div>";
+    }).join("");
+    counter.textContent = "step " + k + " / " + N + "  \u00b7  t = " +
+      (Math.round(f.t * 10) / 10) + " ms";
+    range.value = k;
+    for (var i = 0; i < diagram.length; i++) {
+      diagram[i].style.display = +diagram[i].getAttribute("data-i") < f.k ? "" : "none";
+    }
+    if (diagramBox) {  // keep the present moment in sight
+      var sv = diagramBox.querySelector("svg"), left = +sv.getAttribute("data-left");
+      var span = sv.width.baseVal.value - left - +sv.getAttribute("data-right");
+      var t0 = +sv.getAttribute("data-t0"), t1 = +sv.getAttribute("data-t1");
+      var x = left + span * (f.t - t0) / (t1 - t0);
+      diagramBox.scrollLeft = Math.max(0, x - diagramBox.clientWidth * 0.75);
+      pinNames();
+    }
+  }
+  function pinNames() {
+    var g = diagramBox.querySelector(".ddia10-st-names");
+    if (g) { g.setAttribute("transform", "translate(" + diagramBox.scrollLeft + ",0)"); }
+  }
+  if (diagramBox) { diagramBox.addEventListener("scroll", pinNames); }
+  function stop() {
+    if (timer) { clearInterval(timer); timer = null; }
+    playBtn.textContent = "\u25b6 Play";
+  }
+  function play() {
+    if (timer) { stop(); return; }
+    if (k >= N) { show(0); }
+    playBtn.textContent = "\u23f8 Pause";
+    timer = setInterval(function () {
+      if (k >= N) { stop(); } else { show(k + 1); }
+    }, __INTERVAL__);
+  }
+  root.addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-action]");
+    if (!b || !root.contains(b)) { return; }
+    var a = b.getAttribute("data-action");
+    if (a === "play") { play(); return; }
+    stop();
+    if (a === "next") { show(k + 1); }
+    else if (a === "prev") { show(k - 1); }
+    else if (a === "reset") { show(0); }
+  });
+  range.addEventListener("input", function () { stop(); show(+range.value); });
+  show(0);
+})();
+"""

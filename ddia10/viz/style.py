@@ -1,0 +1,69 @@
+"""Colours and tiny SVG helpers shared by every view, live or static.
+
+Roles have fixed colours a reader learns once (leader green, candidate amber,
+follower slate, crashed grey, paused lavender); roles other protocols invent
+get a stable colour from their name, so the same role looks the same in every
+chapter. Message types get pale colours the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import zlib
+
+ROLE_COLORS: dict[str, str] = {
+    "leader": "#4caf50",
+    "candidate": "#ffb300",
+    "follower": "#b0bec5",
+    "up": "#90caf9",
+    "crashed": "#e0e0e0",
+    "paused": "#d1c4e9",
+}
+"""Fill colour of a node by role; ``crashed`` and ``paused`` come from the trace's faults."""
+
+EXTRA_ROLE_COLORS = ("#4db6ac", "#ff8a65", "#ba68c8", "#aed581", "#64b5f6", "#fff176", "#a1887f")
+MESSAGE_COLORS = ("#fff3cd", "#d1ecf1", "#e2d9f3", "#d4edda", "#fde2e4", "#e7f5ff", "#f1f3f5")
+INK = "#263238"
+MUTED = "#90a4ae"
+DROP = "#c62828"
+CRASH_SPAN = "#ef9a9a"
+PAUSE_SPAN = "#b39ddb"
+DISCONNECT_SPAN = "#ffcc80"
+PARTITION_BAND = "#fff59d"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def _stable(name: str, palette: tuple[str, ...]) -> str:
+    return palette[zlib.crc32(name.encode()) % len(palette)]
+
+
+def role_color(role: str) -> str:
+    """The fill colour for a node in ``role`` (stable for roles we do not know)."""
+    return ROLE_COLORS.get(role) or _stable(role, EXTRA_ROLE_COLORS)
+
+
+def message_color(msg_type: str) -> str:
+    """A pale fill for messages of ``msg_type``, stable across views and runs."""
+    return _stable(msg_type, MESSAGE_COLORS)
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def tag(name: str, body: str = "", **attrs: object) -> str:
+    """``<name a="v">body</name>``; ``class_`` and ``data_i`` become ``class`` and ``data-i``."""
+    parts = []
+    for k, v in attrs.items():
+        if v is None or v is False:
+            continue
+        key = k.rstrip("_").replace("_", "-")
+        parts.append(f'{key}="{esc(_fmt(v))}"')
+    open_ = f"<{name}{' ' if parts else ''}{' '.join(parts)}"
+    return f"{open_}>{body}</{name}>" if body else f"{open_}/>"
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.1f}".rstrip("0").rstrip(".")
+    return str(v)
