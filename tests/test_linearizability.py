@@ -1,0 +1,252 @@
+"""The linearizability checker: verdicts on real Jepsen histories, and the evidence behind them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ddia10.linearizability import (
+    ILLEGAL,
+    UNKNOWN,
+    CheckResult,
+    History,
+    Model,
+    Operation,
+    check,
+    history,
+    load_history,
+    model_for,
+    violation_core,
+)
+from ddia10.linearizability.generate import lost_write, stale_read
+
+HISTORIES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "histories"
+FILES = sorted(HISTORIES.glob("*.json")) if HISTORIES.is_dir() else []
+needs_histories = pytest.mark.skipif(
+    not FILES, reason=f"shared Jepsen histories not found at {HISTORIES}"
+)
+
+
+def assert_valid_linearization(h: History, result: CheckResult) -> None:
+    """Replay the witness: every completed op present, points inside intervals, model agrees."""
+    assert result.ok is True
+    points = result.linearization
+    placed = [p.op for p in points]
+    assert len({op.id for op in placed}) == len(placed)
+    completed = {op.id for op in h.ops if not op.pending}
+    assert completed <= {op.id for op in placed}
+    for p in points:
+        assert p.op.call <= p.time <= p.op.end
+    for a, b in zip(points, points[1:], strict=False):
+        assert a.time <= b.time
+    for i, a in enumerate(placed):
+        for b in placed[i + 1:]:
+            assert not b.precedes(a), f"{b.describe()} returned before {a.describe()} was called"
+    model = model_for(h.model, h.init)
+    states: dict = {}
+    for p in points:
+        key = model.partition(p.op) if model.partition else None
+        new = model.apply(states.get(key, model.init), p.op)
+        assert new is not ILLEGAL, f"the model rejects {p.op.describe()}"
+        assert new == p.state
+        states[key] = new
+
+
+@needs_histories
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_jepsen_history_gets_its_expected_verdict(path: Path) -> None:
+    h = load_history(path)
+    result = check(h, timeout_s=60)
+    assert result.ok is h.expected, result.explain()
+    if result.ok:
+        assert_valid_linearization(h, result)
+    else:
+        assert result.stuck, "a violation names the operations that could not come next"
+
+
+# --- the worked example: a read that starts after a write completed must see it ---
+
+SEED_EXAMPLE = [
+    ("A", "write", 1, None, 0, 2),
+    ("B", "read", None, 1, 1, 3),
+    ("C", "read", None, 0, 2.5, 3.5),
+]
+
+
+def test_worked_example_stale_read_after_acknowledged_write_is_not_linearizable() -> None:
+    result = check(history(SEED_EXAMPLE, model="register", init=0))
+    assert result.verdict == "not linearizable"
+    assert [op.process for op in result.stuck] == ["C"]
+
+
+def test_worked_example_without_the_late_read_is_linearizable() -> None:
+    h = history(SEED_EXAMPLE[:2], model="register", init=0)
+    result = check(h)
+    assert [p.op.process for p in result.linearization] == ["A", "B"]
+    assert_valid_linearization(h, result)
+
+
+def test_concurrent_read_may_see_old_or_new_value() -> None:
+    for seen in (0, 1):
+        h = history([("A", "write", 1, None, 0, 2), ("B", "read", None, seen, 1, 3)],
+                     model="register", init=0)
+        assert check(h).ok
+
+
+def test_pending_write_may_take_effect_late_or_never() -> None:
+    write = ("A", "write", 1, None, 0, None)
+    for late_read in (0, 1):
+        h = history([write, ("B", "read", None, 0, 1, 2), ("B", "read", None, late_read, 5, 6)],
+                    model="register", init=0)
+        assert check(h).ok
+    flip_back = history([write, ("B", "read", None, 1, 1, 2), ("B", "read", None, 0, 5, 6)],
+                        model="register", init=0)
+    assert check(flip_back).ok is False
+
+
+def test_failed_cas_means_the_register_did_not_hold_the_expected_value() -> None:
+    ops = [("A", "write", 1, None, 0, 1), ("B", "cas", (1, 2), False, 2, 3)]
+    assert check(history(ops, model="cas-register")).ok is False
+    ops[1] = ("B", "cas", (5, 2), False, 2, 3)
+    assert check(history(ops, model="cas-register")).ok is True
+
+
+def test_kv_keys_are_checked_independently_and_the_failing_key_is_named() -> None:
+    ops = [
+        ("A", "append", "x", None, 0, 1, "k1"),
+        ("B", "get", None, "x", 2, 3, "k1"),
+        ("A", "put", "y", None, 0, 1, "k2"),
+        ("B", "get", None, "", 2, 3, "k2"),
+    ]
+    result = check(history(ops, model="kv"))
+    assert result.ok is False and result.key == "k2"
+
+
+@needs_histories
+def test_past_the_time_budget_the_answer_is_unknown_not_a_guess() -> None:
+    h = load_history(HISTORIES / "porcupine-etcd_002.json")
+    result = check(h, timeout_s=1e-9)
+    assert result.verdict == UNKNOWN and result.ok is None
+
+
+def test_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="timeout_s must be > 0"):
+        check(history(SEED_EXAMPLE, model="register"), timeout_s=0)
+
+
+# --- a reader's own model ---
+
+def queue_step(state: tuple, op: Operation):
+    """A FIFO queue: enq appends; deq returns the head (None when empty)."""
+    if op.kind == "enq":
+        return state + (op.value,)
+    head = state[0] if state else None
+    if not op.pending and op.output != head:
+        return ILLEGAL
+    return state[1:]
+
+
+QUEUE = Model("queue", init=(), step=queue_step)
+
+
+def test_readers_model_fifo_queue_rejects_out_of_order_dequeue() -> None:
+    ops = [(0, "enq", 1, None, 0, 1), (0, "enq", 2, None, 2, 3), (1, "deq", None, 2, 4, 5)]
+    assert check(history(ops, model="queue"), QUEUE).ok is False
+    ops[2] = (1, "deq", None, 1, 4, 5)
+    assert check(history(ops, model="queue"), QUEUE).ok is True
+
+
+def test_unknown_model_name_asks_for_a_model() -> None:
+    with pytest.raises(ValueError, match="pass model="):
+        check(history([(0, "enq", 1, None, 0, 1)], model="queue"))
+
+
+def test_model_state_must_be_hashable() -> None:
+    with pytest.raises(ValueError, match="hashable"):
+        Model("bad", init=[], step=queue_step)
+
+
+# --- against a brute-force oracle on small random histories ---
+
+def brute_force(h: History) -> bool:
+    """Try every order (no memo, no pruning): the definition, executed."""
+    model = model_for(h.model, h.init)
+    ops = list(h.ops)
+
+    def extend(placed: frozenset, state) -> bool:
+        todo = [op for op in ops if op.id not in placed]
+        if all(op.pending for op in todo):
+            return True
+        for op in todo:
+            if any(other.precedes(op) for other in todo):
+                continue
+            new = model.apply(state, op)
+            if new is not ILLEGAL and extend(placed | {op.id}, new):
+                return True
+        return False
+
+    return extend(frozenset(), model.init)
+
+
+@st.composite
+def small_histories(draw) -> History:
+    n = draw(st.integers(1, 7))
+    raw = []
+    for _ in range(n):
+        kind = draw(st.sampled_from(["read", "write", "cas"]))
+        call = draw(st.integers(0, 12))
+        ret = draw(st.one_of(st.none(), st.integers(call, call + 6)))
+        value = {"read": None, "write": draw(st.integers(0, 2)),
+                 "cas": (draw(st.integers(0, 2)), draw(st.integers(0, 2)))}[kind]
+        output = None
+        if ret is not None and kind == "read":
+            output = draw(st.integers(0, 2))
+        if ret is not None and kind == "cas":
+            output = draw(st.booleans())
+        raw.append({"process": len(raw), "op": kind, "call": call, "return": ret,
+                    "value": value, "output": output})
+    return history(raw, model="cas-register", init=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_histories())
+def test_checker_agrees_with_brute_force_search(h: History) -> None:
+    result = check(h)
+    assert result.ok is brute_force(h)
+    if result.ok:
+        assert_valid_linearization(h, result)
+
+
+def test_stale_read_is_serializable_once_real_time_is_ignored() -> None:
+    h = history(SEED_EXAMPLE, model="register", init=0)
+    assert check(h).ok is False
+    assert check(h.ignoring_real_time()).ok is True
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([stale_read, lost_write]),
+       st.sampled_from(["register", "cas-register", "kv"]))
+def test_violation_core_is_a_non_linearizable_subset_needing_every_operation(
+    seed: int, breaker, model: str
+) -> None:
+    broken = breaker(seed, model=model)
+    core = violation_core(broken)
+    assert {op.id for op in core.ops} <= {op.id for op in broken.ops}
+    assert check(core).ok is False
+    for op in core.ops:
+        rest = History(tuple(o for o in core.ops if o.id != op.id), model=core.model,
+                       init=core.init)
+        assert check(rest).ok is True
+
+
+def test_violation_core_of_worked_example_is_the_write_and_the_late_read() -> None:
+    core = violation_core(history(SEED_EXAMPLE, model="register", init=0))
+    assert sorted(op.process for op in core.ops) == ["A", "C"]
+
+
+def test_a_linearizable_history_has_no_core() -> None:
+    with pytest.raises(ValueError, match="only a non-linearizable history has a core"):
+        violation_core(history(SEED_EXAMPLE[:2], model="register", init=0))
