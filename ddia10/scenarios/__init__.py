@@ -1,0 +1,1 @@
+"""Ready-made scenarios that the chapter players run."""
