@@ -1,0 +1,335 @@
+"""A Raft cluster in a simulated world, with its safety monitor attached.
+
+:class:`RaftCluster` is the harness every chapter, test and benchmark drives:
+``n`` servers numbered ``1..n`` on a :class:`~ddia10.sim.Simulation`, fault
+buttons named as a reader would (crash, restart, disconnect, partition,
+heal), a view of each server's state, and :meth:`RaftCluster.check_invariants`.
+With ``check_every_event=True`` the harness itself steps the simulation and
+checks the invariants after every single event; the servers never check
+themselves.
+
+::
+
+    from ddia10.raft import RaftCluster
+    c = RaftCluster(n=5, seed=1)
+    c.run(1000)
+    c.submit("x=1")
+    c.run(100)
+    c.applied(c.leader())       # ['x=1']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..sim import Simulation, SimulationTimeout, Trace
+from .invariants import SafetyMonitor
+from .messages import Configuration
+from .node import RaftNode
+from .options import RaftOptions
+from .storage import DurableLog
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What one server holds, as plain values. ``log`` lists the entries after
+    ``snapshot_index`` (all of them when nothing was compacted). A crashed
+    server shows ``role='crashed'`` and what it persisted."""
+
+    role: str
+    term: int
+    voted_for: Hashable | None
+    leader_id: Hashable | None
+    log: list
+    commit_index: int
+    last_applied: int
+    snapshot_index: int
+    config: Configuration | None
+
+
+class RaftCluster:
+    """``n`` Raft servers on a simulated network.
+
+    Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
+    the simulation; every other keyword is a :class:`RaftOptions` field
+    (``election_timeout``, ``heartbeat_interval``, ``prevote``,
+    ``check_quorum``, ``snapshot_threshold``, the ``bug_*`` switches, ...).
+    ``node_class(options, voters)`` builds each server (a subclass of
+    :class:`RaftNode`, or a factory returning one).
+    """
+
+    def __init__(
+        self,
+        n: int = 5,
+        seed: int = 0,
+        *,
+        latency: Any = (1.0, 5.0),
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        trace: bool = True,
+        node_class: Callable[..., RaftNode] = RaftNode,
+        check_every_event: bool = False,
+        **options: Any,
+    ) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"cluster size must be an int >= 1, got {n!r}")
+        unknown = set(options) - RaftOptions.names()
+        if unknown:
+            raise ValueError(f"unknown Raft option(s) {sorted(unknown)}; "
+                             f"known: {sorted(RaftOptions.names())}")
+        if not callable(node_class):
+            raise ValueError(
+                f"node_class must be a RaftNode subclass or factory, got {node_class!r}")
+        self.options = RaftOptions(**options)
+        self.node_class = node_class
+        self.check_every_event = bool(check_every_event)
+        self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
+                              reorder=reorder, trace=trace)
+        self.monitor = SafetyMonitor()
+        voters = frozenset(range(1, n + 1))
+        for pid in sorted(voters):
+            self.sim.add(pid, self._factory(voters))
+
+    def _factory(self, voters: frozenset) -> Callable[[], RaftNode]:
+        def build() -> RaftNode:
+            node = self.node_class(self.options, voters)
+            if not isinstance(node, RaftNode):
+                raise ValueError(f"node_class built {type(node).__name__}, not a RaftNode")
+            node.observer = self.monitor
+            return node
+
+        return build
+
+    # ---------------------------------------------------------------- looking
+    @property
+    def trace(self) -> Trace:
+        return self.sim.trace
+
+    @property
+    def ids(self) -> list:
+        """Every server id, running or not."""
+        return self.sim.pids
+
+    def nodes(self) -> dict[Hashable, RaftNode]:
+        """The running servers by id (to read, never to drive)."""
+        return {pid: self.sim.process(pid) for pid in self.sim.pids if self.sim.is_up(pid)}
+
+    def node(self, i: Hashable) -> RaftNode:
+        self._known(i)
+        if not self.sim.is_up(i):
+            raise ValueError(f"server {i!r} is crashed")
+        return self.sim.process(i)
+
+    def leader(self) -> Hashable | None:
+        """The running server that leads the highest term, or ``None``."""
+        leaders = [(node.term, -pid if isinstance(pid, int) else 0, pid)
+                   for pid, node in self.nodes().items() if node.role == "leader"]
+        return max(leaders)[2] if leaders else None
+
+    def state(self, i: Hashable) -> ServerState:
+        self._known(i)
+        if self.sim.is_up(i):
+            node = self.sim.process(i)
+            log = node.log
+            return ServerState(node.role, node.term, node.voted_for, node.leader_id,
+                               list(log.entries), node.commit_index, node.last_applied,
+                               log.snapshot_index, node.config)
+        stable = self.sim.storage(i)
+        _snapshot, log, _durable = DurableLog.load(stable)
+        return ServerState("crashed", stable.get("term", 0), stable.get("voted_for"), None,
+                           list(log.entries), 0, 0, log.snapshot_index, None)
+
+    def applied(self, i: Hashable) -> list:
+        """The commands server ``i``'s state machine has applied, in order."""
+        return list(self.node(i).applied_commands)
+
+    def check_invariants(self) -> None:
+        """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property failed."""
+        self.monitor.check(self.nodes())
+
+    # ---------------------------------------------------------------- time
+    def run(self, ms: float) -> None:
+        """Advance simulated time by ``ms``."""
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
+            raise ValueError(f"run time must be a number of ms >= 0, got {ms!r}")
+        if not self.check_every_event:
+            self.sim.run(ms)
+            return
+        done = []
+        self.sim.after(ms, lambda sim: done.append(True), "end of run")
+        while not done:
+            self.sim.step()
+            self.check_invariants()
+
+    def run_until(self, predicate: Callable[[RaftCluster], bool], timeout_ms: float) -> float:
+        """Run until ``predicate(cluster)`` holds; the time it first held.
+        Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)) \
+                or not timeout_ms >= 0:
+            raise ValueError(f"timeout must be a number of ms >= 0, got {timeout_ms!r}")
+        if not self.check_every_event:
+            return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
+        done = []
+        self.sim.after(timeout_ms, lambda sim: done.append(True), "timeout")
+        while not predicate(self):
+            if done:
+                raise SimulationTimeout(f"condition not reached within {timeout_ms:g} ms "
+                                        f"of simulated time (now={self.sim.now:g})")
+            self.sim.step()
+            self.check_invariants()
+        return self.sim.now
+
+    def wait_for_leader(self, timeout_ms: float = 5000) -> Hashable:
+        """Run until some server leads; its id."""
+        self.run_until(lambda c: c.leader() is not None, timeout_ms)
+        return self.leader()
+
+    # ---------------------------------------------------------------- clients
+    def submit(self, command: Any, node: Hashable | None = None) -> tuple[int, int] | None:
+        """Propose ``command`` at ``node`` (default: the current leader):
+        ``(index, term)``, or ``None`` if that server does not lead."""
+        if node is None:
+            node = self.leader()
+            if node is None:
+                return None
+        return self._call(node, lambda proc, ctx: proc.propose(ctx, command))
+
+    def agree(self, command: Any, servers: int | None = None, timeout_ms: float = 5000) -> int:
+        """Get ``command`` applied by ``servers`` servers (default: all), proposing
+        it again whenever the leader that took it lost it; its log index.
+
+        This is a client's patience, not protocol: the harness keeps asking
+        whichever server leads, as the lab tests of MIT 6.5840 do."""
+        need = len(self.ids) if servers is None else servers
+        if isinstance(need, bool) or not isinstance(need, int) or not 1 <= need <= len(self.ids):
+            raise ValueError(f"servers must be an int in 1..{len(self.ids)}, got {servers!r}")
+        placed: list = []
+
+        def applied_enough(c: RaftCluster) -> bool:
+            nodes = c.nodes()
+            if placed:
+                index, term = placed[-1]
+                count = sum(1 for n in nodes.values() if n.last_applied >= index
+                            and _holds(n.log, index, term))
+                if count >= need:
+                    return True
+            leader = c.leader()
+            if leader is not None and (
+                not placed or not _holds(nodes[leader].log, *placed[-1])
+                and nodes[leader].term > placed[-1][1]
+            ):
+                placed.append(c.submit(command, node=leader))
+            return False
+
+        self.run_until(applied_enough, timeout_ms)
+        return placed[-1][0]
+
+    def campaign(self, i: Hashable) -> None:
+        """Make server ``i`` start an election now (for scripted scenarios)."""
+        self._call(i, lambda proc, ctx: proc.campaign(ctx))
+
+    def change_membership(self, voters: Iterable[Hashable], learners: Iterable[Hashable] = (),
+                          *, joint: bool | None = None) -> tuple[int, int] | None:
+        """Propose a new configuration at the leader (see :meth:`RaftNode.propose_config`)."""
+        voters, learners = list(voters), list(learners)
+        for pid in voters + learners:
+            self._known(pid)
+        leader = self.leader()
+        if leader is None:
+            return None
+        return self._call(leader, lambda proc, ctx: proc.propose_config(ctx, voters, learners,
+                                                                         joint=joint))
+
+    def add_voter(self, i: Hashable, timeout_ms: float = 5000) -> None:
+        """Grow the cluster by one voter the safe way (thesis §4.2.1): start
+        server ``i`` empty, add it as a learner, wait until it has applied
+        everything the leader had committed, then promote it in a single-server
+        change — so the new voter never holds back commitment while it catches up."""
+        self.add_server(i)
+        config = self.state(self.wait_for_leader(timeout_ms)).config
+        self._change(sorted(config.voters, key=repr), sorted(config.learners | {i}, key=repr),
+                     timeout_ms)
+        target = self.state(self.leader()).commit_index
+        self.run_until(lambda c: c.state(i).last_applied >= target, timeout_ms)
+        config = self.state(self.leader()).config
+        self._change(sorted(config.voters | {i}, key=repr),
+                     sorted(config.learners - {i}, key=repr), timeout_ms)
+
+    def _change(self, voters: list, learners: list, timeout_ms: float) -> None:
+        """Propose a configuration (retrying while another is pending) until it is in force."""
+        wanted = Configuration(voters, learners)
+
+        def in_force(c: RaftCluster) -> bool:
+            leader = c.leader()
+            if leader is None:
+                return False
+            node = c.node(leader)
+            if node.config == wanted and not node._config_pending():
+                return True
+            if node.config != wanted:
+                c.change_membership(voters, learners)
+            return False
+
+        self.run_until(in_force, timeout_ms)
+
+    def add_server(self, i: Hashable) -> None:
+        """Start a new, empty server ``i`` outside the configuration; it learns
+        the log once a configuration names it (as a learner, first)."""
+        if i in self.sim.pids:
+            raise ValueError(f"server {i!r} already exists")
+        self.sim.add(i, self._factory(frozenset()))
+
+    # ---------------------------------------------------------------- faults
+    def crash(self, i: Hashable) -> None:
+        self._known(i)
+        if not self.sim.is_up(i):
+            raise ValueError(f"server {i!r} is already crashed")
+        self.sim.crash(i)
+
+    def restart(self, i: Hashable) -> None:
+        self._known(i)
+        if self.sim.is_up(i):
+            raise ValueError(f"server {i!r} is running; crash it before restarting")
+        self.sim.restart(i)
+
+    def disconnect(self, i: Hashable) -> None:
+        self._known(i)
+        self.sim.disconnect(i)
+
+    def connect(self, i: Hashable) -> None:
+        self._known(i)
+        self.sim.reconnect(i)
+
+    def partition(self, *groups: Iterable[Hashable]) -> None:
+        self.sim.partition(*groups)
+
+    def heal(self) -> None:
+        self.sim.heal()
+
+    # ---------------------------------------------------------------- helpers
+    def _known(self, i: Hashable) -> None:
+        if i not in self.sim.pids:
+            raise KeyError(f"unknown server id {i!r}; servers are {self.sim.pids}")
+
+    def _call(self, i: Hashable, fn: Callable[..., Any]) -> Any:
+        self._known(i)
+        if not self.sim.is_up(i):
+            raise ValueError(f"server {i!r} is crashed")
+        return self.sim.call(i, fn)
+
+    def __repr__(self) -> str:
+        parts = []
+        for pid in self.ids:
+            s = self.state(pid)
+            role = "X" if s.role == "crashed" else s.role[0].upper()
+            parts.append(f"{pid}:{role}t{s.term}/{len(s.log) + s.snapshot_index}"
+                         f"c{s.commit_index}")
+        return f"RaftCluster(t={self.sim.now:g} {' '.join(parts)})"
+
+
+def _holds(log: Any, index: int, term: int) -> bool:
+    """Does ``log`` hold entry ``index`` of ``term`` (or has it compacted it as committed)?"""
+    return index <= log.snapshot_index or log.term_at(index) == term

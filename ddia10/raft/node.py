@@ -1,0 +1,866 @@
+"""A Raft server as a pure, message-driven state machine.
+
+Raft (Ongaro & Ousterhout, 2014) keeps a replicated log consistent by putting
+one leader in charge of it. Time is divided into *terms*; each term begins
+with an election and has at most one leader. This module follows the shape of
+etcd's raft library:
+
+- **The role decides the step function.** A message first goes through the
+  term rules every server applies (:meth:`RaftNode._step_term`: a higher term
+  makes anyone a follower, a lower term is stale), then to ``_step_follower``,
+  ``_step_candidate`` or ``_step_leader``.
+- **Every reset happens in one place.** ``become_follower``,
+  ``become_pre_candidate``, ``become_candidate`` and ``become_leader`` set the
+  role and reset the volatile state that goes with it.
+- **Time moves only through timers** of the simulation: ``election``
+  (randomised, from ``ctx.rng``; on a leader it is the CheckQuorum tick),
+  ``heartbeat`` (leader) and ``flush`` (a zero-delay timer that gathers the
+  proposals and read requests of one instant into one batch).
+
+**Persistence.** ``term``, ``voted_for`` and the log reach ``ctx.persist``
+before the server answers anyone (the log in batches, see
+:mod:`~ddia10.raft.storage`, so a long log costs no more per append than a
+short one). A crash loses everything else: role, commit index, what the
+leader knew of its followers. On restart the server rebuilds from
+``ctx.stable`` and learns the commit index again from a leader.
+
+**The rules, by section of the paper**
+
+- §5.2 election: a follower that hears nothing for its election timeout
+  becomes a candidate, votes for itself and asks the others; a majority of
+  votes (of each configuration, during a joint change) makes it leader.
+- §5.3 replication: AppendEntries carries ``prev_log_index``/``prev_log_term``;
+  a follower accepts only if its log has that entry, then deletes anything that
+  conflicts with the new entries and appends them. A rejection carries a hint
+  (conflict term and its first index) so the leader skips back a whole term at
+  a time. Once a follower matches, the leader *pipelines*: it advances
+  ``next_index`` as soon as it sends (at most ``max_inflight`` messages ahead)
+  and sends up to ``max_batch`` entries per message.
+- §5.4.1 election restriction: a vote goes only to a candidate whose log is at
+  least as up to date as the voter's.
+- §5.4.2 commitment: the leader commits index N once a quorum stores it *and*
+  entry N is from the leader's current term; earlier entries commit with it.
+  That is why a new leader appends a no-op entry at once (as etcd and the
+  thesis do): it commits what earlier terms left behind without waiting for a
+  client.
+- §7 log compaction: after ``snapshot_threshold`` applied entries the server
+  snapshots its state machine and drops the log prefix; a follower that needs
+  a dropped entry gets InstallSnapshot.
+- §6 / thesis ch. 4 membership: a configuration entry takes effect as soon as
+  it is in a server's log (committed or not). Single-server changes add or
+  remove one voter; joint consensus goes through C_old,new (majorities of
+  both) to C_new, which the leader appends by itself once C_old,new commits.
+  Learners receive the log but never vote. A leader that is not in C_new
+  steps down once C_new commits; a server that an uncommitted configuration
+  removed still stands for election, since it may be needed until that entry
+  commits (thesis §4.2.2).
+- thesis §6.4 reads: ReadIndex (note the commit index, confirm leadership with
+  a heartbeat round, wait until applied) and lease reads (a leader that heard
+  from a majority within the last lease period, on its own clock, answers
+  alone — sound only while clocks drift less than ``clock_drift_bound``).
+- thesis §9.6 PreVote and CheckQuorum: a would-be candidate first asks whether
+  it could win, without raising its term; voters who heard from a leader
+  within the minimum election timeout say no; and a leader that has not heard
+  from a majority for an election timeout steps down.
+
+Subclasses (the key-value store) override :meth:`apply_command`,
+:meth:`on_client_message`, :meth:`on_read_ready`, :meth:`on_read_failed`,
+:meth:`snapshot_state` and :meth:`restore_state`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from ..quorum import VoteResult
+from ..sim import Context, Process
+from .invariants import InvariantViolation
+from .log import RaftLog
+from .messages import (
+    NOOP,
+    RAFT_MESSAGES,
+    AppendEntries,
+    AppendEntriesReply,
+    Configuration,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    NoOp,
+    RequestVote,
+    RequestVoteReply,
+    short,
+)
+from .options import RaftOptions
+from .storage import DurableLog
+
+FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER = "follower", "pre-candidate", "candidate", "leader"
+ROLES = (FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER)
+_LOG_SHOWN = 16  # annotations list the whole log up to this many entries, else its tail
+
+
+class Progress:
+    """What a leader knows about one follower (etcd's ``tracker.Progress``).
+
+    ``probing``: the leader does not yet know where the logs match, so it sends
+    one AppendEntries at a time and waits. Otherwise it pipelines, and
+    ``inflight`` holds the last index of each unanswered message. Pipelining
+    bets on messages arriving in order; when the network reorders them the
+    follower rejects the early ones and the leader falls back to probing —
+    still correct, only slower.
+    """
+
+    __slots__ = ("next_index", "match_index", "probing", "inflight", "acked_round",
+                 "recent_active", "progressed")
+
+    def __init__(self, next_index: int) -> None:
+        self.next_index = next_index
+        self.match_index = 0
+        self.probing = True
+        self.inflight: list[int] = []
+        self.acked_round = 0
+        self.recent_active = False
+        self.progressed = False
+
+    def __repr__(self) -> str:
+        return (f"Progress(next={self.next_index}, match={self.match_index}, "
+                f"{'probe' if self.probing else 'pipeline'}, inflight={self.inflight})")
+
+
+class PendingRead:
+    """A ReadIndex request waiting for its heartbeat round and its index to apply."""
+
+    __slots__ = ("read_id", "round", "index")
+
+    def __init__(self, read_id: Hashable, round_: int, index: int | None) -> None:
+        self.read_id, self.round, self.index = read_id, round_, index
+
+
+class RaftNode(Process):
+    """One Raft server. ``voters`` is the configuration it boots with (empty
+    for a server that will join a running cluster and learn its configuration
+    from the leader)."""
+
+    def __init__(self, options: RaftOptions | None = None, voters: Iterable[Hashable] = ()) -> None:
+        if options is None:
+            options = RaftOptions()
+        if not isinstance(options, RaftOptions):
+            raise ValueError(f"options must be a RaftOptions, got {options!r}")
+        self.options = options
+        self.bootstrap = Configuration(frozenset(voters))
+        self.applied_commands: list = []
+        self.observer: Any = None  # a safety monitor the harness may attach; never required
+        self.pid: Hashable = None
+        self.role = FOLLOWER
+        self.term = 0
+        self.voted_for: Hashable | None = None
+        self.leader_id: Hashable | None = None
+        self.log = RaftLog()
+        self.commit_index = 0
+        self.last_applied = 0
+        self.base_config = self.bootstrap
+        self.config_entries: list[tuple[int, Configuration]] = []
+
+    # ================================================================== hooks
+    def apply_command(self, ctx: Context, index: int, command: Any) -> Any:
+        """Apply one committed client command; called once per entry, in index order."""
+        self.applied_commands.append(command)
+
+    def on_client_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        """Any message that is not a Raft RPC lands here (client requests)."""
+
+    def on_read_ready(self, ctx: Context, read_id: Hashable, index: int) -> None:
+        """ReadIndex: a read issued by :meth:`request_read` may now be served from
+        the state machine, which has applied at least ``index``."""
+
+    def on_read_failed(self, ctx: Context, read_id: Hashable) -> None:
+        """ReadIndex: this server is not (or no longer) leader; the read must go elsewhere."""
+
+    def snapshot_state(self) -> Any:
+        """The state machine as a value, for a snapshot (§7)."""
+        return list(self.applied_commands)
+
+    def restore_state(self, state: Any) -> None:
+        """Replace the state machine with a snapshot's value."""
+        self.applied_commands = list(state)
+
+    # ================================================================== client API
+    def propose(self, ctx: Context, command: Any) -> tuple[int, int] | None:
+        """Append ``command`` to the log if this server leads: ``(index, term)``,
+        or ``None`` if it does not. Being appended is no promise of commitment."""
+        if isinstance(command, (NoOp, Configuration)):
+            raise ValueError(f"{command!r} is Raft's own entry; use propose_config for membership")
+        if self.role != LEADER:
+            return None
+        return self._append_as_leader(ctx, command), self.term  # annotated when the batch flushes
+
+    def propose_config(
+        self, ctx: Context, voters: Iterable[Hashable], learners: Iterable[Hashable] = (),
+        *, joint: bool | None = None,
+    ) -> tuple[int, int] | None:
+        """Propose a new configuration. One voter added or removed goes in one
+        step; more (or ``joint=True``) goes through joint consensus. Returns
+        ``None`` if this server is not leader, has not yet committed an entry of
+        its term, or another change is still uncommitted (one at a time)."""
+        new_voters, new_learners = frozenset(voters), frozenset(learners)
+        if not new_voters:
+            raise ValueError("a configuration needs at least one voter")
+        if new_voters & new_learners:
+            both = sorted(new_voters & new_learners)
+            raise ValueError(f"servers {both} cannot be both voter and learner")
+        if self.role != LEADER or self._config_pending() or not self._committed_in_term():
+            return None
+        old = self.config
+        changed = old.voters ^ new_voters
+        if joint is None:
+            joint = len(changed) > 1
+        if not joint and len(changed) > 1:
+            raise ValueError(
+                f"a single-server change adds or removes one voter, not {sorted(changed)}; "
+                "use joint=True"
+            )
+        outgoing = old.voters if joint and changed else frozenset()
+        index = self._append_as_leader(ctx, Configuration(new_voters, new_learners, outgoing))
+        self._publish(ctx)
+        return index, self.term
+
+    def request_read(self, ctx: Context, read_id: Hashable) -> None:
+        """Start a ReadIndex read: later :meth:`on_read_ready` or :meth:`on_read_failed`."""
+        if self.role != LEADER:
+            self.on_read_failed(ctx, read_id)
+            return
+        index = self.commit_index if self._committed_in_term() else None
+        self.pending_reads.append(PendingRead(read_id, self.round + 1, index))
+        self.round_wanted = True
+        ctx.set_timer(0, "flush")
+        self._serve_reads(ctx)
+
+    def lease_read_ok(self, ctx: Context) -> bool:
+        """May this leader answer a read from its own state right now?
+
+        Only with ``check_quorum`` (followers then refuse votes while they hear
+        from a leader, which is what the lease leans on), only after it has
+        committed an entry of its term, and only until its lease runs out on
+        its *own* clock. A clock running slow stretches the lease in real time:
+        that is the danger the book shows."""
+        return (
+            self.options.check_quorum
+            and self.role == LEADER
+            and self._committed_in_term()
+            and ctx.now < self.lease_until
+        )
+
+    def campaign(self, ctx: Context) -> None:
+        """Start an election now, as if the election timer had fired (etcd's
+        ``MsgHup``): used by scripted scenarios that want exact control."""
+        if self.role == LEADER:
+            raise ValueError(f"server {self.pid!r} already leads term {self.term}")
+        if not self._promotable():
+            raise ValueError(f"server {self.pid!r} is not a voter of {self.config!r}")
+        self._start_election(ctx)
+        self._publish(ctx)
+
+    @property
+    def config(self) -> Configuration:
+        """The configuration in force: the latest one in the log, committed or not."""
+        return self.config_entries[-1][1] if self.config_entries else self.base_config
+
+    # ================================================================== start
+    def on_start(self, ctx: Context) -> None:
+        stable = ctx.stable
+        self.pid = ctx.pid
+        self.term = stable.get("term", 0)
+        self.voted_for = stable.get("voted_for")
+        self.snapshot, self.log, self.durable = DurableLog.load(stable)
+        if self.snapshot is None:
+            self.base_config = self.bootstrap
+        else:
+            self.base_config = self.snapshot[2]
+            self.restore_state(self.snapshot[3])
+        self.config_entries = [
+            (i, cmd) for i, (_t, cmd) in enumerate(self.log.entries, self.log.snapshot_index + 1)
+            if isinstance(cmd, Configuration)
+        ]
+        self.commit_index = self.last_applied = self.log.snapshot_index
+        self.progress: dict[Hashable, Progress] = {}
+        self.votes: dict[Hashable, bool] = {}
+        self.pending_reads: list[PendingRead] = []
+        self.round = 0
+        self.round_wanted = False
+        self.round_sent_at: dict[int, float] = {}
+        self.confirmed_round = 0
+        self.lease_until = float("-inf")
+        self.leader_contact = float("-inf")
+        self._published: dict = {}
+        self.become_follower(ctx, self.term, None)
+        self._publish(ctx)
+
+    # ================================================================== roles
+    def _reset(self, ctx: Context, term: int) -> None:
+        """What every role change resets (etcd's ``reset``)."""
+        if term != self.term:
+            self.term = term
+            self.voted_for = None
+            self._persist_vote(ctx)
+        self.leader_id = None
+        failed, self.pending_reads = self.pending_reads, []
+        for read in failed:
+            self.on_read_failed(ctx, read.read_id)
+        self.votes = {}
+        self.progress = {}
+        self.lease_until = float("-inf")
+        self.round_wanted = False
+        self.round_sent_at = {}
+        self.confirmed_round = 0
+        ctx.cancel_timer("heartbeat")
+        ctx.cancel_timer("flush")
+
+    def become_follower(self, ctx: Context, term: int, leader_id: Hashable | None) -> None:
+        self._reset(ctx, term)
+        self.role = FOLLOWER
+        self.leader_id = leader_id
+        self._reset_election_timer(ctx)
+
+    def become_pre_candidate(self, ctx: Context) -> None:
+        """PreVote: ask whether we *would* win in ``term + 1``, keeping our term."""
+        self._reset(ctx, self.term)
+        self.role = PRE_CANDIDATE
+        self._reset_election_timer(ctx)
+        self._solicit_votes(ctx, self.term + 1, prevote=True)
+
+    def become_candidate(self, ctx: Context) -> None:
+        self._reset(ctx, self.term + 1)
+        self.role = CANDIDATE
+        self.voted_for = self.pid
+        self._persist_vote(ctx)
+        self._reset_election_timer(ctx)
+        self._solicit_votes(ctx, self.term, prevote=False)
+
+    def become_leader(self, ctx: Context) -> None:
+        self._reset(ctx, self.term)
+        self.role = LEADER
+        self.leader_id = self.pid
+        for peer in _ordered(self.config.members - {self.pid}):
+            self.progress[peer] = Progress(self.log.last_index + 1)
+        self.round = 0
+        if self.observer is not None:
+            self.observer.on_leader(self)
+        # The no-op (§5.4.2, §8): commits every entry of earlier terms as soon
+        # as it commits, and lets ReadIndex and lease reads begin.
+        self._append_as_leader(ctx, NOOP)
+        self._start_round(ctx)
+        ctx.set_timer(self.options.heartbeat_interval, "heartbeat")
+        ctx.set_timer(self.options.election_timeout[0], "election")  # the CheckQuorum tick
+
+    # ================================================================== timers
+    def on_timer(self, ctx: Context, name: Hashable) -> None:
+        if name == "election":
+            if self.role == LEADER:
+                self._check_quorum(ctx)
+            elif self._promotable():
+                self._start_election(ctx)
+            else:
+                self._reset_election_timer(ctx)  # a server with no vote to win waits
+        elif name == "heartbeat" and self.role == LEADER:
+            self._heartbeat(ctx)
+        elif name == "flush" and self.role == LEADER:
+            if self.round_wanted:
+                self._start_round(ctx)
+            else:
+                for peer in self.progress:
+                    self._send_append(ctx, peer)
+        self._publish(ctx)
+
+    def _start_election(self, ctx: Context) -> None:
+        if self.options.prevote:
+            self.become_pre_candidate(ctx)
+        else:
+            self.become_candidate(ctx)
+
+    def _heartbeat(self, ctx: Context) -> None:
+        """Retransmit what seems lost, then send a new round to everyone."""
+        for pr in self.progress.values():
+            if pr.inflight and not pr.progressed:  # no answer for a whole interval: presume lost
+                pr.inflight.clear()
+                pr.next_index = pr.match_index + 1
+                pr.probing = True
+            pr.progressed = False
+        self._start_round(ctx)
+        ctx.set_timer(self.options.heartbeat_interval, "heartbeat")
+
+    def _check_quorum(self, ctx: Context) -> None:
+        """CheckQuorum: step down unless a quorum answered during the last election timeout."""
+        ctx.set_timer(self.options.election_timeout[0], "election")
+        if not self.options.check_quorum:
+            return
+        active = {peer: pr.recent_active for peer, pr in self.progress.items()}
+        active[self.pid] = True
+        for pr in self.progress.values():
+            pr.recent_active = False
+        if self.config.quorum().vote_result(active) is not VoteResult.WON:
+            self.become_follower(ctx, self.term, None)
+
+    def _reset_election_timer(self, ctx: Context) -> None:
+        lo, hi = self.options.election_timeout
+        ctx.set_timer(ctx.rng.uniform(lo, hi), "election")
+
+    # ================================================================== messages
+    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        if not isinstance(msg, RAFT_MESSAGES):
+            self.on_client_message(ctx, src, msg)
+            return
+        if not self._step_term(ctx, src, msg):
+            return
+        if isinstance(msg, RequestVote):
+            self._handle_request_vote(ctx, src, msg)
+        elif self.role == LEADER:
+            self._step_leader(ctx, src, msg)
+        elif self.role in (PRE_CANDIDATE, CANDIDATE):
+            self._step_candidate(ctx, src, msg)
+        else:
+            self._step_follower(ctx, src, msg)
+        self._publish(ctx)
+
+    def _step_term(self, ctx: Context, src: Hashable, msg: Any) -> bool:
+        """The term rules every role obeys (§5.1); False if the message is done with."""
+        if msg.term > self.term:
+            if isinstance(msg, RequestVote):
+                if self._in_lease(ctx):
+                    return False  # CheckQuorum: a live leader exists; ignore the disruption
+                if msg.prevote:
+                    return True  # a pre-vote never changes anyone's term
+            if isinstance(msg, RequestVoteReply) and msg.prevote and msg.vote_granted:
+                return True  # a granted pre-vote carries the term we would campaign in
+            leader = src if isinstance(msg, (AppendEntries, InstallSnapshot)) else None
+            self.become_follower(ctx, msg.term, leader)
+            return True
+        if msg.term < self.term:
+            if isinstance(msg, AppendEntries):  # a stale leader: our term will depose it
+                ctx.send(src, AppendEntriesReply(self.term, False, round=msg.round))
+            elif isinstance(msg, InstallSnapshot):
+                ctx.send(src, InstallSnapshotReply(self.term, 0, msg.round))
+            elif isinstance(msg, RequestVote):
+                ctx.send(src, RequestVoteReply(self.term, False, msg.prevote))
+            return False
+        return True
+
+    # ---------------------------------------------------------------- votes (every role)
+    def _handle_request_vote(self, ctx: Context, src: Hashable, msg: RequestVote) -> None:
+        opts = self.options
+        log_ok = opts.bug_no_election_restriction or self.log.is_up_to_date(
+            msg.last_log_index, msg.last_log_term
+        )
+        if msg.prevote:
+            grant = msg.term > self.term and log_ok and not self._heard_from_leader(ctx)
+            ctx.send(src, RequestVoteReply(msg.term if grant else self.term, grant, True))
+            return
+        if opts.bug_vote_per_term_not_candidate:
+            # The drill's bug: the vote is keyed by term, so any candidate of
+            # this term passes the check once anyone has got our vote.
+            can_vote = self.voted_for in (None, msg.term)
+        else:
+            can_vote = self.voted_for in (None, msg.candidate_id)
+        grant = can_vote and log_ok
+        if grant:
+            self.voted_for = msg.term if opts.bug_vote_per_term_not_candidate else msg.candidate_id
+            self._persist_vote(ctx)
+            self._reset_election_timer(ctx)
+        ctx.send(src, RequestVoteReply(self.term, grant))
+
+    def _solicit_votes(self, ctx: Context, term: int, prevote: bool) -> None:
+        if self.pid in self.config.all_voters:
+            self.votes[self.pid] = True
+        if self._count_votes(ctx):
+            return
+        request = RequestVote(term, self.pid, self.log.last_index, self.log.last_term, prevote)
+        for peer in _ordered(self.config.all_voters - {self.pid}):
+            ctx.send(peer, request)
+
+    def _count_votes(self, ctx: Context) -> bool:
+        """Act on the votes so far; True if the election is decided."""
+        result = self.config.quorum().vote_result(self.votes)
+        if result is VoteResult.WON:
+            if self.role == PRE_CANDIDATE:
+                self.become_candidate(ctx)
+            else:
+                self.become_leader(ctx)
+            return True
+        if result is VoteResult.LOST:
+            self.become_follower(ctx, self.term, None)
+            return True
+        return False
+
+    # ---------------------------------------------------------------- follower
+    def _step_follower(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        if isinstance(msg, AppendEntries):
+            self._heard_from(ctx, src)
+            self._handle_append_entries(ctx, src, msg)
+        elif isinstance(msg, InstallSnapshot):
+            self._heard_from(ctx, src)
+            self._handle_install_snapshot(ctx, src, msg)
+
+    def _heard_from(self, ctx: Context, leader: Hashable) -> None:
+        self.leader_id = leader
+        self.leader_contact = ctx.now
+        self._reset_election_timer(ctx)
+
+    def _handle_append_entries(self, ctx: Context, src: Hashable, msg: AppendEntries) -> None:
+        prev, entries = msg.prev_log_index, msg.entries
+        if prev < self.log.snapshot_index:  # the start is already in our snapshot: skip it
+            skip = self.log.snapshot_index - prev
+            if skip > len(entries):  # all of it is: nothing to learn from this message
+                ctx.send(src, AppendEntriesReply(self.term, True, prev + len(entries),
+                                                 round=msg.round))
+                return
+            prev, entries = self.log.snapshot_index, entries[skip:]
+            prev_term = self.log.snapshot_term
+        else:
+            prev_term = msg.prev_log_term
+        if prev > self.log.last_index:
+            ctx.send(src, AppendEntriesReply(
+                self.term, False, reject_index=msg.prev_log_index,
+                conflict_index=self.log.last_index + 1, conflict_term=None, round=msg.round))
+            return
+        mine = self.log.term_at(prev)
+        if mine != prev_term:
+            ctx.send(src, AppendEntriesReply(
+                self.term, False, reject_index=msg.prev_log_index,
+                conflict_index=self.log.first_index_of_term(prev), conflict_term=mine,
+                round=msg.round))
+            return
+        self._store_entries(ctx, prev, entries)
+        match = prev + len(entries)
+        if msg.leader_commit > self.commit_index:
+            self._commit_to(ctx, min(msg.leader_commit, match))
+        ctx.send(src, AppendEntriesReply(self.term, True, match, round=msg.round))
+
+    def _store_entries(self, ctx: Context, prev: int, entries: tuple) -> None:
+        """Append what is new; cut our log where it contradicts the leader's (§5.3)."""
+        for k, (term, _command) in enumerate(entries):
+            index = prev + 1 + k
+            if index <= self.log.last_index:
+                if self.log.term_at(index) == term:
+                    continue  # already have it (a duplicate or an overlapping batch)
+                self._truncate_after(ctx, index - 1)
+            self._append_entries(ctx, entries[k:])
+            return
+
+    def _handle_install_snapshot(self, ctx: Context, src: Hashable, msg: InstallSnapshot) -> None:
+        index = msg.last_included_index
+        if index > self.commit_index:
+            self.log.compact(index, msg.last_included_term)  # keeps a matching suffix, if any
+            self.base_config = msg.configuration
+            self.config_entries = [(i, c) for i, c in self.config_entries
+                                   if index < i <= self.log.last_index]
+            self.restore_state(msg.state)
+            self.commit_index = self.last_applied = index
+            self.snapshot = (index, msg.last_included_term, msg.configuration, msg.state)
+            self.durable.compact(ctx, self.log, self.snapshot)
+        ctx.send(src, InstallSnapshotReply(self.term, max(index, self.commit_index), msg.round))
+
+    # ---------------------------------------------------------------- candidate
+    def _step_candidate(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        if isinstance(msg, (AppendEntries, InstallSnapshot)):
+            # A leader of our term exists (a pre-candidate hears of one at any term >= ours).
+            self.become_follower(ctx, msg.term, src)
+            self._step_follower(ctx, src, msg)
+        elif isinstance(msg, RequestVoteReply) and msg.prevote == (self.role == PRE_CANDIDATE):
+            if src in self.config.all_voters:
+                self.votes[src] = msg.vote_granted
+                self._count_votes(ctx)
+
+    # ---------------------------------------------------------------- leader
+    def _step_leader(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        pr = self.progress.get(src)
+        if pr is None or not isinstance(msg, (AppendEntriesReply, InstallSnapshotReply)):
+            return
+        pr.recent_active = True
+        if msg.round > pr.acked_round:
+            pr.acked_round = msg.round
+            self._confirm_rounds(ctx)
+        if isinstance(msg, InstallSnapshotReply) or msg.success:
+            self._on_match(ctx, pr, msg.match_index)
+        elif msg.reject_index > pr.match_index:
+            self._back_off(pr, msg)
+        if src in self.progress:  # (a commit may have ended our leadership or its membership)
+            self._send_append(ctx, src)
+
+    def _on_match(self, ctx: Context, pr: Progress, match: int) -> None:
+        if match > pr.match_index:
+            pr.match_index = match
+            pr.progressed = True
+            self._maybe_commit(ctx)
+        if pr.probing:  # the logs match up to here: start pipelining after it
+            pr.probing = False
+            pr.inflight.clear()
+            pr.next_index = pr.match_index + 1
+        else:
+            pr.inflight = [i for i in pr.inflight if i > match]
+            pr.next_index = max(pr.next_index, pr.match_index + 1)
+
+    def _back_off(self, pr: Progress, reply: AppendEntriesReply) -> None:
+        """Fast back-off (§5.3, last paragraphs): skip the follower's whole
+        conflicting term, or jump to its log end, instead of one index a try."""
+        target = reply.conflict_index
+        if reply.conflict_term is not None:
+            last = self.log.last_index_of_term(reply.conflict_term)
+            if last is not None:
+                target = last + 1
+        pr.next_index = max(pr.match_index + 1, min(target, reply.reject_index))
+        pr.probing = True
+        pr.inflight.clear()
+        pr.progressed = True
+
+    def _send_append(self, ctx: Context, peer: Hashable, heartbeat: bool = False) -> None:
+        """Send ``peer`` what it lacks, as far as the pipeline has room (one
+        message while probing); a heartbeat sends something in any case."""
+        pr = self.progress[peer]
+        log = self.log
+        if pr.next_index <= log.snapshot_index:  # what it needs is compacted away
+            if not pr.inflight:
+                self._send_snapshot(ctx, peer, pr)
+            return
+        sent = False
+        limit = 1 if pr.probing else self.options.max_inflight
+        while len(pr.inflight) < limit and pr.next_index <= log.last_index:
+            prev = pr.next_index - 1
+            last = min(log.last_index, prev + self.options.max_batch)
+            ctx.send(peer, AppendEntries(self.term, self.pid, prev, log.term_at(prev),
+                                         tuple(log.slice(prev + 1, last)), self.commit_index,
+                                         self.round))
+            pr.inflight.append(last)
+            sent = True
+            if pr.probing:
+                break
+            pr.next_index = last + 1
+        if heartbeat and not sent:
+            prev = max(pr.match_index if pr.inflight else pr.next_index - 1, log.snapshot_index)
+            ctx.send(peer, AppendEntries(self.term, self.pid, prev, log.term_at(prev), (),
+                                         min(self.commit_index, prev), self.round))
+
+    def _send_snapshot(self, ctx: Context, peer: Hashable, pr: Progress) -> None:
+        index, term, config, state = self.snapshot
+        ctx.send(peer, InstallSnapshot(self.term, self.pid, index, term, config, state, self.round))
+        pr.probing = True
+        pr.inflight = [index]
+
+    def _start_round(self, ctx: Context) -> None:
+        """A new heartbeat round: everyone hears from us, and its echoes confirm
+        leadership for the reads waiting on it."""
+        self.round += 1
+        self.round_wanted = False
+        self.round_sent_at[self.round] = ctx.now
+        for peer in self.progress:
+            self._send_append(ctx, peer, heartbeat=True)
+        self._confirm_rounds(ctx)
+
+    def _confirm_rounds(self, ctx: Context) -> None:
+        """The latest round a quorum has echoed extends the lease and releases reads."""
+        echoes = {peer: pr.acked_round for peer, pr in self.progress.items()}
+        echoes[self.pid] = self.round
+        confirmed = min(self.config.quorum().committed_index(echoes), self.round)
+        sent = self.round_sent_at.get(confirmed)
+        if sent is not None:
+            self.lease_until = max(self.lease_until, sent + self.options.lease_duration)
+            for r in [r for r in self.round_sent_at if r < confirmed]:
+                del self.round_sent_at[r]
+        self.confirmed_round = confirmed
+        self._serve_reads(ctx)
+
+    def _serve_reads(self, ctx: Context) -> None:
+        if not self.pending_reads:
+            return
+        confirmed = self.confirmed_round
+        waiting = []
+        ready = []
+        for read in self.pending_reads:
+            if read.index is None and self._committed_in_term():
+                read.index = self.commit_index
+            if (read.index is not None and read.round <= confirmed
+                    and self.last_applied >= read.index):
+                ready.append(read)
+            else:
+                waiting.append(read)
+        self.pending_reads = waiting
+        for read in ready:
+            self.on_read_ready(ctx, read.read_id, read.index)
+
+    def _maybe_commit(self, ctx: Context) -> None:
+        """§5.4.2: commit the highest index a quorum stores, if it is of our term."""
+        match = {peer: pr.match_index for peer, pr in self.progress.items()}
+        match[self.pid] = self.log.last_index
+        index = self.config.quorum().committed_index(match)
+        if index <= self.commit_index:
+            return
+        if self.log.term_at(index) != self.term and not self.options.bug_commit_old_terms:
+            return  # only counting replicas of our own term makes an entry safe
+        self._commit_to(ctx, index)
+
+    # ================================================================== log, commit, apply
+    def _append_as_leader(self, ctx: Context, command: Any) -> int:
+        self._append_entries(ctx, ((self.term, command),))
+        ctx.set_timer(0, "flush")
+        if self.config.all_voters <= {self.pid}:
+            self._maybe_commit(ctx)  # a lone voter commits at once
+        return self.log.last_index
+
+    def _append_entries(self, ctx: Context, entries: tuple) -> None:
+        first = self.log.last_index + 1
+        self.log.append(entries)
+        self.durable.append(ctx, first, entries)
+        for index, (_term, command) in enumerate(entries, first):
+            if isinstance(command, Configuration):
+                self.config_entries.append((index, command))
+                self._on_config_change()
+
+    def _truncate_after(self, ctx: Context, index: int) -> None:
+        if index < self.commit_index:  # only a broken protocol gets here (see the bug switches)
+            raise InvariantViolation(
+                "leader completeness",
+                f"leader {self.leader_id!r} of term {self.term} overwrites entry {index + 1}, "
+                f"committed on server {self.pid!r} (commit index {self.commit_index})",
+            )
+        if self.observer is not None:
+            self.observer.on_truncate(self, index)
+        self.log.truncate_after(index)
+        self.durable.truncate(ctx, self.log, index)
+        if self.config_entries and self.config_entries[-1][0] > index:
+            self.config_entries = [(i, c) for i, c in self.config_entries if i <= index]
+            self._on_config_change()
+
+    def _on_config_change(self) -> None:
+        """A configuration takes effect when appended: track the new members."""
+        if self.role != LEADER:
+            return
+        members = self.config.members - {self.pid}
+        for peer in _ordered(members - set(self.progress)):
+            self.progress[peer] = Progress(self.log.last_index + 1)
+        for peer in set(self.progress) - members:
+            del self.progress[peer]
+
+    def _commit_to(self, ctx: Context, index: int) -> None:
+        if index <= self.commit_index:
+            return
+        if self.observer is not None:
+            self.observer.on_commit(self, self.commit_index, index)
+        self.commit_index = index
+        self._apply_committed(ctx)
+
+    def _apply_committed(self, ctx: Context) -> None:
+        while self.last_applied < self.commit_index:
+            index = self.last_applied + 1
+            term, command = self.log.entry(index)
+            self.last_applied = index
+            if self.observer is not None:
+                self.observer.on_apply(self, index, term, command)
+            if not isinstance(command, (NoOp, Configuration)):
+                self.apply_command(ctx, index, command)
+        self._after_commit(ctx)
+        threshold = self.options.snapshot_threshold
+        if threshold is not None and self.last_applied - self.log.snapshot_index >= threshold:
+            self._take_snapshot(ctx)
+        if self.role == LEADER:
+            self._serve_reads(ctx)
+
+    def _after_commit(self, ctx: Context) -> None:
+        """A leader finishes membership changes once their entries commit."""
+        if self.role != LEADER or not self.config_entries:
+            return
+        index, config = self.config_entries[-1]
+        if index > self.commit_index:
+            return
+        if config.joint:  # C_old,new is committed: now C_new alone
+            self._append_as_leader(ctx, Configuration(config.voters, config.learners))
+        elif self.pid not in config.voters:  # we managed our own removal: step aside
+            self.become_follower(ctx, self.term, None)
+
+    def _take_snapshot(self, ctx: Context) -> None:
+        index = self.last_applied
+        term = self.log.term_at(index)
+        config = self._config_at(index)
+        state = self.snapshot_state()
+        self.log.compact(index, term)
+        self.base_config = config
+        self.config_entries = [(i, c) for i, c in self.config_entries if i > index]
+        self.snapshot = (index, term, config, state)
+        self.durable.compact(ctx, self.log, self.snapshot)
+
+    def _config_at(self, index: int) -> Configuration:
+        config = self.base_config
+        for i, c in self.config_entries:
+            if i > index:
+                break
+            config = c
+        return config
+
+    # ================================================================== small predicates
+    def _promotable(self) -> bool:
+        """May this server stand for election? A voter may. So may a server that
+        an *uncommitted* configuration removed (thesis §4.2.2): until that entry
+        commits it may still be needed, though it will not count its own vote."""
+        if self.pid in self.config.all_voters:
+            return True
+        return self._config_pending() and self.pid in self._config_at(self.commit_index).all_voters
+
+    def _committed_in_term(self) -> bool:
+        return self.log.term_at(self.commit_index) == self.term
+
+    def _config_pending(self) -> bool:
+        return bool(self.config_entries) and self.config_entries[-1][0] > self.commit_index
+
+    def _heard_from_leader(self, ctx: Context) -> bool:
+        """Did we hear from a live leader within the minimum election timeout?"""
+        if self.role == LEADER:
+            return True
+        return (self.leader_id is not None
+                and ctx.now - self.leader_contact < self.options.election_timeout[0])
+
+    def _in_lease(self, ctx: Context) -> bool:
+        return self.options.check_quorum and self._heard_from_leader(ctx)
+
+    def _persist_vote(self, ctx: Context) -> None:
+        ctx.persist("term", self.term)
+        ctx.persist("voted_for", self.voted_for)
+
+    # ================================================================== annotations
+    def _publish(self, ctx: Context) -> None:
+        """Annotate the trace with whatever a reader can see that changed."""
+        view = self.view()
+        changed = {k: v for k, v in view.items() if self._published.get(k, _MISSING) != v}
+        if changed:
+            self._published = view
+            ctx.annotate(**changed)
+
+    def view(self) -> dict:
+        """The state a reader of the chapter sees, as plain values."""
+        log = self.log
+        first = max(log.snapshot_index + 1, log.last_index - _LOG_SHOWN + 1)
+        view = {
+            "role": self.role,
+            "term": self.term,
+            "voted_for": self.voted_for,
+            "leader_id": self.leader_id,
+            "commit_index": self.commit_index,
+            "last_applied": self.last_applied,
+            "log_len": log.last_index,
+            "log_start": first,
+            "log": [(t, short(c)) for t, c in log.slice(first, log.last_index)],
+            "snapshot_index": log.snapshot_index,
+            "config": repr(self.config),
+        }
+        if self.role == LEADER:
+            followers = [(p, self.progress[p]) for p in _ordered(self.progress)]
+            view["next_index"] = {p: pr.next_index for p, pr in followers}
+            view["match_index"] = {p: pr.match_index for p, pr in followers}
+        else:
+            view["next_index"] = view["match_index"] = None
+        return view
+
+
+_MISSING = object()
+
+
+def _ordered(pids: Iterable[Hashable]) -> list:
+    """Server ids in a fixed order (numbers, then names), so that sends, and
+    with them the trace, never depend on how a set happens to iterate."""
+    return sorted(pids, key=lambda p: (isinstance(p, str), p))
+

@@ -1,0 +1,102 @@
+"""The knobs of a Raft node, checked once, in one place.
+
+Timing follows the paper's advice (§5.6): heartbeats much more often than the
+shortest election timeout, and election timeouts drawn at random from a range
+so that split votes are rare. The paper's own setting was 150–300 ms.
+
+The ``bug_*`` switches each remove one rule of the protocol, so a reader can
+watch the invariant checker catch what that rule prevents. They are off by
+default and are never on in a correct cluster:
+
+- ``bug_commit_old_terms`` — commit an entry as soon as a majority stores it,
+  even from an earlier term (the paper's Figure 8 shows why this loses data).
+- ``bug_no_election_restriction`` — grant votes without checking that the
+  candidate's log is at least as up to date (§5.4.1).
+- ``bug_vote_per_term_not_candidate`` — remember the *term* one voted in
+  instead of the *candidate* one voted for, and grant whenever that term
+  matches: a voter then votes for every candidate of a term, and two leaders
+  can be elected in one term.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class RaftOptions:
+    """Every option of :class:`~ddia10.raft.RaftNode` (times in simulated ms).
+
+    ``max_batch`` bounds the entries in one AppendEntries; ``max_inflight``
+    bounds the AppendEntries a leader keeps in flight to one follower while it
+    pipelines (it advances ``next_index`` optimistically, before the reply).
+    ``snapshot_threshold`` compacts the log once that many applied entries sit
+    after the last snapshot (``None``: never). ``clock_drift_bound`` is the
+    fraction by which any two clocks may disagree in rate; lease reads shorten
+    their lease by it.
+    """
+
+    election_timeout: tuple[float, float] = (150.0, 300.0)
+    heartbeat_interval: float = 50.0
+    max_batch: int = 256
+    max_inflight: int = 4
+    snapshot_threshold: int | None = None
+    prevote: bool = False
+    check_quorum: bool = False
+    clock_drift_bound: float = 0.01
+    bug_commit_old_terms: bool = False
+    bug_no_election_restriction: bool = False
+    bug_vote_per_term_not_candidate: bool = False
+
+    def __post_init__(self) -> None:
+        timeout = self.election_timeout
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            timeout = (timeout, timeout)
+        if not (isinstance(timeout, (tuple, list)) and len(timeout) == 2):
+            raise ValueError(f"election_timeout must be a (min, max) pair of ms, got {timeout!r}")
+        lo = _positive("election_timeout min", timeout[0])
+        hi = _positive("election_timeout max", timeout[1])
+        if lo > hi:
+            raise ValueError(f"election_timeout min must be <= max, got min={lo} > max={hi}")
+        object.__setattr__(self, "election_timeout", (lo, hi))
+        beat = _positive("heartbeat_interval", self.heartbeat_interval)
+        if beat >= lo:
+            raise ValueError(
+                f"heartbeat_interval ({beat} ms) must be shorter than the minimum election "
+                f"timeout ({lo} ms), or followers start elections against a live leader"
+            )
+        for name in ("max_batch", "max_inflight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        threshold = self.snapshot_threshold
+        if threshold is not None and (
+            isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1
+        ):
+            raise ValueError(f"snapshot_threshold must be None or an int >= 1, got {threshold!r}")
+        drift = self.clock_drift_bound
+        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or not 0 <= drift < 1:
+            raise ValueError(f"clock_drift_bound must be a number in [0, 1), got {drift!r}")
+        for f in fields(self):
+            if f.type == "bool" and not isinstance(getattr(self, f.name), bool):
+                raise ValueError(f"{f.name} must be True or False, got {getattr(self, f.name)!r}")
+
+    @property
+    def lease_duration(self) -> float:
+        """How long (on the leader's clock) a confirmed heartbeat round lets it
+        serve reads alone: followers refuse votes for the minimum election
+        timeout after hearing from it, on *their* clocks, so the lease is that
+        timeout shrunk by the worst rate disagreement."""
+        drift = self.clock_drift_bound
+        return self.election_timeout[0] * (1 - drift) / (1 + drift)
+
+    @classmethod
+    def names(cls) -> frozenset:
+        return frozenset(f.name for f in fields(cls))
+
+
+def _positive(what: str, x: object) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{what} must be a finite number of ms > 0, got {x!r}")
+    return float(x)

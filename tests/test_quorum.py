@@ -1,0 +1,72 @@
+"""Quorum arithmetic: majorities, joint configurations, committed indexes."""
+
+import itertools
+
+import pytest
+
+from ddia10.quorum import (
+    JointConfig,
+    MajorityConfig,
+    VoteResult,
+    cluster_size_table,
+    majority,
+    tolerated_failures,
+)
+
+
+@pytest.mark.parametrize("n, need, survive", [(1, 1, 0), (2, 2, 0), (3, 2, 1), (4, 3, 1),
+                                              (5, 3, 2), (7, 4, 3)])
+def test_majority_and_tolerated_failures(n, need, survive):
+    assert majority(n) == need
+    assert tolerated_failures(n) == survive
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_cluster_size_is_validated(bad):
+    with pytest.raises(ValueError, match="cluster size"):
+        majority(bad)
+
+
+def test_any_two_majorities_intersect():
+    voters = range(1, 6)
+    quorums = [set(q) for k in range(majority(5), 6) for q in itertools.combinations(voters, k)]
+    assert all(a & b for a in quorums for b in quorums)
+
+
+def test_even_sizes_tolerate_no_more_than_the_odd_size_below():
+    table = cluster_size_table(range(1, 8))
+    for n in (2, 4, 6):
+        assert table.loc[n, "tolerated failures"] == table.loc[n - 1, "tolerated failures"]
+
+
+def test_vote_result_pending_won_lost():
+    config = MajorityConfig({1, 2, 3, 4, 5})
+    assert config.vote_result({1: True, 2: True}) is VoteResult.PENDING
+    assert config.vote_result({1: True, 2: True, 3: True}) is VoteResult.WON
+    assert config.vote_result({1: False, 2: False, 3: False}) is VoteResult.LOST
+    outsiders = {1: True, 9: True, 8: True}  # only voters count
+    assert config.vote_result(outsiders) is VoteResult.PENDING
+
+
+def test_committed_index_is_the_median_of_a_majority():
+    config = MajorityConfig({1, 2, 3, 4, 5})
+    assert config.committed_index({1: 9, 2: 7, 3: 5, 4: 1}) == 5
+    assert config.committed_index({1: 9}) == 0
+
+
+def test_joint_config_needs_both_majorities():
+    joint = JointConfig(MajorityConfig({4, 5, 6}), MajorityConfig({1, 2, 3}))
+    assert joint.vote_result({1: True, 2: True, 4: True}) is VoteResult.PENDING
+    assert joint.vote_result({1: True, 2: True, 4: True, 5: True}) is VoteResult.WON
+    assert joint.vote_result({1: False, 2: False, 4: True, 5: True}) is VoteResult.LOST
+    assert joint.committed_index({1: 10, 2: 10, 3: 10, 4: 3, 5: 2, 6: 0}) == 2
+    assert joint.voters == {1, 2, 3, 4, 5, 6}
+
+
+def test_joint_config_with_an_empty_half_is_a_simple_majority():
+    simple = MajorityConfig({1, 2, 3})
+    joint = JointConfig(simple, MajorityConfig(()))
+    for votes in ({1: True}, {1: True, 2: True}, {1: False, 2: False}):
+        assert joint.vote_result(votes) is simple.vote_result(votes)
+    match = {1: 4, 2: 6, 3: 1}
+    assert joint.committed_index(match) == simple.committed_index(match) == 4
