@@ -1,0 +1,671 @@
+"""Clients of the replicated key-value store, and the histories they leave behind.
+
+A :class:`KVClient` runs one operation at a time. It numbers its operations,
+sends each to the server it believes leads (a random one when it has no hint),
+follows ``not_leader`` redirects, and on a timeout sends the *same* request
+again — same sequence number — to another server. The store's session table
+(:mod:`ddia10.raft.kv`) turns those retries into exactly-once effects.
+
+Each operation is recorded in the trace as an ``invoke`` when first sent and a
+``return`` when the reply that completes it arrives. :func:`history_from_trace`
+turns those events into a history in the shared JSON format, timed by true
+simulated time (never a client's drifting clock), so
+:mod:`ddia10.linearizability` can judge any run. An operation still unanswered
+at the end of the run is *pending*: it may or may not have taken effect.
+
+The harness puts it together. :class:`KVRun` is a cluster of
+:class:`~ddia10.raft.kv.KVServer` plus clients on one network;
+:func:`run_workload` drives random operations through seeded random faults
+(:func:`random_faults`); :func:`campaign_seed` judges one such run by Raft's
+invariants, the checker, and the servers' final state. :func:`lease_drift_run`
+is the scenario where a lease read goes wrong: a deposed leader whose clock
+runs slow still trusts its lease and serves a stale value.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..linearizability import LINEARIZABLE, CheckResult, check, history_from_dict
+from ..sim import Context, Process, SimulationTimeout, Trace
+from .cluster import RaftCluster
+from .invariants import InvariantViolation
+from .kv import (
+    WRITE_OPS,
+    ClientReply,
+    ClientRequest,
+    KVServer,
+    KVStateMachine,
+    validate_operation,
+)
+from .node import RaftNode
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a client does on its own: a random ``get``/``put``/``append`` on one of
+    ``keys`` (weights in ``mix``), then a pause drawn from ``think`` (ms), again.
+
+    Every value written is unique (``"<client>.<seq>;"``), so an append that
+    took effect twice, or a read of a value nobody wrote, shows in the history.
+    """
+
+    keys: tuple[str, ...] = ("x", "y", "z")
+    mix: tuple[tuple[str, float], ...] = (("get", 0.5), ("put", 0.15), ("append", 0.35))
+    think: tuple[float, float] = (0.0, 20.0)
+
+    def __post_init__(self) -> None:
+        if not self.keys or not all(isinstance(k, str) for k in self.keys):
+            raise ValueError(f"a workload needs at least one string key, got {self.keys!r}")
+        ops = [op for op, _w in self.mix]
+        if not ops or any(op not in ("get", "put", "append") for op in ops):
+            raise ValueError(f"workload ops must be get, put or append, got {ops!r}")
+        if any(not (isinstance(w, (int, float)) and w >= 0) for _op, w in self.mix) or not sum(
+            w for _op, w in self.mix
+        ) > 0:
+            raise ValueError(f"workload weights must be >= 0 with a positive sum: {self.mix!r}")
+        lo, hi = self.think
+        if not (0 <= lo <= hi and math.isfinite(hi)):
+            raise ValueError(f"think time must be a range 0 <= lo <= hi, got {self.think!r}")
+
+    def next_op(
+        self, rng: random.Random, client: Hashable, seq: int,
+    ) -> tuple[str, str, str | None]:
+        """The next ``(op, key, value)`` this client issues."""
+        op = rng.choices([o for o, _w in self.mix], [w for _o, w in self.mix])[0]
+        key = rng.choice(self.keys)
+        return op, key, (None if op == "get" else f"{client}.{seq};")
+
+
+class KVClient(Process):
+    """A client process of the store: one outstanding operation, retried until answered.
+
+    ``servers`` is the server set (clients cannot tell servers from other
+    clients in ``ctx.peers``). ``timeout`` (ms) is how long it waits for a reply
+    before resending to another server; ``backoff`` how long it waits after a
+    ``not_leader`` without a usable hint. With a ``workload`` it issues
+    operations on its own until :meth:`stop`; operations can also be queued
+    with :meth:`submit`.
+    """
+
+    def __init__(
+        self,
+        servers: Sequence[Hashable],
+        *,
+        workload: Workload | None = None,
+        timeout: float = 100.0,
+        backoff: float = 10.0,
+    ) -> None:
+        servers = list(servers)
+        if not servers:
+            raise ValueError("a client needs at least one server to talk to")
+        for name, x in (("timeout", timeout), ("backoff", backoff)):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < math.inf:
+                raise ValueError(f"{name} must be a positive number of ms, got {x!r}")
+        if workload is not None and not isinstance(workload, Workload):
+            raise ValueError(f"workload must be a Workload or None, got {workload!r}")
+        self.servers = servers
+        self.workload = workload
+        self.timeout = float(timeout)
+        self.backoff = float(backoff)
+        self.seq = 0
+        self.leader_hint: Hashable | None = None
+        self.target: Hashable | None = None
+        self.outstanding: ClientRequest | None = None
+        self.queue: list[tuple[str, str, Any]] = []
+        self.active = workload is not None
+        self.completed = 0
+
+    # ---- driving the client
+    def on_start(self, ctx: Context) -> None:
+        if self.active:
+            self._think(ctx)
+
+    def submit(self, ctx: Context, op: str, key: str, value: Any = None) -> None:
+        """Queue an operation; it starts as soon as the one before it has returned."""
+        validate_operation(op, key, value)
+        self.queue.append((op, key, value))
+        if self.outstanding is None:
+            self._start_next(ctx)
+
+    def stop(self, ctx: Context) -> None:
+        """Issue no new workload operations; the outstanding one is still retried."""
+        self.active = False
+        ctx.cancel_timer("next")
+
+    @property
+    def idle(self) -> bool:
+        return self.outstanding is None and not self.queue
+
+    def _think(self, ctx: Context) -> None:
+        ctx.set_timer(ctx.rng.uniform(*self.workload.think), "next")
+
+    def _start_next(self, ctx: Context) -> None:
+        if self.queue:
+            op, key, value = self.queue.pop(0)
+        elif self.active:
+            op, key, value = self.workload.next_op(ctx.rng, ctx.pid, self.seq + 1)
+        else:
+            return
+        self.seq += 1
+        self.outstanding = ClientRequest(ctx.pid, self.seq, op, key, value)
+        ctx.emit("invoke", client=ctx.pid, seq=self.seq, op=op, key=key, value=value)
+        self._send(ctx)
+
+    def _send(self, ctx: Context) -> None:
+        if self.leader_hint in self.servers:
+            dst = self.leader_hint
+        else:
+            others = [s for s in self.servers if s != self.target] or self.servers
+            dst = ctx.rng.choice(others)
+        self.target = dst
+        ctx.send(dst, self.outstanding)
+        ctx.set_timer(self.timeout, "resend")
+
+    # ---- events
+    def on_timer(self, ctx: Context, name: Hashable) -> None:
+        if name == "next":
+            if self.outstanding is None:
+                self._start_next(ctx)
+        elif name == "resend" and self.outstanding is not None:
+            if self.leader_hint == self.target:  # the hinted leader is silent: forget it
+                self.leader_hint = None
+            self._send(ctx)
+        elif name == "retry" and self.outstanding is not None:
+            self._send(ctx)
+
+    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        request = self.outstanding
+        if not isinstance(msg, ClientReply) or request is None or msg.seq != request.seq:
+            return  # a late or duplicated answer to an operation already completed
+        if msg.status == "ok":
+            self.outstanding = None
+            self.completed += 1
+            self.leader_hint = src
+            ctx.cancel_timer("resend")
+            ctx.emit("return", client=ctx.pid, seq=request.seq, output=msg.result)
+            if self.queue:
+                self._start_next(ctx)
+            elif self.active:
+                self._think(ctx)
+        elif msg.status == "not_leader":
+            if msg.leader in self.servers and msg.leader != src:
+                self.leader_hint = msg.leader
+                self._send(ctx)
+            else:  # no one knows a leader yet: wait for an election
+                self.leader_hint = None
+                ctx.set_timer(self.backoff, "resend")
+        else:  # "retry": the entry was lost; the same server may still lead
+            ctx.set_timer(self.backoff, "retry")
+
+
+# ---------------------------------------------------------------------- histories
+def history_from_trace(
+    trace: Trace, clients: Sequence[Hashable] | None = None, until: float | None = None,
+) -> dict:
+    """The clients' operations in ``trace`` as a ``kv`` history in the shared JSON format.
+
+    ``call`` is the true time of the ``invoke`` event, ``return`` that of the
+    matching ``return`` event, or ``None`` (status ``pending``) if it never came.
+    ``clients`` restricts it to those client pids (default: every client);
+    ``until`` cuts the trace at that time, as if the run had stopped there.
+    """
+    ops = [op for _ident, op in _operations(trace, clients, until)]
+    return {"model": "kv", "init": "", "ops": ops}
+
+
+def _operations(
+    trace: Trace, clients: Sequence[Hashable] | None, until: float | None = None,
+) -> list[tuple[tuple, dict]]:
+    """``((client, seq), op)`` for every client operation in ``trace``, in call order."""
+    if not isinstance(trace, Trace):
+        raise ValueError(f"a history is read from a Trace, got {type(trace).__name__}")
+    wanted = None if clients is None else set(clients)
+    open_ops: dict[tuple, dict] = {}
+    ops: list[tuple[tuple, dict]] = []
+    for ev in trace.of_kind("invoke", "return"):
+        if until is not None and ev.time > until:
+            break
+        d = ev.data
+        if "client" not in d or (wanted is not None and d["client"] not in wanted):
+            continue
+        ident = (d["client"], d["seq"])
+        if ev.kind == "invoke":
+            value = list(d["value"]) if d["op"] == "cas" else d["value"]
+            op = {
+                "id": len(ops), "process": d["client"], "call": ev.time, "return": None,
+                "op": d["op"], "key": d["key"], "value": value, "output": None,
+                "status": "pending",
+            }
+            open_ops[ident] = op
+            ops.append((ident, op))
+        elif ident in open_ops:
+            op = open_ops.pop(ident)
+            op.update({"return": ev.time, "output": d["output"], "status": "ok"})
+    return ops
+
+
+# ---------------------------------------------------------------------- faults
+FAULT_KINDS = ("crash", "restart", "partition", "heal", "disconnect", "connect")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scheduled fault: at ``time`` (ms) do ``kind`` to the servers in ``target``
+    (the groups, for a partition)."""
+
+    time: float
+    kind: str
+    target: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if isinstance(self.time, bool) or not isinstance(self.time, (int, float)) or not (
+            0 <= self.time < math.inf
+        ):
+            raise ValueError(f"fault time must be a number of ms >= 0, got {self.time!r}")
+
+
+def random_faults(
+    seed: int, servers: Sequence[Hashable], duration: float, *,
+    clients: Sequence[Hashable] = (), mean_gap: float = 150.0, max_down: int | None = None,
+) -> list[Fault]:
+    """A seeded random fault schedule over ``duration`` ms: crashes and restarts
+    (at most ``max_down`` servers down at once, a minority by default),
+    partitions into two sides (``clients`` spread over both), disconnections of
+    one server, and heals, about one every ``mean_gap`` ms. The same seed gives
+    the same schedule."""
+    servers, clients = list(servers), list(clients)
+    if len(servers) < 1:
+        raise ValueError("random_faults needs at least one server")
+    if not (isinstance(duration, (int, float)) and duration >= 0):
+        raise ValueError(f"duration must be a number of ms >= 0, got {duration!r}")
+    if not (isinstance(mean_gap, (int, float)) and mean_gap > 0):
+        raise ValueError(f"mean_gap must be a positive number of ms, got {mean_gap!r}")
+    max_down = (len(servers) - 1) // 2 if max_down is None else max_down
+    rng = random.Random(f"ddia10:faults:{seed}")
+    down: set = set()
+    cut: set = set()
+    faults: list[Fault] = []
+    t = rng.expovariate(1 / mean_gap)
+    while t < duration:
+        up = [s for s in servers if s not in down]
+        options = ["partition", "disconnect", "heal"]
+        if len(down) < max_down and up:
+            options.append("crash")
+        if down:
+            options.append("restart")
+        if cut:
+            options.append("connect")
+        kind = rng.choice(options)
+        if kind == "crash":
+            target = (rng.choice(up),)
+            down.add(target[0])
+        elif kind == "restart":
+            target = (rng.choice(sorted(down, key=repr)),)
+            down.discard(target[0])
+        elif kind == "partition":
+            shuffled = rng.sample(servers, len(servers))
+            k = rng.randint(1, max(1, len(servers) - 1))
+            side = [rng.random() < 0.5 for _c in clients]
+            target = (
+                tuple(shuffled[:k]) + tuple(c for c, a in zip(clients, side, strict=True) if a),
+                tuple(shuffled[k:]) + tuple(c for c, a in zip(clients, side, strict=True) if not a),
+            )
+        elif kind == "disconnect":
+            target = (rng.choice(servers),)
+            cut.add(target[0])
+        elif kind == "connect":
+            target = (rng.choice(sorted(cut, key=repr)),)
+            cut.discard(target[0])
+        else:
+            target = ()
+            cut.clear()
+        faults.append(Fault(round(t, 3), kind, target))
+        t += rng.expovariate(1 / mean_gap)
+    return faults
+
+
+# ---------------------------------------------------------------------- the harness
+class KVCluster(RaftCluster):
+    """A :class:`~ddia10.raft.RaftCluster` that also hosts client processes: its
+    views of the servers (ids, leader, invariants) leave the clients out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.client_ids: list[Hashable] = []
+        super().__init__(*args, **kwargs)
+
+    def add_client(self, pid: Hashable, factory: Callable[[], Process]) -> None:
+        self.sim.add(pid, factory)
+        self.client_ids.append(pid)
+
+    @property
+    def ids(self) -> list:
+        return [pid for pid in self.sim.pids if pid not in self.client_ids]
+
+    def nodes(self) -> dict[Hashable, RaftNode]:
+        return {pid: self.sim.process(pid) for pid in self.ids if self.sim.is_up(pid)}
+
+
+class KVRun:
+    """``n`` key-value servers and ``clients`` client processes (``c1``, ``c2``, ...)
+    on one simulated network: the stage of every run of the store.
+
+    ``workload`` (default: none, drive clients with :meth:`submit`) is what the
+    clients do on their own; ``client_timeout`` is how long a client waits
+    before resending. Other keywords go to :class:`~ddia10.raft.RaftCluster`
+    (network settings, Raft options, ``check_every_event``).
+    """
+
+    def __init__(
+        self, seed: int = 0, *, n: int = 5, clients: int = 3, workload: Workload | None = None,
+        read_mode: str = "read_index", client_timeout: float = 100.0, **cluster_options: Any,
+    ) -> None:
+        if isinstance(clients, bool) or not isinstance(clients, int) or clients < 1:
+            raise ValueError(f"clients must be an int >= 1, got {clients!r}")
+        self.cluster = KVCluster(n, seed, node_class=KVServer.factory(read_mode),
+                                 **cluster_options)
+        self.sim = self.cluster.sim
+        self.servers = list(self.cluster.ids)
+        self.clients = [f"c{i}" for i in range(1, clients + 1)]
+        for pid in self.clients:
+            self.cluster.add_client(pid, functools.partial(
+                KVClient, self.servers, workload=workload, timeout=client_timeout))
+        self.violation: InvariantViolation | None = None
+
+    def submit(self, client: str, op: str, key: str, value: Any = None) -> None:
+        """Queue an operation at ``client`` (it runs after the client's earlier ones)."""
+        if client not in self.clients:
+            raise ValueError(f"unknown client {client!r}; clients are {self.clients}")
+        self.sim.call(client, lambda c, ctx: c.submit(ctx, op, key, value))
+
+    def client(self, pid: str) -> KVClient:
+        """The client process ``pid`` (to read its state)."""
+        if pid not in self.clients:
+            raise ValueError(f"unknown client {pid!r}; clients are {self.clients}")
+        return self.sim.process(pid)
+
+    def run(self, ms: float) -> None:
+        """Advance ``ms``; a safety violation stops the run and is kept in :attr:`violation`."""
+        if self.violation is not None:
+            return
+        try:
+            self.cluster.run(ms)
+        except InvariantViolation as violation:
+            self.violation = violation
+
+    def run_until_idle(self, timeout_ms: float, clients: Sequence[str] | None = None) -> bool:
+        """Run until the clients (default: all) have nothing outstanding; False on timeout."""
+        names = self.clients if clients is None else list(clients)
+        return self._run_until(lambda c: all(self.client(p).idle for p in names), timeout_ms)
+
+    def settle(self, timeout_ms: float) -> bool:
+        """Run until some server leads, has committed its whole log, and every
+        server has applied all of it (the end of a run, before comparing
+        states); False on timeout."""
+
+        def settled(c: RaftCluster) -> bool:
+            leader = c.leader()
+            if leader is None:
+                return False
+            last = c.node(leader).log.last_index
+            return all(node.last_applied == last for node in c.nodes().values())
+
+        return self._run_until(settled, timeout_ms)
+
+    def _run_until(self, predicate: Callable[[RaftCluster], bool], timeout_ms: float) -> bool:
+        if self.violation is not None:
+            return False
+        try:
+            self.cluster.run_until(predicate, timeout_ms)
+        except SimulationTimeout:
+            return False
+        except InvariantViolation as violation:
+            self.violation = violation
+            return False
+        return True
+
+    def apply_fault(self, fault: Fault) -> None:
+        """Do one :class:`Fault` to the cluster now."""
+        if not isinstance(fault, Fault):
+            raise ValueError(f"apply_fault takes a Fault, got {fault!r}")
+        c = self.cluster
+        if fault.kind == "crash":
+            c.crash(fault.target[0])
+        elif fault.kind == "restart":
+            c.restart(fault.target[0])
+        elif fault.kind == "partition":
+            c.partition(*fault.target)
+        elif fault.kind == "disconnect":
+            c.disconnect(fault.target[0])
+        elif fault.kind == "connect":
+            c.connect(fault.target[0])
+        else:
+            c.heal()
+
+    def schedule(self, faults: Sequence[Fault]) -> None:
+        """Schedule each fault at its time (relative to now)."""
+        start = self.sim.now
+        for f in faults:
+            label = f"{f.kind} {f.target}"
+            self.sim.at(start + f.time, lambda sim, f=f: self.apply_fault(f), label)
+
+    def recover(self) -> None:
+        """Heal the network and restart every crashed server."""
+        self.cluster.heal()
+        for pid in self.servers:
+            if not self.sim.is_up(pid):
+                self.cluster.restart(pid)
+
+    def history(self, until: float | None = None) -> dict:
+        """The clients' operations so far (or up to time ``until``), in the shared
+        JSON history format."""
+        return history_from_trace(self.sim.trace, self.clients, until)
+
+    def check_linearizable(
+        self, until: float | None = None, timeout_s: float | None = None,
+    ) -> CheckResult:
+        """The verdict of :func:`ddia10.linearizability.check` on :meth:`history`."""
+        return check(history_from_dict(self.history(until)), timeout_s=timeout_s)
+
+    def unbacked_observations(self) -> list[str]:
+        """What a client saw that the servers' final state does not back up.
+
+        Every running server must hold the same state. Where a server's list of
+        applied commands is complete (it never compacted its log into a
+        snapshot), every acknowledged put/append must be in it, every value a
+        get returned must be one its key held at some point of it, and
+        replaying it must give the state. Meaningful once :meth:`settle` held.
+        """
+        nodes = self.cluster.nodes()
+        if not nodes:
+            return ["no server is running"]
+        problems: list[str] = []
+        (first, reference), *others = nodes.items()
+        for pid, node in others:
+            if node.kv.snapshot() != reference.kv.snapshot():
+                problems.append(f"server {pid!r} holds a different state from server {first!r}")
+        complete = [node for node in nodes.values() if node.log.snapshot_index == 0]
+        if not complete:
+            return problems
+        commands = complete[0].applied_commands
+        replay = KVStateMachine()
+        seen: dict[str, set] = {}
+        for command in commands:
+            replay.apply(command)
+            seen.setdefault(command.key, {""}).add(replay.read(command.key))
+        if replay.snapshot() != complete[0].kv.snapshot():
+            problems.append(f"server {complete[0].pid!r} state differs from a replay of its log")
+        done = {(c.client, c.seq) for c in commands}
+        for ident, op in _operations(self.sim.trace, self.clients):
+            if op["status"] != "ok":
+                continue
+            if op["op"] in WRITE_OPS and ident not in done:
+                problems.append(f"acknowledged {op['op']} {op['value']!r} by {op['process']} "
+                                "is not in the applied log")
+            if op["op"] == "get" and op["output"] not in seen.get(op["key"], {""}):
+                problems.append(f"get of {op['key']!r} by {op['process']} returned "
+                                f"{op['output']!r}, a value the key never held")
+        return problems
+
+
+def run_workload(
+    seed: int, *, n: int = 5, clients: int = 3, duration: float = 3000.0,
+    workload: Workload | None = None, read_mode: str = "read_index", faults: bool = True,
+    drain: float = 3000.0, check_every_event: bool = False, trace: bool = True,
+    **raft_options: Any,
+) -> KVRun:
+    """Clients run ``workload`` for ``duration`` ms while seeded random faults hit
+    the servers; then the network heals, every server restarts, the clients get
+    up to ``drain`` ms to finish, then client ``c1`` reads every key (so a lost
+    write shows up as a non-linearizable history), and the run goes on until
+    every server has applied the whole log. With
+    ``faults`` the network also loses, duplicates and reorders messages at
+    seeded rates (up to 5%, 5% and 10%). ``raft_options`` go to every server
+    (lease reads need ``check_quorum=True``). The same arguments give the same
+    run, trace and history."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    for name, x in (("duration", duration), ("drain", drain)):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
+            raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
+    rng = random.Random(f"ddia10:kv-network:{seed}")
+    network = (
+        dict(loss=rng.uniform(0, 0.05), duplicate=rng.uniform(0, 0.05),
+             reorder=rng.uniform(0, 0.1)) if faults else {}
+    )
+    workload = workload or Workload()
+    run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,
+                check_every_event=check_every_event, trace=trace, latency=(1.0, 5.0),
+                **network, **raft_options)
+    if faults:
+        run.schedule(random_faults(seed, run.servers, duration, clients=run.clients))
+    run.run(duration)
+    for pid in run.clients:
+        run.sim.call(pid, lambda c, ctx: c.stop(ctx))
+    if run.violation is None:
+        run.recover()
+        run.run_until_idle(drain)
+        for key in workload.keys:
+            run.submit("c1", "get", key)
+        run.run_until_idle(drain)
+        run.settle(drain)
+    return run
+
+
+@dataclass
+class CampaignReport:
+    """What one seed of the campaign found: the operations in the history, how
+    many were still pending when the faults stopped, the first Raft invariant
+    violated (if any), the checker's verdicts on the whole history and on the
+    history cut where the faults stopped, and what clients saw that the
+    applied state does not back up."""
+
+    seed: int
+    options: dict
+    ops: int
+    pending: int
+    violation: str | None
+    verdict: str
+    verdict_at_cut: str
+    unbacked: list
+
+    @property
+    def ok(self) -> bool:
+        return (self.violation is None and self.verdict == LINEARIZABLE
+                and self.verdict_at_cut == LINEARIZABLE and not self.unbacked)
+
+
+def campaign_options(seed: int, read_mode: str = "read_index") -> dict:
+    """The Raft options a campaign seed runs with, drawn from the seed: PreVote,
+    CheckQuorum (always on for lease reads, which need it) and log compaction."""
+    rng = random.Random(f"ddia10:kv-options:{seed}")
+    return {
+        "prevote": rng.random() < 0.5,
+        "check_quorum": rng.random() < 0.5 or read_mode == "lease",
+        "snapshot_threshold": rng.choice([None, 8, 32]),
+    }
+
+
+def campaign_seed(
+    seed: int, *, duration: float = 3000.0, read_mode: str = "read_index",
+    check_every_event: bool = False, **options: Any,
+) -> CampaignReport:
+    """Run :func:`run_workload` for ``seed`` (Raft options from
+    :func:`campaign_options`, overridden by ``options``) and judge it: Raft's
+    invariants, the linearizability of the history (whole, and cut at
+    ``duration`` where many operations are still in flight), and what clients
+    saw against the servers' final state."""
+    options = {**campaign_options(seed, read_mode), **options}
+    run = run_workload(seed, duration=duration, read_mode=read_mode,
+                       check_every_event=check_every_event, **options)
+    if run.violation is None:
+        try:
+            run.cluster.check_invariants()
+        except InvariantViolation as violation:
+            run.violation = violation
+    cut = run.history(until=duration)["ops"]
+    return CampaignReport(
+        seed=seed,
+        options=options,
+        ops=len(run.history()["ops"]),
+        pending=sum(op["return"] is None for op in cut),
+        violation=None if run.violation is None else str(run.violation),
+        verdict=run.check_linearizable().verdict,
+        verdict_at_cut=run.check_linearizable(until=duration).verdict,
+        unbacked=run.unbacked_observations() if run.violation is None else [],
+    )
+
+
+def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: float = 0.1) -> KVRun:
+    """A leader whose clock runs slow is cut off with one client, and reads.
+
+    Client ``c1`` writes ``x = "1"``. Then the leader and ``c1`` are partitioned
+    from the other four servers and client ``c2``, and the old leader's clock
+    drops to ``clock_rate`` times true speed. The majority elects a new leader
+    and ``c2`` writes ``x = "2"``, which returns. Only then does ``c1`` read
+    ``x`` from the old leader. With ``read_mode="lease"`` the old leader still
+    believes its lease — it measures the lease on its own slow clock — and
+    answers ``"1"``: a stale read, after a write that had already returned.
+    With ``read_mode="read_index"`` it must first hear from a majority, cannot,
+    and ``c1`` gets its answer from the new leader once the partition heals.
+    """
+    if isinstance(clock_rate, bool) or not isinstance(clock_rate, (int, float)) or not (
+        0 < clock_rate <= 1
+    ):
+        raise ValueError(f"clock_rate must be in (0, 1] (a slow clock), got {clock_rate!r}")
+    run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
+                latency=(1.0, 5.0))
+    old = run.cluster.wait_for_leader()
+    run.submit("c1", "put", "x", "1")
+    if not run.run_until_idle(2000):
+        raise RuntimeError(f"seed {seed}: the first write did not complete")
+    others = [s for s in run.servers if s != old]
+    run.sim.note(f"server {old} and c1 are cut off; server {old}'s clock runs at {clock_rate}x")
+    run.cluster.partition([old, "c1"], others + ["c2"])
+    run.sim.set_clock(old, rate=clock_rate)
+    run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
+    run.submit("c2", "put", "x", "2")
+    if not run.run_until_idle(2000, ["c2"]):
+        raise RuntimeError(f"seed {seed}: the new leader did not take the second write")
+    run.run(20)  # the read starts strictly after the write returned
+    run.submit("c1", "get", "x")
+    run.run(1000)
+    run.cluster.heal()
+    run.sim.set_clock(old, rate=1.0)
+    run.run_until_idle(3000)
+    return run
+
+
+def lease_read_under_drift(seed: int = 0, read_mode: str = "lease") -> dict:
+    """The history of :func:`lease_drift_run`: with lease reads it holds a stale
+    read and is not linearizable; with ReadIndex it is."""
+    history = lease_drift_run(seed, read_mode).history()
+    history["scenario"] = f"lease read under clock drift ({read_mode})"
+    return history
