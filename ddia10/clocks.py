@@ -1,0 +1,661 @@
+"""Logical clocks: ordering events by cause and effect instead of by wall time.
+
+Physical clocks drift and jump, so "which happened first?" cannot be answered
+by comparing timestamps read on different machines. Lamport (1978) defined the
+order that matters instead. Event *a* **happened before** event *b*
+(``a -> b``) when
+
+1. *a* and *b* happen in the same process and *a* comes first, or
+2. *a* sends a message and *b* receives that message, or
+3. there is an event *c* with ``a -> c`` and ``c -> b`` (transitivity).
+
+Two events where neither happened before the other are **concurrent**. That is
+about the flow of information, not about time: two events hours apart are
+concurrent if no chain of messages links them.
+
+A **Lamport clock** is one counter per process. The process adds one before
+each of its events (a local step, a send, a receive); a message carries the
+sender's counter; a receiver sets its counter to ``max(local, received) + 1``.
+That guarantees the *clock condition*: ``a -> b`` implies ``L(a) < L(b)``.
+The converse is false: ``L(a) < L(b)`` also happens when *a* and *b* are
+concurrent, so a Lamport timestamp alone can never show that two events are
+concurrent. Breaking ties by process id turns the pairs ``(L, pid)`` into a
+total order that every process computes alike and that respects causality;
+the counter alone is not unique.
+
+A **vector clock** (Fidge 1988; Mattern 1988) keeps one counter per process.
+A process increments its own entry before each event; a message carries the
+whole vector; a receiver takes the element-wise maximum with the received
+vector and then increments its own entry. Now the test is exact both ways:
+``a -> b`` if and only if ``V(a) < V(b)`` (every entry ``<=`` and the vectors
+differ), and *a* and *b* are concurrent if and only if neither vector is
+``<=`` the other. The price is one entry per process in every message.
+
+:class:`ClockedProcess` runs both clocks on :mod:`ddia10.sim` and records every
+event in the trace; :func:`run_schedule` scripts a run (fixed latencies,
+scheduled local events and sends) and :func:`clock_events` reads the events
+back, with the true happens-before relation computed from the messages alone
+(:func:`happens_before`) so the clocks can be checked against it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .sim import Context, Process, Simulation, Trace
+
+Pid = Hashable
+Relation = Literal["before", "after", "equal", "concurrent"]
+
+
+def _check_pid(pid: Any) -> None:
+    if isinstance(pid, bool) or not isinstance(pid, (int, str)):
+        raise ValueError(f"a process id must be an int or a str, got {pid!r}")
+
+
+def _check_count(what: str, n: Any) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"{what} must be an int >= 0, got {n!r}")
+
+
+def _pid_key(pid: Pid) -> tuple:
+    return (isinstance(pid, str), pid)
+
+
+# ---------------------------------------------------------------------- Lamport
+
+
+@dataclass(frozen=True, order=True)
+class LamportClock:
+    """One process's Lamport counter, as an immutable value.
+
+    ``tick()`` is the rule for a local event or a send; ``receive(stamp)`` the
+    rule for a receive: ``max(local, stamp) + 1``.
+    """
+
+    time: int = 0
+
+    def __post_init__(self) -> None:
+        _check_count("a Lamport time", self.time)
+
+    def tick(self) -> LamportClock:
+        """The clock after one more local event or send."""
+        return LamportClock(self.time + 1)
+
+    def receive(self, stamp: int | LamportClock) -> LamportClock:
+        """The clock after receiving a message stamped ``stamp``."""
+        if isinstance(stamp, LamportClock):
+            stamp = stamp.time
+        _check_count("a received Lamport timestamp", stamp)
+        return LamportClock(max(self.time, stamp) + 1)
+
+    def __int__(self) -> int:
+        return self.time
+
+
+# ---------------------------------------------------------------------- vectors
+
+
+@dataclass(frozen=True)
+class VectorClock:
+    """An immutable vector clock: a count per process id, absent entries are 0.
+
+    Build one from a mapping (``VectorClock({"A": 2, "B": 1})``) or from a list
+    in a fixed process order (``VectorClock.of(["A", "B", "C"], [2, 1, 0])``).
+    ``<`` is happened-before and ``<=`` is "before or equal"; both are partial
+    orders, so two clocks can be neither ``<=`` nor ``>=`` each other: then the
+    events are concurrent. Do not ``sort`` vector clocks.
+    """
+
+    counts: tuple[tuple[Pid, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        raw = self.counts
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        else:
+            try:
+                items = [tuple(kv) for kv in raw]
+            except TypeError:
+                raise ValueError(
+                    f"a VectorClock is built from a mapping pid -> count, got {raw!r}"
+                ) from None
+            if any(len(kv) != 2 for kv in items):
+                raise ValueError(f"a VectorClock needs (pid, count) pairs, got {raw!r}")
+        seen: set = set()
+        for pid, n in items:
+            _check_pid(pid)
+            _check_count(f"the count of {pid!r}", n)
+            if pid in seen:
+                raise ValueError(f"process {pid!r} appears twice in a VectorClock")
+            seen.add(pid)
+        canonical = tuple(sorted(((p, n) for p, n in items if n), key=lambda kv: _pid_key(kv[0])))
+        object.__setattr__(self, "counts", canonical)
+
+    @classmethod
+    def of(cls, pids: Sequence[Pid], values: Sequence[int]) -> VectorClock:
+        """The clock whose entry for ``pids[i]`` is ``values[i]``."""
+        pids, values = list(pids), list(values)
+        if len(pids) != len(values):
+            raise ValueError(f"{len(pids)} process ids but {len(values)} counts")
+        if len(set(pids)) != len(pids):
+            raise ValueError(f"process ids repeat: {pids}")
+        return cls(dict(zip(pids, values, strict=True)))
+
+    def __getitem__(self, pid: Pid) -> int:
+        return dict(self.counts).get(pid, 0)
+
+    def as_dict(self) -> dict:
+        return dict(self.counts)
+
+    def as_list(self, pids: Sequence[Pid]) -> list[int]:
+        """The counts in the order of ``pids`` (the usual ``[2, 1, 0]`` notation)."""
+        pids = list(pids)
+        missing = sorted((p for p, _ in self.counts if p not in pids), key=_pid_key)
+        if missing:
+            raise ValueError(f"clock has entries for {missing}, not among {pids}")
+        mine = dict(self.counts)
+        return [mine.get(p, 0) for p in pids]
+
+    def format(self, pids: Sequence[Pid]) -> str:
+        return "[" + ",".join(str(n) for n in self.as_list(pids)) + "]"
+
+    def tick(self, pid: Pid) -> VectorClock:
+        """The clock after one more event at ``pid``."""
+        _check_pid(pid)
+        mine = dict(self.counts)
+        mine[pid] = mine.get(pid, 0) + 1
+        return VectorClock(mine)
+
+    def merge(self, other: VectorClock) -> VectorClock:
+        """The element-wise maximum: everything either clock has seen."""
+        _check_vector(other)
+        mine = dict(self.counts)
+        for pid, n in other.counts:
+            mine[pid] = max(mine.get(pid, 0), n)
+        return VectorClock(mine)
+
+    def receive(self, pid: Pid, stamp: VectorClock) -> VectorClock:
+        """The clock of ``pid`` after receiving a message stamped ``stamp``:
+        merge first, then count the receive as ``pid``'s own event."""
+        return self.merge(stamp).tick(pid)
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        theirs = dict(other.counts)
+        return all(n <= theirs.get(pid, 0) for pid, n in self.counts)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return self <= other and self != other
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return other <= self
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return other < self
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{p!r}: {n}" for p, n in self.counts)
+        return f"VectorClock({{{inner}}})"
+
+
+def _check_vector(v: Any) -> None:
+    if not isinstance(v, VectorClock):
+        raise ValueError(f"expected a VectorClock, got {v!r}")
+
+
+def happened_before(a: VectorClock, b: VectorClock) -> bool:
+    """True when the event stamped ``a`` happened before the one stamped ``b``."""
+    _check_vector(a)
+    _check_vector(b)
+    return a < b
+
+
+def concurrent(a: VectorClock, b: VectorClock) -> bool:
+    """True when neither event happened before the other (and they differ)."""
+    _check_vector(a)
+    _check_vector(b)
+    return not (a <= b) and not (b <= a)
+
+
+def compare(a: VectorClock, b: VectorClock) -> Relation:
+    """``"before"``, ``"after"``, ``"equal"`` or ``"concurrent"``: how ``a`` relates to ``b``."""
+    _check_vector(a)
+    _check_vector(b)
+    if a == b:
+        return "equal"
+    if a <= b:
+        return "before"
+    if b <= a:
+        return "after"
+    return "concurrent"
+
+
+# ---------------------------------------------------------------------- processes
+
+
+@dataclass(frozen=True)
+class Stamped:
+    """A message carrying its sender's clocks and the id of its send event."""
+
+    label: str
+    sent_by: str
+    lamport: int
+    vector: VectorClock
+
+
+def event_id(pid: Pid, n: int) -> str:
+    """The name of the ``n``-th event of ``pid``: ``"A2"`` (``"0.2"`` for int ids)."""
+    return f"{pid}{n}" if isinstance(pid, str) else f"{pid}.{n}"
+
+
+class ClockedProcess(Process):
+    """A process that keeps a Lamport clock and a vector clock.
+
+    Each event (a local step, a send, a receive) advances both clocks and is
+    recorded in the trace as a ``state`` event with fields ``event`` (its id),
+    ``action``, ``label``, ``lamport``, ``vector`` (a dict pid -> count) and,
+    for a receive, ``src`` and ``sent_by`` (the id of the matching send); a
+    send also records ``to``. The clocks are persisted, so a
+    process that crashes and restarts keeps counting up: a clock that went
+    back to zero would break the clock condition.
+    """
+
+    def __init__(self) -> None:
+        self.lamport = LamportClock()
+        self.vector = VectorClock()
+        self.events = 0
+
+    def on_start(self, ctx: Context) -> None:
+        saved = ctx.stable
+        self.lamport = saved.get("lamport", self.lamport)
+        self.vector = saved.get("vector", self.vector)
+        self.events = saved.get("events", self.events)
+
+    def local_event(self, ctx: Context, label: str = "") -> str:
+        """Do one local step; returns its event id."""
+        self.lamport = self.lamport.tick()
+        self.vector = self.vector.tick(ctx.pid)
+        return self._record(ctx, "local", label)
+
+    def send(self, ctx: Context, dst: Pid, label: str = "") -> str:
+        """Send one stamped message to ``dst``; returns the send's event id."""
+        if dst == ctx.pid:
+            raise ValueError(f"process {ctx.pid!r} cannot send a message to itself")
+        if dst not in ctx.peers:
+            raise ValueError(f"process {ctx.pid!r} has no peer {dst!r}; peers are {ctx.peers}")
+        self.lamport = self.lamport.tick()
+        self.vector = self.vector.tick(ctx.pid)
+        eid = self._record(ctx, "send", label, to=dst)
+        ctx.send(dst, Stamped(label, eid, self.lamport.time, self.vector))
+        return eid
+
+    def on_message(self, ctx: Context, src: Pid, msg: Any) -> None:
+        if not isinstance(msg, Stamped):
+            return
+        self.lamport = self.lamport.receive(msg.lamport)
+        self.vector = self.vector.receive(ctx.pid, msg.vector)
+        self._record(ctx, "receive", msg.label, src=src, sent_by=msg.sent_by)
+
+    def _record(self, ctx: Context, action: str, label: str, **extra: Any) -> str:
+        self.events += 1
+        eid = event_id(ctx.pid, self.events)
+        ctx.persist("lamport", self.lamport)
+        ctx.persist("vector", self.vector)
+        ctx.persist("events", self.events)
+        ctx.annotate(
+            event=eid, action=action, label=str(label),
+            lamport=self.lamport.time, vector=self.vector.as_dict(), **extra,
+        )
+        return eid
+
+
+# ---------------------------------------------------------------------- scripted runs
+
+
+@dataclass(frozen=True)
+class Step:
+    """One scheduled action: at ``time`` ms, ``pid`` does a local event
+    (``dst is None``) or sends a message to ``dst``."""
+
+    time: float
+    pid: Pid
+    dst: Pid | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        t = self.time
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise ValueError(f"a step's time must be a finite number >= 0 ms, got {t!r}")
+        _check_pid(self.pid)
+        if self.dst is not None:
+            _check_pid(self.dst)
+            if self.dst == self.pid:
+                raise ValueError(f"step at {t} ms: {self.pid!r} cannot send to itself")
+
+
+def clock_world(
+    pids: Sequence[Pid],
+    steps: Iterable[Step],
+    *,
+    latency: Any = 1.0,
+    links: Mapping[tuple[Pid, Pid], Any] | None = None,
+    seed: int = 0,
+    **network: Any,
+) -> Simulation:
+    """A world of :class:`ClockedProcess` on ``pids`` with ``steps`` scheduled,
+    at time 0 (a player steps through it; :func:`run_schedule` runs it out).
+
+    ``latency`` is the default one-way delay (a number, ``(lo, hi)`` or a
+    :class:`~ddia10.sim.Latency`), ``links`` overrides it per directed link,
+    and ``network`` passes ``loss``/``duplicate``/``reorder`` to the simulation.
+    """
+    pids = list(pids)
+    if not pids:
+        raise ValueError("a clock run needs at least one process")
+    if len(set(pids)) != len(pids):
+        raise ValueError(f"process ids repeat: {pids}")
+    steps = list(steps)
+    for s in steps:
+        if not isinstance(s, Step):
+            raise ValueError(f"a clock run takes Step objects, got {s!r}")
+        for p in (s.pid, s.dst):
+            if p is not None and p not in pids:
+                raise ValueError(f"step {s} names {p!r}, which is not among {pids}")
+    sim = Simulation(seed, latency=latency, **network)
+    for pid in pids:
+        sim.add(pid, ClockedProcess)
+    for (src, dst), lat in (links or {}).items():
+        sim.set_link(src, dst, both_ways=False, latency=lat)
+    for s in steps:
+        sim.at(s.time, _perform(s), label=_describe(s))
+    return sim
+
+
+def run_schedule(pids: Sequence[Pid], steps: Iterable[Step], **options: Any) -> Simulation:
+    """:func:`clock_world` run until every step is done and every message has
+    arrived; returns the finished simulation."""
+    sim = clock_world(pids, steps, **options)
+    while sim.step():
+        pass
+    return sim
+
+
+def _perform(step: Step):
+    def act(sim: Simulation) -> None:
+        if not sim.is_up(step.pid) or sim.is_paused(step.pid):
+            sim.note(f"{step.pid} is down; skipped: {_describe(step)}")
+            return
+        if step.dst is None:
+            sim.call(step.pid, ClockedProcess.local_event, step.label)
+        else:
+            sim.call(step.pid, ClockedProcess.send, step.dst, step.label)
+
+    return act
+
+
+def _describe(step: Step) -> str:
+    what = "local event" if step.dst is None else f"send to {step.dst}"
+    return f"{step.pid}: {what}" + (f" ({step.label})" if step.label else "")
+
+
+def random_schedule(seed: int, pids: Sequence[Pid], n_steps: int, *, p_send: float = 0.6,
+                    gap: float = 1.0) -> list[Step]:
+    """``n_steps`` steps one ``gap`` ms apart, each a local event or a send
+    between random processes, drawn from ``seed``."""
+    pids = list(pids)
+    if len(pids) < 2:
+        raise ValueError("a random schedule needs at least two processes")
+    _check_count("n_steps", n_steps)
+    if not 0.0 <= p_send <= 1.0:
+        raise ValueError(f"p_send is a probability in [0, 1], got {p_send!r}")
+    rng = random.Random(f"ddia10:clocks:{seed}")
+    steps = []
+    for i in range(n_steps):
+        pid = rng.choice(pids)
+        if rng.random() < p_send:
+            dst = rng.choice([p for p in pids if p != pid])
+            steps.append(Step((i + 1) * gap, pid, dst, f"m{i + 1}"))
+        else:
+            steps.append(Step((i + 1) * gap, pid, None, f"e{i + 1}"))
+    return steps
+
+
+# The two worked traces of the chapter. Every link takes 2 ms, so A's message
+# reaches B only after C's independent event, as in the step lists they follow.
+WORKED_PIDS = ("A", "B", "C")
+LAMPORT_WORKED_STEPS = (
+    Step(1, "A", label="internal"),
+    Step(2, "A", "B", "msg"),
+    Step(3, "C", label="internal"),
+    Step(5, "B", "C", "msg"),
+)
+VECTOR_WORKED_STEPS = (
+    Step(1, "A", label="write x=1"),
+    Step(2, "A", "B", "write x=1"),
+    Step(5, "C", label="write x=2"),
+)
+WORKED_LATENCY = 2.0
+
+
+def lamport_worked_example() -> Simulation:
+    """A ticks, sends to B; C ticks alone; B receives, sends to C; C receives."""
+    return run_schedule(WORKED_PIDS, LAMPORT_WORKED_STEPS, latency=WORKED_LATENCY)
+
+
+def vector_worked_example() -> Simulation:
+    """A writes x=1 and sends it to B; C writes x=2 having heard from no one."""
+    return run_schedule(WORKED_PIDS, VECTOR_WORKED_STEPS, latency=WORKED_LATENCY)
+
+
+# ---------------------------------------------------------------------- reading a trace
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    """One clocked event read back from a trace."""
+
+    index: int
+    time: float
+    pid: Pid
+    event: str
+    action: str
+    label: str
+    lamport: int
+    vector: VectorClock
+    peer: Pid | None = None
+    sent_by: str | None = None
+
+
+def _as_vector(v: Any, pids: Mapping[str, Pid] | None = None) -> VectorClock:
+    """A vector clock from a trace field; ``pids`` maps JSON's string keys back
+    to the process ids they stood for."""
+    if isinstance(v, VectorClock):
+        return v
+    if isinstance(v, dict):
+        pids = pids or {}
+        return VectorClock({pids.get(k, k): n for k, n in v.items()})
+    raise ValueError(f"not a vector clock in the trace: {v!r}")
+
+
+def clock_events(trace: Trace | Simulation) -> list[ClockEvent]:
+    """Every clocked event of a run, in the order it happened (live or JSON trace)."""
+    if isinstance(trace, Simulation):
+        trace = trace.trace
+    if not isinstance(trace, Trace):
+        raise ValueError(f"clock_events takes a Trace or a Simulation, got {trace!r}")
+    pids = {str(e.pid): e.pid for e in trace if e.kind == "start"}
+    out = []
+    for e in trace:
+        d = e.data
+        if e.kind != "state" or "lamport" not in d or "event" not in d:
+            continue
+        out.append(
+            ClockEvent(
+                e.index, e.time, e.pid, d["event"], d["action"], d.get("label", ""),
+                d["lamport"], _as_vector(d["vector"], pids), d.get("to", d.get("src")),
+                d.get("sent_by"),
+            )
+        )
+    return out
+
+
+def happens_before(events: Sequence[ClockEvent]) -> set[tuple[str, str]]:
+    """The happens-before relation as pairs of event ids, computed from process
+    order and messages only (no clock is read): the ground truth for the clocks."""
+    ids = [e.event for e in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("event ids repeat: pass the events of a single run")
+    preds: dict[str, set[str]] = {}
+    last: dict[Pid, str] = {}
+    for e in events:  # in trace order, so every cause is seen before its effect
+        direct = set()
+        if e.pid in last:
+            direct.add(last[e.pid])
+        if e.sent_by is not None:
+            if e.sent_by not in preds:
+                raise ValueError(f"{e.event} receives a message from unknown send {e.sent_by}")
+            direct.add(e.sent_by)
+        ancestors = set(direct)
+        for d in direct:
+            ancestors |= preds[d]
+        preds[e.event] = ancestors
+        last[e.pid] = e.event
+    return {(a, b) for b, before in preds.items() for a in before}
+
+
+def concurrent_pairs(events: Sequence[ClockEvent]) -> list[tuple[str, str]]:
+    """Every pair of distinct events (in trace order) that no chain of
+    messages links: the pairs a causal order leaves unordered."""
+    hb = happens_before(events)
+    ids = [e.event for e in events]
+    return [
+        (a, b) for i, a in enumerate(ids) for b in ids[i + 1:]
+        if (a, b) not in hb and (b, a) not in hb
+    ]
+
+
+def count_causal_orders(events: Sequence[ClockEvent]) -> int:
+    """How many total orders of ``events`` respect happens-before (its linear
+    extensions). Every one of them is a legitimate "order of events"; total
+    order broadcast exists to make all processes agree on a single one."""
+    if len(events) > 22:
+        raise ValueError(f"counting orders of {len(events)} events takes too long; use <= 22")
+    ids = [e.event for e in events]
+    bit = {eid: 1 << i for i, eid in enumerate(ids)}
+    needs = [0] * len(ids)  # bitmask of events that must come before event i
+    for a, b in happens_before(events):
+        needs[ids.index(b)] |= bit[a]
+    ways = [0] * (1 << len(ids))
+    ways[0] = 1
+    for placed in range(1 << len(ids)):
+        if ways[placed]:
+            for i in range(len(ids)):
+                if not placed >> i & 1 and needs[i] & placed == needs[i]:
+                    ways[placed | 1 << i] += ways[placed]
+    return ways[-1]
+
+
+def lamport_order(events: Sequence[ClockEvent]) -> list[ClockEvent]:
+    """The events in Lamport's total order: by counter, ties broken by process id."""
+    return sorted(events, key=lambda e: (e.lamport, _pid_key(e.pid)))
+
+
+_TABLE_COLUMNS = (
+    "event", "time", "pid", "action", "peer", "label", "lamport", "vector", "total order",
+)
+
+
+def clock_table(trace: Trace | Simulation, pids: Sequence[Pid] | None = None):
+    """A table (pandas DataFrame) of every clocked event with its Lamport time,
+    its vector clock in ``pids`` order, and its place in the Lamport total order."""
+    import pandas as pd
+
+    events = clock_events(trace)
+    if pids is None:
+        pids = sorted({e.pid for e in events}, key=_pid_key)
+    rank = {e.event: i + 1 for i, e in enumerate(lamport_order(events))}
+    rows = [
+        {
+            "event": e.event,
+            "time": e.time,
+            "pid": e.pid,
+            "action": e.action,
+            "peer": "" if e.peer is None else e.peer,
+            "label": e.label,
+            "lamport": e.lamport,
+            "vector": e.vector.format(pids),
+            "total order": rank[e.event],
+        }
+        for e in events
+    ]
+    return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+
+
+def final_clocks(sim: Simulation) -> dict[Pid, tuple[int, VectorClock]]:
+    """Each running process's ``(Lamport time, vector clock)`` at the end of a run."""
+    out = {}
+    for pid in sim.pids:
+        if sim.is_up(pid):
+            proc = sim.process(pid)
+            if not isinstance(proc, ClockedProcess):
+                raise ValueError(f"process {pid!r} keeps no clocks")
+            out[pid] = (proc.lamport.time, proc.vector)
+    return out
+
+
+# ---------------------------------------------------------------------- drawing
+
+_SHOW = ("lamport", "vector", "both")
+
+
+def clock_label(pids: Sequence[Pid], show: str = "both"):
+    """An ``annotate`` function for :func:`ddia10.viz.spacetime`: writes each
+    clocked event's id with its Lamport time, its vector clock (in ``pids``
+    order) or both, e.g. ``"B1: 3 [2,1,0]"``."""
+    if show not in _SHOW:
+        raise ValueError(f"show must be one of {_SHOW}, got {show!r}")
+    pids = list(pids)
+    by_name = {str(p): p for p in pids}
+
+    def label(event) -> str | None:
+        d = event.data
+        if event.kind != "state" or "lamport" not in d or "vector" not in d:
+            return None
+        vector = _as_vector(d["vector"], by_name).format(pids)
+        stamp = {"lamport": str(d["lamport"]), "vector": vector,
+                 "both": f"{d['lamport']} {vector}"}[show]
+        return f"{d['event']}: {stamp}"
+
+    return label
+
+
+def draw_clocks(trace: Trace | Simulation, *, show: str = "both",
+                pids: Sequence[Pid] | None = None, **kwargs: Any):
+    """The space-time diagram of a clocked run: a dot at every event, labelled
+    with its clocks (``show``: ``"lamport"``, ``"vector"`` or ``"both"``)."""
+    from .viz.spacetime import spacetime
+
+    if isinstance(trace, Simulation):
+        trace = trace.trace
+    events = clock_events(trace)
+    if pids is None:
+        pids = sorted({e.pid for e in events}, key=_pid_key)
+    fig = spacetime(trace, pids=pids, annotate=clock_label(pids, show), **kwargs)
+    ax = fig.axes[0]
+    row = {p: r for r, p in enumerate(pids)}
+    shown = [e for e in events if e.pid in row]
+    ax.plot([e.time for e in shown], [row[e.pid] for e in shown], "o", color="#6a1b9a", ms=4,
+            zorder=6)
+    return fig
