@@ -1,0 +1,256 @@
+"""The published site, checked the way a reader meets it: built, served, opened in Chromium.
+
+The book is built once per session exactly as ``make book`` builds it (every
+chapter executed, warnings are errors, ``DDIA10_STATIC=1``), served on
+127.0.0.1 and opened in headless Chromium. Every page must load without
+errors, carry no ipywidgets state (the site has no widget manager: its
+players are our own HTML/JS), stay under 5 MB, open its answers on click and
+step its players. Set ``DDIA10_SITE=_build/html`` to check an existing build
+instead of building again.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pkgutil
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from ddia10.quiz import KINDS
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PAGE_LIMIT_BYTES = 5 * 1024 * 1024
+MAX_QUIET_STEPS = 10  # events that leave the picture unchanged (a timer, say) before one moves it
+# sphinx-thebe injects its loader twice; the second copy fails to redeclare a constant.
+HARMLESS_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
+# The one external resource the site may ask for: MathJax, which renders formulas when online.
+ALLOWED_EXTERNAL = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+WIDGET_MIME_TYPES = ("application/vnd.jupyter.widget-state+json",
+                     "application/vnd.jupyter.widget-view+json")
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [f"{file}.html" for file in files]
+
+
+PAGES = toc_pages()
+CHAPTERS = [page for page in PAGES if page.startswith("notebooks/")]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The built HTML folder: built here, once, unless DDIA10_SITE names one."""
+    if os.environ.get("DDIA10_SITE"):
+        return Path(os.environ["DDIA10_SITE"]).resolve()
+    if importlib.util.find_spec("jupyter_book") is None:
+        pytest.skip("jupyter-book is not installed: pip install -r requirements.txt")
+    cli = Path(sys.executable).with_name("jupyter-book")
+    command = str(cli) if cli.exists() else shutil.which("jupyter-book")
+    out = tmp_path_factory.mktemp("book")
+    build = subprocess.run(
+        [command, "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)],
+        env={**os.environ, "DDIA10_STATIC": "1"}, capture_output=True, text=True,
+    )
+    if build.returncode != 0:
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", build.stdout + build.stderr).splitlines()
+        problems = [line for line in lines
+                    if re.search(r"WARNING|ERROR|Error", line) and "IPKernelApp" not in line]
+        report = "\n".join(problems[-30:] + ["...", *lines[-15:]])
+        pytest.fail(f"the book does not build with warnings as errors:\n{report}", pytrace=False)
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The site on a free local port, as ``python -m http.server`` serves it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+         "--directory", str(site)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")  # closed before other modules start their own Playwright
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    if importlib.util.find_spec("playwright") is None:
+        pytest.skip("playwright is not installed: pip install playwright")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page opened in the browser, with every error and failed request it produced."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("console", self._console)
+        self.page.on("request", self._request)
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._response)
+        self.page.goto(url, wait_until="load")
+
+    @staticmethod
+    def _local(url: str) -> bool:
+        return urlparse(url).hostname in ("127.0.0.1", "localhost")
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and not self._local(source):
+            return  # an external host this machine cannot reach; judged in _request
+        self.errors.append(f"console error: {message.text} ({source})")
+
+    def _request(self, request) -> None:
+        url = request.url
+        if not self._local(url) and not url.startswith(("data:", *ALLOWED_EXTERNAL)):
+            self.errors.append(f"request to an external host: {url}")
+
+    def _failed(self, request) -> None:
+        if self._local(request.url):
+            self.errors.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and self._local(response.url):
+            self.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def real_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(known in e for known in HARMLESS_ERRORS)]
+
+
+@pytest.fixture
+def visit(browser, server):
+    opened: list[Visit] = []
+
+    def open_page(path: str) -> Visit:
+        opened.append(Visit(browser, f"{server}/{path}"))
+        return opened[-1]
+
+    yield open_page
+    for seen in opened:
+        seen.page.close()
+
+
+def local_assets(site: Path, page: Path) -> set[Path]:
+    """Files the page pulls in from the site itself: scripts, styles, images, frames."""
+    html = page.read_text(encoding="utf-8")
+    found = set()
+    for reference in re.findall(r'(?:src|href)="([^"#?]+)', html):
+        if "://" in reference or reference.endswith(".html"):
+            continue
+        target = (page.parent / reference).resolve()
+        if target.is_file() and target.is_relative_to(site.resolve()):
+            found.add(target)
+    return found
+
+
+def test_api_appendix_documents_every_module_of_the_package():
+    import ddia10
+
+    listed = set(re.findall(r"automodule:: ddia10\.(\w+)", (ROOT / "book/api.md").read_text()))
+    modules = {m.name for m in pkgutil.iter_modules(ddia10.__path__) if not m.name.startswith("_")}
+    missing = sorted(modules - listed)
+    assert not missing, "add to book/api.md: " + ", ".join(f"ddia10.{name}" for name in missing)
+    assert not listed - modules, f"book/api.md documents missing modules {listed - modules}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_without_errors_or_broken_local_requests(visit, path):
+    seen = visit(path)
+    assert seen.page.title(), f"{path} has no title"
+    assert not seen.real_errors(), f"{path}:\n  " + "\n  ".join(seen.real_errors())
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_carries_no_widget_state_and_stays_under_5_mb(site, path):
+    page = site / path
+    html = page.read_text(encoding="utf-8")
+    embedded = [mime for mime in WIDGET_MIME_TYPES if mime in html]
+    assert not embedded, f"{path} embeds ipywidgets {embedded}: the site needs static players"
+    weight = page.stat().st_size + sum(f.stat().st_size for f in local_assets(site, page))
+    assert weight < PAGE_LIMIT_BYTES, f"{path} weighs {weight / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_chapter_ends_with_questions_of_all_five_kinds_whose_answers_open(visit, path):
+    page = visit(path).page
+    kinds = set(page.locator(".ddia10-question").evaluate_all("qs => qs.map(q => q.dataset.kind)"))
+    assert kinds >= set(KINDS), f"{path} lacks question kinds {sorted(set(KINDS) - kinds)}"
+    answer = page.locator(".ddia10-answer").last
+    answer.scroll_into_view_if_needed()
+    closed = answer.bounding_box()["height"]
+    answer.locator("summary").click()
+    assert answer.evaluate("details => details.open")
+    assert answer.bounding_box()["height"] > closed, f"{path}: the answer did not open"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_every_player_steps_forward_and_back_and_plays(visit, path):
+    page = visit(path).page
+    players = page.locator(".ddia10-player")
+    if players.count() == 0:
+        pytest.skip(f"{path} has no player")
+    for index in range(players.count()):
+        player = players.nth(index)
+        player.scroll_into_view_if_needed()
+        frame = player.locator(".ddia10-frame").first
+        counter = player.locator(".ddia10-counter").first
+        start, start_step = frame.inner_html(), counter.inner_text()
+        forward = 0
+        while frame.inner_html() == start and forward < MAX_QUIET_STEPS:
+            before = counter.inner_text()
+            player.locator('[data-action="next"]').first.click()
+            assert counter.inner_text() != before, f"{path} player {index}: Next did not step"
+            forward += 1
+        assert frame.inner_html() != start, (
+            f"{path} player {index}: the picture did not change in {forward} steps")
+        for _ in range(forward):
+            player.locator('[data-action="prev"]').first.click()
+        assert (frame.inner_html(), counter.inner_text()) == (start, start_step), (
+            f"{path} player {index}: stepping back did not return to the first picture")
+        play = player.locator('[data-action="play"]').first
+        play.click()
+        page.wait_for_function(  # Play advances on its own: wait for the picture to move
+            "([el, start]) => el.innerHTML !== start",
+            arg=[frame.element_handle(), start], timeout=15_000,
+        )
+        play.click()
