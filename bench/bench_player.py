@@ -2,18 +2,21 @@
 
 The player redraws after every step (cluster SVG, state table, latest
 events), so a step costs simulation plus rendering. Going back replays the
-run from step 0, so its cost grows with the step number. Prints figures;
-asserts nothing.
+run from step 0, so its cost grows with the step number. A scenario's panel
+(the Raft log grid) is one more drawing per step, and one more list of
+pictures in the static page. Prints figures; asserts nothing.
 
     .venv/bin/python bench/bench_player.py
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 
-from ddia10.viz import Player, static_player
+from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.viz import Player, log_panel, static_player
 from ddia10.viz.demo import heartbeat_scenario
 
 
@@ -49,6 +52,23 @@ def main(steps: int = 300) -> None:
         ms = timed(build)
         print(f"  static player, {n} steps + space-time: {len(html.encode()) / 1024:6.1f} KB "
               f"built in {ms:6.0f} ms")
+    raft_panel()
+
+
+def raft_panel(steps: int = 100) -> None:
+    """The chapter 5 worked example with and without its log grid as a panel."""
+    plain = worked_example_scenario()
+    logs = dataclasses.replace(plain, panels={"Logs": log_panel})
+    print(f"Raft worked example (5 servers), {steps} steps")
+    for name, scenario in (("no panel", plain), ("Logs panel", logs)):
+        player = Player(scenario)
+        step_ms = [timed(player.step) for _ in range(steps)]
+        start = time.perf_counter()
+        size = len(static_player(scenario, steps=steps).encode())
+        build_ms = (time.perf_counter() - start) * 1000
+        print(f"  {name:10s}: step median {statistics.median(step_ms):6.2f} ms   "
+              f"p90 {statistics.quantiles(step_ms, n=10)[-1]:6.2f} ms   "
+              f"static page {size / 1024:6.1f} KB built in {build_ms:4.0f} ms")
 
 
 if __name__ == "__main__":

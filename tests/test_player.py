@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass
@@ -41,8 +42,16 @@ def replayed(player: Player) -> str:
     return player.scenario.run(player.presses, steps=player.k).sim.trace.to_json()
 
 
-def test_random_clicks_always_match_a_fresh_replay():
-    player = Player(heartbeat_scenario(seed=7))
+def paused_panel(view) -> str:
+    """A panel that fails while a process is paused, as a chapter's picture might."""
+    if any(p.status == "paused" for p in view.processes.values()):
+        raise ValueError("cannot draw a paused server")
+    return f"<b>{len(view.in_flight)} in flight</b>"
+
+
+@pytest.mark.parametrize("panels", [{}, {"In flight": paused_panel}])
+def test_random_clicks_always_match_a_fresh_replay(panels):
+    player = Player(dataclasses.replace(heartbeat_scenario(seed=7), panels=panels))
     names = list(player.scenario.buttons)
     rng = random.Random(2024)
     for i in range(1000):
@@ -60,6 +69,9 @@ def test_random_clicks_always_match_a_fresh_replay():
         if i % 10 == 0 or player.message:
             assert player.sim.trace.to_json() == replayed(player), (i, player.presses)
         assert player.view.upto == len(player.sim.trace)
+        for box in player._panels.values():
+            paused = any(p.status == "paused" for p in player.view.processes.values())
+            assert ("cannot draw a paused server" in box.value) == paused
     assert player.k >= 0
 
 

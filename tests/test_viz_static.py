@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from ddia10.viz import show, static_player
+from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.viz import cluster_view, log_panel, show, static_player
 from ddia10.viz.demo import heartbeat_scenario
 
 STORY = [(4, "Crash leader"), (20, "Partition a|bc"), (30, "Restart crashed"), (45, "Heal")]
@@ -22,7 +25,7 @@ def page() -> str:
 
 def frames(html: str) -> dict:
     blob = re.search(r'<script type="application/json" class="ddia10-data">(.*?)</script>', html)
-    return json.loads(blob.group(1).replace("<\\/", "</"))
+    return json.loads(blob.group(1))
 
 
 def test_markup_contract(page):
@@ -80,6 +83,71 @@ def test_bad_arguments_fail_clearly():
         static_player(heartbeat_scenario(), presses=[(1, "Explode")])
 
 
+# ---------------------------------------------------------------- panels
+def roles_panel(view) -> str:
+    """Who is what: changes when a role does, not with every step."""
+    roles = " ".join(f"{pid}={p.role}" for pid, p in view.processes.items())
+    return f'<svg width="300" height="20"><text x="4" y="14">{roles}</text></svg>'
+
+
+def panel_at(data: dict, step: int, which: int = 0) -> str:
+    """What the page's script puts in panel ``which`` at ``step``."""
+    return "".join(data["s"][t] for t in data["pf"][data["frames"][step]["p"][which]])
+
+
+PANEL_STORY = [(4, "Crash leader"), (20, "Restart crashed")]
+
+
+@pytest.fixture(scope="module")
+def panel_page() -> str:
+    scenario = dataclasses.replace(heartbeat_scenario(), panels={"Roles": roles_panel})
+    return static_player(scenario, presses=PANEL_STORY, steps=30)
+
+
+def test_panels_are_in_the_page_and_change_with_the_step(panel_page):
+    assert panel_page.count('class="ddia10-panel-name">Roles<') == 1
+    assert 'class="ddia10-panel-body"' in panel_page
+    data = frames(panel_page)
+    assert "a=crashed" not in panel_at(data, 3)
+    assert "a=crashed" in panel_at(data, 4)
+    assert "a=crashed" not in panel_at(data, 30)
+    run = heartbeat_scenario().run(PANEL_STORY, steps=30)
+    assert panel_at(data, 30) == roles_panel(cluster_view(run.sim.trace))
+
+
+def test_each_distinct_fragment_is_stored_once(panel_page):
+    data = frames(panel_page)
+    shown = [panel_at(data, k) for k in range(len(data["frames"]))]
+    assert len(data["pf"]) == len(set(shown)) < len(shown) / 3
+    assert len(data["s"]) == len(set(data["s"]))  # every tag of every fragment once too
+
+
+def test_a_page_without_panels_carries_none():
+    data = frames(static_player(heartbeat_scenario(), steps=5))
+    assert data["pf"] == [] and all("p" not in f for f in data["frames"])
+
+
+def test_a_fragment_cannot_end_the_script_or_the_player():
+    hostile = "<svg><text>&lt;/script&gt; <!-- </script> </div></div></div></text></svg>"
+    scenario = dataclasses.replace(heartbeat_scenario(), panels={"Hostile": lambda v: hostile})
+    html = static_player(scenario, steps=3)
+    assert html.count("</script>") == 2  # the data block's and the script's own
+    assert "<!--" not in html
+    assert panel_at(frames(html), 2) == hostile
+    assert html.endswith("})();\n</script></div>")
+
+
+def test_a_raft_page_with_its_logs_stays_small():
+    scenario = worked_example_scenario()
+    without = static_player(scenario, steps=100)
+    html = static_player(dataclasses.replace(scenario, panels={"Logs": log_panel}), steps=100)
+    data = frames(html)
+    grids = ["".join(data["s"][t] for t in f) for f in data["pf"]]
+    assert len(grids) > 10 and all("<svg" in g for g in grids)
+    # grids that differ by a cell share the rest: far less than storing each grid whole
+    assert len(html.encode()) - len(without.encode()) < sum(map(len, grids)) / 4
+
+
 def test_show_picks_the_face_for_where_it_runs(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
@@ -91,12 +159,18 @@ def test_show_picks_the_face_for_where_it_runs(monkeypatch):
     assert type(shown[-1]).__name__ == "Player"
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
-def test_steps_in_a_real_browser(page, tmp_path):
+needs_chromium = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium"
+)
+
+
+@contextmanager
+def browse(html: str, tmp_path: Path):
+    """A headless Chromium tab showing ``html``; yields the tab and the problems it saw
+    (script errors, console errors, anything fetched)."""
     playwright = pytest.importorskip("playwright.sync_api")
     doc = tmp_path / "players.html"
-    second = static_player(heartbeat_scenario(seed=2), steps=10)
-    doc.write_text(f"<!doctype html><meta charset=utf-8><body>{page}{second}</body>")
+    doc.write_text(f"<!doctype html><meta charset=utf-8><body>{html}</body>")
     problems = []
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -108,6 +182,16 @@ def test_steps_in_a_real_browser(page, tmp_path):
         tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         tab.on("request", lambda r: None if r.url.startswith("file:") else problems.append(r.url))
         tab.goto(doc.as_uri())
+        try:
+            yield tab, problems
+        finally:
+            browser.close()
+
+
+@needs_chromium
+def test_steps_in_a_real_browser(page, tmp_path):
+    second = static_player(heartbeat_scenario(seed=2), steps=10)
+    with browse(page + second, tmp_path) as (tab, problems):
         first, other = tab.locator(".ddia10-player").nth(0), tab.locator(".ddia10-player").nth(1)
         frame0 = first.locator(".ddia10-frame").inner_html()
         for _ in range(5):
@@ -124,5 +208,33 @@ def test_steps_in_a_real_browser(page, tmp_path):
         assert hidden > 0
         first.locator('[data-action="reset"]').click()
         assert first.locator(".ddia10-counter").inner_text().startswith("step 0 / 60")
-        browser.close()
+    assert problems == []
+
+
+@needs_chromium
+def test_panels_step_in_a_real_browser(tmp_path):
+    logs = dataclasses.replace(worked_example_scenario(), panels={"Logs": log_panel})
+    hostile = dataclasses.replace(
+        heartbeat_scenario(),
+        panels={"Stray tags": lambda view: f"<b>{view.upto}</b></div></div><!-- </script>"},
+    )
+    html = static_player(logs, steps=40) + static_player(hostile, steps=5)
+    with browse(html + static_player(heartbeat_scenario(), steps=5), tmp_path) as (tab, problems):
+        players = tab.locator(".ddia10-player")
+        assert players.count() == 3  # a fragment's stray tags stay inside its own box
+        grid = players.nth(0).locator(".ddia10-panel-body")
+        at_0 = grid.inner_html()
+        assert at_0.startswith("<svg") and "<rect" not in at_0  # no entries yet
+        players.nth(0).locator('input[type="range"]').fill("40")
+        at_40 = grid.inner_html()
+        assert at_40.startswith("<svg") and "<rect" in at_40
+        players.nth(0).locator('[data-action="reset"]').click()
+        assert grid.inner_html() == at_0
+        stray = players.nth(1).locator(".ddia10-panel-body")
+        before = stray.inner_text()
+        assert before.isdigit()
+        players.nth(1).locator('[data-action="next"]').click()
+        assert stray.inner_text() != before
+        players.nth(2).locator('[data-action="next"]').click()
+        assert players.nth(2).locator(".ddia10-counter").inner_text().startswith("step 1 / 5")
     assert problems == []

@@ -7,15 +7,19 @@ tests see the same thing.
 - :func:`spacetime` / :func:`spacetime_svg`: the Lamport diagram of a trace.
 - :func:`cluster_view` and :func:`cluster_graph` / :func:`cluster_svg`: the
   cluster after the first ``k`` events (roles, faults, messages in flight).
-- :class:`Scenario`: a world to build and the fault buttons a reader may press.
+- :class:`Scenario`: a world to build, the fault buttons a reader may press,
+  and the chapter's own panels (pictures of the world after each step).
 - :class:`Player`: the live ipywidgets player of a scenario;
   :func:`static_player`: the same player as self-contained HTML for the
   static site; :func:`show` picks the right one.
+- :func:`log_grid` / :func:`log_grid_svg`, :func:`log_table`, :func:`log_panel`
+  and :func:`log_player`: Raft's logs side by side (:mod:`.raft_log`).
 """
 
 from .cluster import cluster_geometry, cluster_graph, cluster_svg
 from .display import show
 from .player import Player
+from .raft_log import log_grid, log_grid_svg, log_panel, log_player, log_table
 from .scenario import Run, Scenario, ScenarioError
 from .spacetime import spacetime, spacetime_svg
 from .static import static_player
@@ -34,6 +38,11 @@ __all__ = [
     "cluster_svg",
     "cluster_view",
     "describe",
+    "log_grid",
+    "log_grid_svg",
+    "log_panel",
+    "log_player",
+    "log_table",
     "show",
     "spacetime",
     "spacetime_svg",

@@ -27,7 +27,8 @@ def show(
 
     ``presses`` are ``(step, button)`` pairs: the static player plays them as a
     fixed story of ``steps`` steps; the live player redoes them as the reader
-    steps through. ``spacetime`` adds the space-time diagram to either player.
+    steps through. ``spacetime`` adds the space-time diagram to either player;
+    the scenario's ``panels`` are drawn by both.
     """
     from IPython.display import HTML, display
 

@@ -1,10 +1,10 @@
 """The live player: step a scenario forward and back, press its fault buttons.
 
 The player holds a :class:`~ddia10.viz.scenario.Run` (seed plus presses) and
-draws, after every step, the cluster picture, the state table and the latest
-events, all computed from the trace. Going back replays the run from step 0
-to the step before, so what the reader sees at step ``k`` is always what a
-fresh run of the same presses shows at step ``k``.
+draws, after every step, the cluster picture, the state table, the latest
+events and the scenario's own panels, all computed from the trace. Going back
+replays the run from step 0 to the step before, so what the reader sees at
+step ``k`` is always what a fresh run of the same presses shows at step ``k``.
 
 Pictures are SVG strings put into ``ipywidgets.HTML``: no matplotlib figure
 is built per step, so stepping stays fast. Nothing a reader clicks raises:
@@ -38,7 +38,8 @@ class Player:
     :meth:`goto`, :meth:`reset`, :meth:`press`, and :attr:`sim`, :attr:`k`,
     :attr:`presses`, :attr:`view`, :attr:`message`. With ``spacetime=True``
     the player also draws the space-time diagram of the last few message
-    latencies of the run.
+    latencies of the run. Each of the scenario's ``panels`` is redrawn after
+    every step, under the cluster picture.
     """
 
     def __init__(
@@ -161,6 +162,10 @@ class Player:
             ),
         )
         self._events.value = events_html(view)
+        for name, box in self._panels.items():
+            box.value = self._draw(
+                f"panel {name!r}", lambda name=name: self.scenario.panel(name, view)
+            )
         if self.spacetime:
             self._diagram.value = self._draw(
                 "space-time diagram",
@@ -231,6 +236,9 @@ class Player:
         self._table = w.HTML(layout=w.Layout(margin="0 0 0 16px"))
         self._events = w.HTML()
         self._diagram = w.HTML()
+        self._panels = {
+            name: w.HTML(layout=w.Layout(overflow="auto")) for name in self.scenario.panels
+        }
         title = w.HTML(
             f"<div style='font-weight:600;font-size:15px;color:{INK}'>"
             f"{esc(self.scenario.title)}</div>"
@@ -243,6 +251,10 @@ class Player:
                 w.HBox(faults, layout=w.Layout(flex_flow="row wrap")),
                 self._alert,
                 w.HBox([self._graph, w.VBox([self._table, self._events])]),
+                *(
+                    w.VBox([w.HTML(f"<b style='font-size:13px;color:{INK}'>{esc(name)}</b>"), box])
+                    for name, box in self._panels.items()
+                ),
                 *([self._diagram] if self.spacetime else []),
             ]
         )

@@ -18,6 +18,8 @@ trace loaded from JSON and the static page show the same grid.
 - :func:`log_grid_svg` and :func:`log_grid_figure` — its SVG and matplotlib faces;
 - :func:`log_table` — the grid as text, a :class:`~ddia10.viz.Scenario` ``table``
   so the cluster players show it too;
+- :func:`log_panel` — the grid as a :class:`~ddia10.viz.Scenario` panel, drawn
+  by the cluster players under the cluster after every step;
 - :func:`log_player` — the grid stepped through a run: self-contained HTML
   and script, the same in JupyterLab and in the static site;
 - :func:`next_index_history` and :func:`leaders` — what the annotations say
@@ -322,6 +324,16 @@ def log_table(view: ClusterView):
         })
     return pd.DataFrame(rows, columns=["server", "role", "term", "log (terms)", "commit", "next",
                                        "match"])
+
+
+def log_panel(view: ClusterView) -> str:
+    """The grid of ``view`` as SVG, for ``Scenario(panels={"Logs": log_panel})``.
+
+    No caption: the player already shows the time, and without it the grid
+    only changes when a log, a role or the leader's progress does, so a static
+    page stores each grid once.
+    """
+    return log_grid_svg(grid_of_view(view), caption=False)
 
 
 # ---------------------------------------------------------------- over time

@@ -9,10 +9,16 @@ stretches of the simulation never cost the reader a click.
 
 Pressing a button records a ``note`` in the trace (``"▶ Kill leader"``), so the
 press shows in every view of the run.
+
+A chapter adds pictures of its own with ``panels``: each one is a function of
+the :class:`~ddia10.viz.ClusterView` after the step (a Raft log grid, a role
+diagram) returning an SVG/HTML fragment, drawn by every player under the
+cluster picture.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,9 @@ STEP_KINDS: frozenset[str] = KINDS - {"timer"}
 
 PRESS_MARK = "▶ "
 """How a button press is written into the trace (a ``note``)."""
+
+_ACTIVE = re.compile(r"<(script|style)\b", re.IGNORECASE)
+"""Markup a panel may not carry: a script would run, a stylesheet would restyle the page."""
 
 
 class ScenarioError(RuntimeError):
@@ -44,6 +53,9 @@ class Scenario:
     ``step_kinds`` are the event kinds that end a step; ``max_events`` bounds
     the simulator events one step may take. ``layout`` fixes node positions
     (pid -> (x, y) in [-1, 1]); by default processes sit on a circle.
+    ``panels`` maps a name to a function of a ClusterView returning an SVG or
+    HTML fragment: a picture of the world after each step that only the
+    chapter knows how to draw.
     """
 
     title: str
@@ -54,6 +66,7 @@ class Scenario:
     step_kinds: frozenset[str] = STEP_KINDS
     max_events: int = 10_000
     layout: Mapping[Hashable, tuple[float, float]] | None = None
+    panels: Mapping[str, Callable[[ClusterView], str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.title, str) or not self.title.strip():
@@ -72,6 +85,19 @@ class Scenario:
             if not callable(fn):
                 raise ValueError(
                     f"button {name!r} must be a function of the simulation, got {fn!r}"
+                )
+        if not isinstance(self.panels, Mapping):
+            raise ValueError(
+                f"Scenario.panels must be a dict of name -> function of a ClusterView, "
+                f"got {self.panels!r}"
+            )
+        for name, fn in self.panels.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"panel names must be non-empty strings, got {name!r}")
+            if not callable(fn):
+                raise ValueError(
+                    f"panel {name!r} must be a function of a ClusterView returning SVG or "
+                    f"HTML, got {fn!r}"
                 )
         if self.table is not None and not callable(self.table):
             raise ValueError(
@@ -140,6 +166,29 @@ class Scenario:
             row.update({k: _cell(v) for k, v in ordered(p.annotations)})
             rows.append(row)
         return pd.DataFrame(rows).fillna("")
+
+    def panel(self, name: str, view: ClusterView) -> str:
+        """Panel ``name`` drawn for ``view``: the fragment, checked to be one a page can hold."""
+        if name not in self.panels:
+            raise ValueError(f"no panel {name!r}; panels: {list(self.panels)}")
+        if not isinstance(view, ClusterView):
+            raise TypeError(f"a panel draws a ClusterView, got {type(view).__name__}")
+        try:
+            fragment = self.panels[name](view)
+        except Exception as exc:
+            raise ScenarioError(
+                f"panel {name!r} failed after {view.upto} events: {exc!r}"
+            ) from exc
+        if not isinstance(fragment, str):
+            raise ScenarioError(
+                f"panel {name!r} must return an SVG or HTML string, got {type(fragment).__name__}"
+            )
+        if _ACTIVE.search(fragment):
+            raise ScenarioError(
+                f"panel {name!r} returned a <script> or <style> element; a panel is a "
+                "picture, and either would reach beyond it into the page"
+            )
+        return fragment
 
     def run(self, presses: Iterable[tuple[int, str]] = (), steps: int = 0) -> Run:
         """Replay: a fresh world driven to step ``steps`` with ``presses`` applied."""

@@ -3,16 +3,26 @@
 For the static site, a scenario is run ahead of time (its seed plus a fixed
 list of presses) and every step's picture is reduced to a compact frame:
 each node's role and caption, the broken links, the messages in flight with
-their positions, the state table rows and the latest events. Strings are
-stored once and referred to by number. A small script draws a frame as SVG
-(mirroring :func:`ddia10.viz.cluster.geometry_svg`) when the reader steps,
-so the page carries one picture's worth of code and data, not one image per
-step. Nothing is fetched: no CDN, no fonts, no kernel.
+their positions, the state table rows, the latest events and the
+scenario's panels. Strings are stored once and referred to by number. Each
+distinct panel fragment (they change far less often than frames) is stored
+once, as the list of its tags, which are strings like any other: two log
+grids that differ by one entry share all their other cells. A small script
+draws a frame as SVG (mirroring :func:`ddia10.viz.cluster.geometry_svg`) when
+the reader steps, so the page carries one picture's worth of code and data,
+not one image per step. Nothing is fetched: no CDN, no fonts, no kernel.
 
 Markup contract (the site's browser test relies on it): the root has class
 ``ddia10-player`` and a unique id; buttons carry ``data-action`` = ``prev``,
 ``next``, ``play`` or ``reset``; a range input steps too; the picture lives in
-``.ddia10-frame``; ``.ddia10-counter`` says which step is shown.
+``.ddia10-frame``; ``.ddia10-counter`` says which step is shown; each panel's
+fragment lives in its own ``.ddia10-panel-body``.
+
+A panel fragment reaches the page only through the data block (where ``</``
+and ``<!--`` are escaped, so it cannot end or hide the script) and then as the
+``innerHTML`` of its own box, so a fragment's stray closing tag stays inside
+the box; the box is CSS-contained and scrolls, and a fragment carrying a
+script or stylesheet is refused when the page is built.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterable
 
 from . import style
@@ -33,6 +44,7 @@ MAX_DIAGRAM_EVENTS = 3000
 """The longest run whose space-time diagram a static player embeds (~60 bytes an event)."""
 
 _counter = itertools.count(1)
+_BETWEEN_TAGS = re.compile(r"(?<=>)(?=<)")
 _EVENT_CLASS = {"note": 1, "drop": 2, "crash": 2}
 
 
@@ -63,6 +75,8 @@ def static_player(
 
     ``presses`` are the ``(step, button)`` pairs of the story to tell;
     ``spacetime=True`` adds the space-time diagram, revealed step by step.
+    The scenario's panels are drawn under the picture; a panel that fails
+    raises :class:`~ddia10.viz.ScenarioError` naming it.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"static_player plays a Scenario, got {type(scenario).__name__}")
@@ -72,7 +86,11 @@ def static_player(
         raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
     run = scenario.run(presses, steps=steps)
     data, first_svg = _frames(scenario, run)
-    blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    blob = (
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\u0021--")
+    )
     digest = hashlib.sha1(blob.encode()).hexdigest()[:8]
     pid = f"ddia10-player-{digest}-{next(_counter)}"
     diagram = ""
@@ -105,6 +123,7 @@ def static_player(
         '<div class="ddia10-side"><table class="ddia10-table"></table>'
         '<div class="ddia10-events"></div></div></div>'
         f'<div class="ddia10-legend">{_legend(data["roles"])}</div>'
+        f"{_panel_boxes(scenario)}"
         f"{diagram}"
         f'<script type="application/json" class="ddia10-data">{blob}</script>'
         f"<script>{_JS.replace('__ID__', pid).replace('__INTERVAL__', str(interval_ms))}</script>"
@@ -118,6 +137,7 @@ def _frames(scenario: Scenario, run) -> tuple[dict, str]:
     pids = list(dict.fromkeys(e.pid for e in trace.events if e.kind == "start"))
     positions = node_positions(pids, scenario.layout)
     folder = ViewFolder()
+    fragments = _Strings()
     frames, columns, roles, labels = [], {}, {}, {}
     first_svg = ""
     for j, mark in enumerate(run.marks):
@@ -153,14 +173,18 @@ def _frames(scenario: Scenario, run) -> tuple[dict, str]:
             for r in table.itertuples(index=False)
         ]
         events = [[strings(describe(ev)), _event_class(ev)] for ev in view.recent]
-        frames.append(
-            {"n": nodes, "b": broken, "m": msgs, "t": view.time, "k": mark, "r": rows, "e": events}
-        )
+        frame = {"n": nodes, "b": broken, "m": msgs, "t": view.time, "k": mark, "r": rows,
+                 "e": events}
+        if scenario.panels:
+            frame["p"] = [fragments(_inline(scenario.panel(n, view))) for n in scenario.panels]
+        frames.append(frame)
     cols = list(columns)
     for f in frames:
         f["r"] = [[strings("" if r.get(c) is None else r.get(c)) for c in cols] for r in f["r"]]
+    pieces = [[strings(t) for t in _BETWEEN_TAGS.split(f)] for f in fragments.table]
     data = {
         "s": strings.table,
+        "pf": pieces,
         "nodes": [[round(positions[p][0], 1), round(positions[p][1], 1), str(p)] for p in pids],
         "cols": cols,
         "roles": roles,
@@ -187,6 +211,15 @@ def _event_class(ev) -> int:
 def _inline(svg: str) -> str:
     """Inline SVG in HTML needs no namespace; leaving it out keeps the page free of URLs."""
     return svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1)
+
+
+def _panel_boxes(scenario: Scenario) -> str:
+    """One named, empty box per panel; the script fills it (see the module docstring)."""
+    return "".join(
+        f'<div class="ddia10-panel"><div class="ddia10-panel-name">{esc(name)}</div>'
+        '<div class="ddia10-panel-body"></div></div>'
+        for name in scenario.panels
+    )
 
 
 def _legend(roles: dict[str, str]) -> str:
@@ -223,6 +256,9 @@ _CSS = """
 #ROOT .ddia10-legend span{margin-right:12px;white-space:nowrap}
 #ROOT .ddia10-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;
  border:1px solid #263238;margin-right:4px;vertical-align:-1px}
+#ROOT .ddia10-panel{margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
+#ROOT .ddia10-panel-name{font-weight:600;font-size:13px;margin-bottom:4px}
+#ROOT .ddia10-panel-body{overflow:auto;contain:content}
 #ROOT .ddia10-diagram{overflow-x:auto;margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
 """
 
@@ -240,6 +276,7 @@ _JS = r"""
   var playBtn = root.querySelector("button[data-action=play]");
   var diagramBox = root.querySelector(".ddia10-diagram");
   var diagram = root.querySelectorAll(".ddia10-diagram [data-i]");
+  var panels = root.querySelectorAll(".ddia10-panel-body"), panelShown = [];
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
       .replace(/"/g, "&quot;");
@@ -320,6 +357,11 @@ _JS = r"""
     counter.textContent = "step " + k + " / " + N + "  \u00b7  t = " +
       (Math.round(f.t * 10) / 10) + " ms";
     range.value = k;
+    for (var p = 0; p < panels.length; p++) {  // a panel changes far less often than a frame
+      if (panelShown[p] === f.p[p]) { continue; }
+      panelShown[p] = f.p[p];
+      panels[p].innerHTML = D.pf[f.p[p]].map(function (t) { return S[t]; }).join("");
+    }
     for (var i = 0; i < diagram.length; i++) {
       diagram[i].style.display = +diagram[i].getAttribute("data-i") < f.k ? "" : "none";
     }
