@@ -195,8 +195,14 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
     _random_schedule(ops, nodes)(sim)
     monitor = fo.SafetyMonitor(sim)
     assert monitor.run(1300) == []
-    # Then everything heals and comes back: the cluster converges, nothing acknowledged is lost.
+    # Then everything heals and comes back, links included (on a lossy link a jumpy
+    # failure detector keeps re-electing, which is safe but never settles):
+    # the cluster converges, nothing acknowledged is lost.
     sim.heal()
+    for a in nodes:
+        for b in nodes:
+            if a < b:
+                sim.set_link(a, b, loss=0.0, duplicate=0.0, reorder=0.0)
     for p in sim.pids:
         if not sim.is_up(p):
             sim.restart(p)
