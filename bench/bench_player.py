@@ -16,6 +16,7 @@ import statistics
 import time
 
 from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.scenarios.split_brain import naive_split_brain, quorum_split_brain
 from ddia10.viz import Player, log_panel, static_player
 from ddia10.viz.demo import heartbeat_scenario
 
@@ -26,7 +27,18 @@ def timed(fn) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def split_brain(steps: int = 200) -> None:
+    """Chapter 0's players, as a reader steps them: every step redraws the view."""
+    print(f"Chapter 0 split-brain players (3 nodes), {steps} steps")
+    for scenario in (naive_split_brain(), quorum_split_brain()):
+        player = Player(scenario)
+        step_ms = [timed(player.step) for _ in range(steps)]
+        print(f"  {scenario.title[:40]:40s}: step median {statistics.median(step_ms):6.2f} ms   "
+              f"p90 {statistics.quantiles(step_ms, n=10)[-1]:6.2f} ms")
+
+
 def main(steps: int = 300) -> None:
+    split_brain()
     scenario = heartbeat_scenario()
     print(f"3-node heartbeat scenario, {steps} steps")
     for diagram in (False, True):
