@@ -8,12 +8,17 @@ Run from the repository root: ``python bench/bench_raft.py [--seeds 1000]``.
    simulator's events per second. Batching (``max_batch``) and pipelining
    (``max_inflight``) are what make this cheap; ``--max-batch 1`` shows the
    cost without them.
-2. The fault campaign of :func:`ddia10.raft.scenarios.fault_campaign` over
+2. A partitioned follower: one of 5 servers is cut off for 2 s while the
+   leader takes a command per millisecond. Prints what the leader sent it
+   (messages, entries, pickled bytes) during the partition and while it
+   caught up: a probing follower gets one probe per heartbeat, entries only
+   in the first.
+3. The fault campaign of :func:`ddia10.raft.scenarios.fault_campaign` over
    many seeds (random crashes, restarts, partitions, 5% loss, 5% duplication,
    10% reordering, every invariant checked after every event), with the number
    of violations and how long the healed cluster took to elect a leader.
-3. ``--membership``: the campaign again, with random membership changes.
-4. ``--bugs``: the same campaign with each bug switch on, counting the seeds
+4. ``--membership``: the campaign again, with random membership changes.
+5. ``--bugs``: the same campaign with each bug switch on, counting the seeds
    on which the checker catches it.
 
 Prints figures; asserts nothing. Exits non-zero if a correct cluster violated
@@ -23,6 +28,7 @@ an invariant or failed to recover.
 from __future__ import annotations
 
 import argparse
+import pickle
 import statistics
 import sys
 import time
@@ -54,6 +60,33 @@ def throughput(commands: int, max_batch: int) -> None:
           f"committed and applied everywhere in {wall:.3f} s wall")
     print(f"  {commands / wall:,.0f} commands/s, {sends / commands:.2f} messages per command, "
           f"{dispatched / wall:,.0f} simulator events/s ({len(events):,} trace events)")
+
+
+def partition_cost(seconds: float) -> None:
+    c = RaftCluster(5, seed=1, latency=(1.0, 5.0))
+    leader = c.wait_for_leader()
+    c.run(50)
+    away = next(p for p in c.ids if p != leader)
+    start = len(c.trace)
+    c.partition([away], [p for p in c.ids if p != away])
+    for k in range(int(seconds * 1000)):
+        c.submit(f"cmd{k}", node=leader)
+        c.run(1)
+    healed = len(c.trace)
+    c.heal()
+    target = c.state(leader).commit_index
+    c.run_until(lambda cl: cl.state(away).last_applied >= target, 10_000)
+
+    def sent(first: int, last: int) -> str:
+        msgs = [e.data["msg"] for e in c.trace.events[first:last] if e.kind == "send"
+                and e.data["dst"] == away and e.msg_type in ("AppendEntries", "InstallSnapshot")]
+        entries = sum(len(getattr(m, "entries", ())) for m in msgs)
+        size = sum(len(pickle.dumps(m)) for m in msgs)
+        return f"{len(msgs)} messages, {entries} entries, {size:,} bytes"
+
+    print(f"partition: one follower cut off for {seconds:g} s, {int(seconds * 1000)} commands")
+    print(f"  sent to it while cut off: {sent(start, healed)}")
+    print(f"  sent to it to catch up:   {sent(healed, len(c.trace))}")
 
 
 def heartbeat_rate(seconds: float) -> None:
@@ -95,6 +128,7 @@ def main() -> int:
     args = parser.parse_args()
 
     throughput(args.commands, args.max_batch)
+    partition_cost(2)
     heartbeat_rate(60)
 
     start = time.perf_counter()

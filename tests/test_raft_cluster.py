@@ -21,6 +21,7 @@ def test_cluster_size_is_validated(n):
     ({"max_batch": 0}, "max_batch"),
     ({"max_inflight": 1.5}, "max_inflight"),
     ({"prevote": "yes"}, "prevote"),
+    ({"conflict_hints": 0}, "conflict_hints"),
     ({"clock_drift_bound": 1.0}, "clock_drift_bound"),
     ({"electon_timeout": (1, 2)}, "unknown Raft option"),
 ])
@@ -76,6 +77,22 @@ def test_state_of_a_crashed_server_shows_what_it_persisted():
     assert s.role == "crashed" and s.log[-1][1] == "a" and s.term >= 1
     with pytest.raises(ValueError, match="crashed"):
         c.applied(1)
+
+
+def test_harness_views_leave_out_processes_that_are_not_servers():
+    c = RaftCluster(3, seed=1)
+    c.sim.add("client", Process)
+    leader = c.wait_for_leader()
+    c.agree("a")
+    assert c.ids == [1, 2, 3] and set(c.nodes()) == {1, 2, 3}
+    assert c.leader() == leader and "client" not in repr(c)
+    c.check_invariants()
+    with pytest.raises(KeyError, match="unknown server id 'client'"):
+        c.crash("client")
+    with pytest.raises(ValueError, match="process 'client' already exists"):
+        c.add_server("client")
+    c.add_server(4)
+    assert c.ids == [1, 2, 3, 4]
 
 
 def test_single_server_cluster_commits_alone():

@@ -244,3 +244,91 @@ def test_5_1_a_vote_survives_a_crash():
     c.run(50)
     assert c.state(3).role == "candidate" and c.state(3).term == 1  # S2 refused a second vote
     c.check_invariants()
+
+
+# ---------------------------------------------------------------- back-off and probing
+def stranded_follower(**options):
+    """Server 1 led term 1 and took five entries nobody else has; server 2 led
+    term 2 and committed three more. The network heals and server 3 stands
+    for term 3: it will find server 1's log ending in entries it does not have."""
+    c = RaftCluster(3, seed=1, latency=5.0, election_timeout=(100_000, 200_000), **options)
+    c.campaign(1)
+    c.run(30)
+    c.partition([1], [2, 3])
+    for k in range(5):
+        c.submit(f"lost{k}", node=1)
+    c.run(30)
+    c.campaign(2)
+    c.run(30)
+    for k in range(3):
+        c.submit(f"kept{k}", node=2)
+    c.run(30)
+    c.heal()
+    c.campaign(3)
+    return c
+
+
+def rejections_by(c, pid, since=0):
+    return [e.data["msg"].reject_index for e in c.trace.events[since:]
+            if e.kind == "send" and e.pid == pid and e.msg_type == "AppendEntriesReply"
+            and not e.data["msg"].success]
+
+
+@pytest.mark.parametrize("hints", [True, False])
+def test_5_3_without_conflict_hints_next_index_backs_off_one_entry_per_rejection(hints):
+    c = stranded_follower(conflict_hints=hints)
+    mark = len(c.trace)
+    c.run(300)
+    rejected = rejections_by(c, 1, mark)
+    if hints:
+        assert len(rejected) == 1  # one hint skips the whole conflicting term
+    else:
+        assert len(rejected) >= 4
+        assert all(a - b == 1 for a, b in zip(rejected, rejected[1:], strict=False))
+    assert c.applied(1) == c.applied(3) == ["kept0", "kept1", "kept2"]
+    c.check_invariants()
+
+
+def test_5_3_a_rejection_sends_a_replicating_follower_back_to_probing():
+    c = RaftCluster(3, seed=3, latency=5.0, election_timeout=(100_000, 200_000), max_batch=1)
+    c.campaign(1)
+    c.agree("a")
+    c.sim.set_link(1, 2, reorder=0.5, both_ways=False)  # batches overtake one another
+    pr = c.node(1).progress[2]
+    for k in range(30):
+        c.submit(k, node=1)
+    from_replicate = 0
+    while c.applied(2) != ["a", *range(30)] and c.sim.now < 5000:
+        was, match, mark = pr.state, pr.match_index, len(c.trace)
+        c.sim.step()
+        for e in c.trace.events[mark:]:
+            if (e.kind == "deliver" and e.pid == 1 and e.msg_type == "AppendEntriesReply"
+                    and not e.data["msg"].success and e.data["msg"].reject_index > match):
+                assert pr.state == "probe"
+                from_replicate += was == "replicate"
+    assert from_replicate >= 1
+    assert c.applied(2) == ["a", *range(30)]
+
+
+def test_5_3_an_unreachable_follower_gets_one_probe_per_heartbeat_without_entries():
+    c = RaftCluster(5, seed=1, latency=(1.0, 5.0), max_batch=64)
+    leader = c.wait_for_leader()
+    c.run(50)
+    away = next(p for p in c.ids if p != leader)
+    mark = len(c.trace)
+    c.partition([away], [p for p in c.ids if p != away])
+    for k in range(2000):  # 2 s, a command every millisecond
+        c.submit(k, node=leader)
+        c.run(1)
+    events = c.trace.events[mark:]
+    beats = [e.time for e in events if e.kind == "timer" and e.pid == leader
+             and e.data["name"] == "heartbeat"]
+    sent = [e for e in events if e.kind == "send" and e.pid == leader
+            and e.data["dst"] == away and e.msg_type == "AppendEntries"]
+    for start, end in zip(beats[1:], beats[2:], strict=False):  # once it is probing
+        assert len([e for e in sent if start <= e.time < end]) == 1
+    carried = [len(e.data["msg"].entries) for e in sent if e.time >= beats[1]]
+    assert sum(carried) <= 64  # one probe with entries; the rest are empty
+    c.heal()
+    c.run_until(lambda cl: cl.state(away).last_applied == cl.state(leader).commit_index, 2000)
+    assert c.applied(away) == c.applied(leader)

@@ -43,7 +43,6 @@ from .kv import (
     KVStateMachine,
     validate_operation,
 )
-from .node import RaftNode
 
 
 @dataclass(frozen=True)
@@ -333,26 +332,6 @@ def random_faults(
 
 
 # ---------------------------------------------------------------------- the harness
-class KVCluster(RaftCluster):
-    """A :class:`~ddia10.raft.RaftCluster` that also hosts client processes: its
-    views of the servers (ids, leader, invariants) leave the clients out."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.client_ids: list[Hashable] = []
-        super().__init__(*args, **kwargs)
-
-    def add_client(self, pid: Hashable, factory: Callable[[], Process]) -> None:
-        self.sim.add(pid, factory)
-        self.client_ids.append(pid)
-
-    @property
-    def ids(self) -> list:
-        return [pid for pid in self.sim.pids if pid not in self.client_ids]
-
-    def nodes(self) -> dict[Hashable, RaftNode]:
-        return {pid: self.sim.process(pid) for pid in self.ids if self.sim.is_up(pid)}
-
-
 class KVRun:
     """``n`` key-value servers and ``clients`` client processes (``c1``, ``c2``, ...)
     on one simulated network: the stage of every run of the store.
@@ -369,13 +348,13 @@ class KVRun:
     ) -> None:
         if isinstance(clients, bool) or not isinstance(clients, int) or clients < 1:
             raise ValueError(f"clients must be an int >= 1, got {clients!r}")
-        self.cluster = KVCluster(n, seed, node_class=KVServer.factory(read_mode),
-                                 **cluster_options)
+        self.cluster = RaftCluster(n, seed, node_class=KVServer.factory(read_mode),
+                                   **cluster_options)
         self.sim = self.cluster.sim
         self.servers = list(self.cluster.ids)
         self.clients = [f"c{i}" for i in range(1, clients + 1)]
         for pid in self.clients:
-            self.cluster.add_client(pid, functools.partial(
+            self.sim.add(pid, functools.partial(
                 KVClient, self.servers, workload=workload, timeout=client_timeout))
         self.violation: InvariantViolation | None = None
 
@@ -478,7 +457,7 @@ class KVRun:
         """What a client saw that the servers' final state does not back up.
 
         Every running server must hold the same state. Where a server's list of
-        applied commands is complete (it never compacted its log into a
+        applied commands is complete (it never restored its state from a
         snapshot), every acknowledged put/append must be in it, every value a
         get returned must be one its key held at some point of it, and
         replaying it must give the state. Meaningful once :meth:`settle` held.
@@ -491,7 +470,7 @@ class KVRun:
         for pid, node in others:
             if node.kv.snapshot() != reference.kv.snapshot():
                 problems.append(f"server {pid!r} holds a different state from server {first!r}")
-        complete = [node for node in nodes.values() if node.log.snapshot_index == 0]
+        complete = [node for node in nodes.values() if node.restored_index == 0]
         if not complete:
             return problems
         commands = complete[0].applied_commands

@@ -8,6 +8,10 @@ With ``check_every_event=True`` the harness itself steps the simulation and
 checks the invariants after every single event; the servers never check
 themselves.
 
+The harness knows its servers by id (``1..n``, then any :meth:`add_server`);
+other processes may share the simulation — clients of the key-value store,
+say — and every view of the cluster leaves them out.
+
 ::
 
     from ddia10.raft import RaftCluster
@@ -35,8 +39,10 @@ from .storage import DurableLog
 @dataclass(frozen=True)
 class ServerState:
     """What one server holds, as plain values. ``log`` lists the entries after
-    ``snapshot_index`` (all of them when nothing was compacted). A crashed
-    server shows ``role='crashed'`` and what it persisted."""
+    ``snapshot_index`` (all of them when nothing was compacted).
+    ``restored_index`` is where the state machine was last restored from a
+    snapshot (0: never; see :meth:`RaftCluster.applied`). A crashed server
+    shows ``role='crashed'`` and what it persisted."""
 
     role: str
     term: int
@@ -47,6 +53,7 @@ class ServerState:
     last_applied: int
     snapshot_index: int
     config: Configuration | None
+    restored_index: int = 0
 
 
 class RaftCluster:
@@ -89,19 +96,32 @@ class RaftCluster:
         self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
                               reorder=reorder, trace=trace)
         self.monitor = SafetyMonitor()
+        self._servers: list[Hashable] = []
+        self._observed: dict[type, type] = {}
         voters = frozenset(range(1, n + 1))
         for pid in sorted(voters):
-            self.sim.add(pid, self._factory(voters))
+            self._add(pid, voters)
 
-    def _factory(self, voters: frozenset) -> Callable[[], RaftNode]:
+    def _add(self, pid: Hashable, voters: frozenset) -> None:
         def build() -> RaftNode:
             node = self.node_class(self.options, voters)
             if not isinstance(node, RaftNode):
                 raise ValueError(f"node_class built {type(node).__name__}, not a RaftNode")
-            node.observer = self.monitor
+            node.__class__ = self._reporting(type(node))
             return node
 
-        return build
+        self.sim.add(pid, build)
+        self._servers.append(pid)
+
+    def _reporting(self, cls: type) -> type:
+        """``cls`` with this cluster's monitor as its ``observer``. On the class,
+        the monitor is no part of any server's state: a snapshot of the
+        simulation shares it instead of copying it, its fingerprint never sees it."""
+        if cls not in self._observed:
+            self._observed[cls] = type(cls.__name__, (cls,), {
+                "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__, "observer": self.monitor})
+        return self._observed[cls]
 
     # ---------------------------------------------------------------- looking
     @property
@@ -110,12 +130,12 @@ class RaftCluster:
 
     @property
     def ids(self) -> list:
-        """Every server id, running or not."""
-        return self.sim.pids
+        """Every server id, running or not (other processes left out)."""
+        return list(self._servers)
 
     def nodes(self) -> dict[Hashable, RaftNode]:
         """The running servers by id (to read, never to drive)."""
-        return {pid: self.sim.process(pid) for pid in self.sim.pids if self.sim.is_up(pid)}
+        return {pid: self.sim.process(pid) for pid in self._servers if self.sim.is_up(pid)}
 
     def node(self, i: Hashable) -> RaftNode:
         self._known(i)
@@ -136,15 +156,22 @@ class RaftCluster:
             log = node.log
             return ServerState(node.role, node.term, node.voted_for, node.leader_id,
                                list(log.entries), node.commit_index, node.last_applied,
-                               log.snapshot_index, node.config)
+                               log.snapshot_index, node.config, node.restored_index)
         stable = self.sim.storage(i)
         _snapshot, log, _durable = DurableLog.load(stable)
         return ServerState("crashed", stable.get("term", 0), stable.get("voted_for"), None,
                            list(log.entries), 0, 0, log.snapshot_index, None)
 
     def applied(self, i: Hashable) -> list:
-        """The commands server ``i``'s state machine has applied, in order."""
-        return list(self.node(i).applied_commands)
+        """The client commands server ``i`` has applied, in order, whatever its
+        node class (the server records each before its state machine sees it).
+
+        A snapshot (§7) holds a state, not the commands that made it. So after
+        server ``i`` restored one — InstallSnapshot, or a restart — this lists
+        only the commands it applied after ``state(i).restored_index``; the
+        default state machine is the exception, since its state *is* this list.
+        """
+        return self.node(i).applied_commands
 
     def check_invariants(self) -> None:
         """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property failed."""
@@ -279,8 +306,9 @@ class RaftCluster:
         """Start a new, empty server ``i`` outside the configuration; it learns
         the log once a configuration names it (as a learner, first)."""
         if i in self.sim.pids:
-            raise ValueError(f"server {i!r} already exists")
-        self.sim.add(i, self._factory(frozenset()))
+            kind = "server" if i in self._servers else "process"
+            raise ValueError(f"{kind} {i!r} already exists")
+        self._add(i, frozenset())
 
     # ---------------------------------------------------------------- faults
     def crash(self, i: Hashable) -> None:
@@ -311,8 +339,8 @@ class RaftCluster:
 
     # ---------------------------------------------------------------- helpers
     def _known(self, i: Hashable) -> None:
-        if i not in self.sim.pids:
-            raise KeyError(f"unknown server id {i!r}; servers are {self.sim.pids}")
+        if i not in self._servers:
+            raise KeyError(f"unknown server id {i!r}; servers are {self._servers}")
 
     def _call(self, i: Hashable, fn: Callable[..., Any]) -> Any:
         self._known(i)

@@ -17,11 +17,13 @@ property and showing the evidence.
 
 Some of these are about *history* (what was ever committed, who was ever
 leader), which a look at the servers now cannot see: a server that committed
-an entry may since have crashed. So a :class:`SafetyMonitor` is attached to
-every server and hears of the facts as they happen — a server became leader,
-advanced its commit index, applied an entry, cut its log. The facts are
-recorded; the checks run when the harness asks (after every event with
-``check_every_event=True``), so the protocol never checks itself.
+an entry may since have crashed. So every server reports to a
+:class:`SafetyMonitor` (its ``observer``) the facts as they happen — a server
+became leader, advanced its commit index, applied an entry, cut its log. The
+monitor belongs to the harness, not to the servers' state: the simulation's
+snapshots and fingerprints leave it out. The facts are recorded; the checks
+run when the harness asks (after every event with ``check_every_event=True``),
+so the protocol never checks itself.
 """
 
 from __future__ import annotations

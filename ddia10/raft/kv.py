@@ -224,7 +224,6 @@ class KVServer(RaftNode):
 
     # ---- the state machine hooks Raft calls
     def apply_command(self, ctx: Context, index: int, command: Any) -> Any:
-        super().apply_command(ctx, index, command)  # keeps the applied list the harness shows
         result = self.kv.apply(command)
         # Raft applies its own entries (no-ops, configurations) without this
         # hook, so a write waiting at an earlier index was displaced by one.

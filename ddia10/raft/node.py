@@ -33,9 +33,12 @@ leader knew of its followers. On restart the server rebuilds from
   a follower accepts only if its log has that entry, then deletes anything that
   conflicts with the new entries and appends them. A rejection carries a hint
   (conflict term and its first index) so the leader skips back a whole term at
-  a time. Once a follower matches, the leader *pipelines*: it advances
-  ``next_index`` as soon as it sends (at most ``max_inflight`` messages ahead)
-  and sends up to ``max_batch`` entries per message.
+  a time (``conflict_hints``; without it, one entry a time). The leader tracks
+  each follower as etcd does (:class:`Progress`): while it *probes* it sends
+  one AppendEntries per heartbeat interval and waits; once the follower
+  matches, the leader *pipelines*: it advances ``next_index`` as soon as it
+  sends (at most ``max_inflight`` messages ahead) and sends up to
+  ``max_batch`` entries per message.
 - §5.4.1 election restriction: a vote goes only to a candidate whose log is at
   least as up to date as the voter's.
 - §5.4.2 commitment: the leader commits index N once a quorum stores it *and*
@@ -95,35 +98,53 @@ from .storage import DurableLog
 
 FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER = "follower", "pre-candidate", "candidate", "leader"
 ROLES = (FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER)
+PROBE, REPLICATE = "probe", "replicate"  # the two states of a follower's Progress
 _LOG_SHOWN = 16  # annotations list the whole log up to this many entries, else its tail
 
 
 class Progress:
     """What a leader knows about one follower (etcd's ``tracker.Progress``).
 
-    ``probing``: the leader does not yet know where the logs match, so it sends
-    one AppendEntries at a time and waits. Otherwise it pipelines, and
-    ``inflight`` holds the last index of each unanswered message. Pipelining
-    bets on messages arriving in order; when the network reorders them the
-    follower rejects the early ones and the leader falls back to probing —
+    ``state`` is ``"probe"`` while the leader does not know where the logs
+    match. It sends one probe at ``next_index`` — an AppendEntries with
+    entries, or the snapshot if those are compacted away — and waits for the
+    answer; ``inflight`` holds the probe's last index. A probe still unanswered
+    at the next heartbeat is not sent again in full: the follower is probably
+    cut off, so the heartbeat carries only the consistency check
+    (``prev_log_index``/``prev_log_term``), once per interval: a partition
+    costs heartbeats, not the same entries again and again. A rejection moves
+    ``next_index`` back and the next probe goes at once; a success means the
+    logs match.
+
+    Then the state is ``"replicate"``: the leader pipelines, ``inflight``
+    holding the last index of each unanswered batch. Pipelining bets on
+    messages arriving in order and none being lost; a rejection (the network
+    reordered them) or a heartbeat interval without progress while batches
+    are in flight (they were lost) sends the follower back to probing —
     still correct, only slower.
     """
 
-    __slots__ = ("next_index", "match_index", "probing", "inflight", "acked_round",
+    __slots__ = ("next_index", "match_index", "state", "inflight", "acked_round",
                  "recent_active", "progressed")
 
     def __init__(self, next_index: int) -> None:
         self.next_index = next_index
         self.match_index = 0
-        self.probing = True
+        self.state = PROBE
         self.inflight: list[int] = []
         self.acked_round = 0
         self.recent_active = False
         self.progressed = False
 
+    def probe(self, next_index: int) -> None:
+        """Start probing at ``next_index``: whatever was in flight no longer counts."""
+        self.state = PROBE
+        self.next_index = next_index
+        self.inflight.clear()
+
     def __repr__(self) -> str:
         return (f"Progress(next={self.next_index}, match={self.match_index}, "
-                f"{'probe' if self.probing else 'pipeline'}, inflight={self.inflight})")
+                f"{self.state}, inflight={self.inflight})")
 
 
 class PendingRead:
@@ -138,7 +159,25 @@ class PendingRead:
 class RaftNode(Process):
     """One Raft server. ``voters`` is the configuration it boots with (empty
     for a server that will join a running cluster and learn its configuration
-    from the leader)."""
+    from the leader).
+
+    ``applied_entries`` records ``(index, command)`` for every client command
+    this server applied, whatever its state machine does with it. A snapshot
+    (§7) carries a state, not the commands that made it: after restoring one
+    (InstallSnapshot, or a restart) the record holds only what was applied
+    after ``restored_index`` — unless the state machine's snapshot is the
+    record itself, as the default one is.
+
+    What ``Simulation.fingerprint`` hashes is ``vars(node)``, and it leaves
+    time out. So readings of the local clock (when the leader was last heard,
+    when each heartbeat round left, when the lease ends) and what the trace was
+    last told live in ``__slots__``: a snapshot of the world copies them, the
+    fingerprint does not see them. The safety monitor is not the node's at
+    all: the harness sets ``observer`` on the class it builds its servers from.
+    """
+
+    __slots__ = ("leader_contact", "round_sent_at", "lease_until", "_published")
+    observer: Any = None  # a safety monitor with on_leader/on_commit/on_apply/on_truncate
 
     def __init__(self, options: RaftOptions | None = None, voters: Iterable[Hashable] = ()) -> None:
         if options is None:
@@ -147,8 +186,8 @@ class RaftNode(Process):
             raise ValueError(f"options must be a RaftOptions, got {options!r}")
         self.options = options
         self.bootstrap = Configuration(frozenset(voters))
-        self.applied_commands: list = []
-        self.observer: Any = None  # a safety monitor the harness may attach; never required
+        self.applied_entries: list[tuple[int, Any]] = []
+        self.restored_index = 0
         self.pid: Hashable = None
         self.role = FOLLOWER
         self.term = 0
@@ -162,8 +201,9 @@ class RaftNode(Process):
 
     # ================================================================== hooks
     def apply_command(self, ctx: Context, index: int, command: Any) -> Any:
-        """Apply one committed client command; called once per entry, in index order."""
-        self.applied_commands.append(command)
+        """Apply one committed client command; called once per entry, in index
+        order, after it joined ``applied_entries``. The default state machine
+        is that record itself, so there is nothing more to do."""
 
     def on_client_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
         """Any message that is not a Raft RPC lands here (client requests)."""
@@ -177,11 +217,16 @@ class RaftNode(Process):
 
     def snapshot_state(self) -> Any:
         """The state machine as a value, for a snapshot (§7)."""
-        return list(self.applied_commands)
+        return list(self.applied_entries)
 
     def restore_state(self, state: Any) -> None:
         """Replace the state machine with a snapshot's value."""
-        self.applied_commands = list(state)
+        self.applied_entries = list(state)
+
+    @property
+    def applied_commands(self) -> list:
+        """The commands of ``applied_entries``, in order."""
+        return [command for _index, command in self.applied_entries]
 
     # ================================================================== client API
     def propose(self, ctx: Context, command: Any) -> tuple[int, int] | None:
@@ -275,7 +320,7 @@ class RaftNode(Process):
             self.base_config = self.bootstrap
         else:
             self.base_config = self.snapshot[2]
-            self.restore_state(self.snapshot[3])
+            self._restore(self.snapshot[0], self.snapshot[3])
         self.config_entries = [
             (i, cmd) for i, (_t, cmd) in enumerate(self.log.entries, self.log.snapshot_index + 1)
             if isinstance(cmd, Configuration)
@@ -377,12 +422,10 @@ class RaftNode(Process):
             self.become_candidate(ctx)
 
     def _heartbeat(self, ctx: Context) -> None:
-        """Retransmit what seems lost, then send a new round to everyone."""
+        """Probe again where pipelined batches seem lost, then send a new round to everyone."""
         for pr in self.progress.values():
-            if pr.inflight and not pr.progressed:  # no answer for a whole interval: presume lost
-                pr.inflight.clear()
-                pr.next_index = pr.match_index + 1
-                pr.probing = True
+            if pr.state == REPLICATE and pr.inflight and not pr.progressed:
+                pr.probe(pr.match_index + 1)  # no answer for a whole interval: presume lost
             pr.progressed = False
         self._start_round(ctx)
         ctx.set_timer(self.options.heartbeat_interval, "heartbeat")
@@ -551,11 +594,18 @@ class RaftNode(Process):
             self.base_config = msg.configuration
             self.config_entries = [(i, c) for i, c in self.config_entries
                                    if index < i <= self.log.last_index]
-            self.restore_state(msg.state)
+            self._restore(index, msg.state)
             self.commit_index = self.last_applied = index
             self.snapshot = (index, msg.last_included_term, msg.configuration, msg.state)
             self.durable.compact(ctx, self.log, self.snapshot)
         ctx.send(src, InstallSnapshotReply(self.term, max(index, self.commit_index), msg.round))
+
+    def _restore(self, index: int, state: Any) -> None:
+        """The state machine becomes a snapshot's, up to ``index``: what this
+        server applied before is replaced, so its record starts again."""
+        self.applied_entries = []
+        self.restored_index = index
+        self.restore_state(state)
 
     # ---------------------------------------------------------------- candidate
     def _step_candidate(self, ctx: Context, src: Hashable, msg: Any) -> None:
@@ -589,8 +639,8 @@ class RaftNode(Process):
             pr.match_index = match
             pr.progressed = True
             self._maybe_commit(ctx)
-        if pr.probing:  # the logs match up to here: start pipelining after it
-            pr.probing = False
+        if pr.state == PROBE:  # the logs match up to here: start pipelining after it
+            pr.state = REPLICATE
             pr.inflight.clear()
             pr.next_index = pr.match_index + 1
         else:
@@ -598,50 +648,64 @@ class RaftNode(Process):
             pr.next_index = max(pr.next_index, pr.match_index + 1)
 
     def _back_off(self, pr: Progress, reply: AppendEntriesReply) -> None:
-        """Fast back-off (§5.3, last paragraphs): skip the follower's whole
-        conflicting term, or jump to its log end, instead of one index a try."""
-        target = reply.conflict_index
-        if reply.conflict_term is not None:
-            last = self.log.last_index_of_term(reply.conflict_term)
-            if last is not None:
-                target = last + 1
-        pr.next_index = max(pr.match_index + 1, min(target, reply.reject_index))
-        pr.probing = True
-        pr.inflight.clear()
+        """Probe further back. With ``conflict_hints`` (§5.3, last paragraphs)
+        skip the follower's whole conflicting term, or jump to its log end;
+        without, one entry per rejection, as the paper's basic rule does."""
+        target = reply.reject_index
+        if self.options.conflict_hints:
+            target = reply.conflict_index
+            if reply.conflict_term is not None:
+                last = self.log.last_index_of_term(reply.conflict_term)
+                if last is not None:
+                    target = last + 1
+        pr.probe(max(pr.match_index + 1, min(target, reply.reject_index)))
         pr.progressed = True
 
     def _send_append(self, ctx: Context, peer: Hashable, heartbeat: bool = False) -> None:
-        """Send ``peer`` what it lacks, as far as the pipeline has room (one
-        message while probing); a heartbeat sends something in any case."""
+        """Send ``peer`` what it lacks: one probe at a time while probing, as
+        much as the pipeline has room for while replicating. A heartbeat round
+        (the timer's, or a read's) reaches it in any case, empty if nothing
+        else is due."""
         pr = self.progress[peer]
         log = self.log
-        if pr.next_index <= log.snapshot_index:  # what it needs is compacted away
-            if not pr.inflight:
-                self._send_snapshot(ctx, peer, pr)
-            return
+        if pr.state == REPLICATE and pr.next_index <= log.snapshot_index:
+            pr.probe(pr.next_index)  # what it needs is compacted away: a snapshot probes
         sent = False
-        limit = 1 if pr.probing else self.options.max_inflight
-        while len(pr.inflight) < limit and pr.next_index <= log.last_index:
-            prev = pr.next_index - 1
-            last = min(log.last_index, prev + self.options.max_batch)
-            ctx.send(peer, AppendEntries(self.term, self.pid, prev, log.term_at(prev),
-                                         tuple(log.slice(prev + 1, last)), self.commit_index,
-                                         self.round))
-            pr.inflight.append(last)
-            sent = True
-            if pr.probing:
-                break
-            pr.next_index = last + 1
+        if pr.state == PROBE:
+            if not pr.inflight and pr.next_index <= log.last_index:
+                self._send_probe(ctx, peer, pr)
+                sent = True
+        else:
+            while len(pr.inflight) < self.options.max_inflight and pr.next_index <= log.last_index:
+                pr.inflight.append(self._send_entries(ctx, peer, pr.next_index))
+                pr.next_index = pr.inflight[-1] + 1
+                sent = True
         if heartbeat and not sent:
-            prev = max(pr.match_index if pr.inflight else pr.next_index - 1, log.snapshot_index)
+            if pr.state == PROBE:  # the probe's consistency check alone
+                prev = max(pr.next_index - 1, log.snapshot_index)
+            else:
+                prev = max(pr.match_index if pr.inflight else pr.next_index - 1,
+                           log.snapshot_index)
             ctx.send(peer, AppendEntries(self.term, self.pid, prev, log.term_at(prev), (),
                                          min(self.commit_index, prev), self.round))
 
-    def _send_snapshot(self, ctx: Context, peer: Hashable, pr: Progress) -> None:
+    def _send_probe(self, ctx: Context, peer: Hashable, pr: Progress) -> None:
+        """The entries from ``next_index`` on, or the snapshot if they are compacted away."""
+        if pr.next_index > self.log.snapshot_index:
+            pr.inflight.append(self._send_entries(ctx, peer, pr.next_index))
+            return
         index, term, config, state = self.snapshot
         ctx.send(peer, InstallSnapshot(self.term, self.pid, index, term, config, state, self.round))
-        pr.probing = True
-        pr.inflight = [index]
+        pr.inflight.append(index)
+
+    def _send_entries(self, ctx: Context, peer: Hashable, first: int) -> int:
+        """One AppendEntries with up to ``max_batch`` entries from ``first``; its last index."""
+        log = self.log
+        prev = first - 1
+        last = min(log.last_index, prev + self.options.max_batch)
+        ctx.send(peer, AppendEntries(self.term, self.pid, prev, log.term_at(prev),
+                                     tuple(log.slice(first, last)), self.commit_index, self.round))
+        return last
 
     def _start_round(self, ctx: Context) -> None:
         """A new heartbeat round: everyone hears from us, and its echoes confirm
@@ -753,6 +817,7 @@ class RaftNode(Process):
             if self.observer is not None:
                 self.observer.on_apply(self, index, term, command)
             if not isinstance(command, (NoOp, Configuration)):
+                self.applied_entries.append((index, command))
                 self.apply_command(ctx, index, command)
         self._after_commit(ctx)
         threshold = self.options.snapshot_threshold

@@ -31,6 +31,9 @@ class RaftOptions:
     ``max_batch`` bounds the entries in one AppendEntries; ``max_inflight``
     bounds the AppendEntries a leader keeps in flight to one follower while it
     pipelines (it advances ``next_index`` optimistically, before the reply).
+    ``conflict_hints`` lets a leader use the hint a rejecting follower sends
+    (its conflicting term and where that term starts) to skip back a whole
+    term at once; ``False`` is the paper's basic rule, one entry per rejection.
     ``snapshot_threshold`` compacts the log once that many applied entries sit
     after the last snapshot (``None``: never). ``clock_drift_bound`` is the
     fraction by which any two clocks may disagree in rate; lease reads shorten
@@ -41,6 +44,7 @@ class RaftOptions:
     heartbeat_interval: float = 50.0
     max_batch: int = 256
     max_inflight: int = 4
+    conflict_hints: bool = True
     snapshot_threshold: int | None = None
     prevote: bool = False
     check_quorum: bool = False

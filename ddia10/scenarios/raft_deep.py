@@ -20,12 +20,11 @@ elections, and a fixed latency, so every time below is exact.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..raft import AppendEntriesReply, RaftCluster, RaftNode, ServerState
+from ..raft import RaftCluster, ServerState
 from ..raft.messages import short
 from ..sim import Simulation, Trace
 from ..sim.trace import jsonable
@@ -167,16 +166,6 @@ def ballots(trace: Trace, candidate: Hashable, term: int) -> list[Ballot]:
 
 
 # ---------------------------------------------------------------------------- reconciliation
-class OneEntryBackoff(RaftNode):
-    """A leader that ignores the follower's conflict hint and backs off one
-    entry per rejection: the basic rule of §5.3, for contrast with the hint
-    that :class:`~ddia10.raft.RaftNode` uses to skip a whole term at once."""
-
-    def _back_off(self, pr: Any, reply: AppendEntriesReply) -> None:
-        bare = dataclasses.replace(reply, conflict_term=None, conflict_index=reply.reject_index)
-        super()._back_off(pr, bare)
-
-
 DIVERGED = 5
 """The server whose log diverges in :func:`diverged_cluster`."""
 
@@ -189,10 +178,11 @@ def diverged_cluster(*, hints: bool = True, seed: int = 7) -> RaftCluster:
     others elect server 2 (term 3), which commits four writes and crashes.
     10 ms later the network heals and server 3 starts an election; it wins
     term 4 and has to repair server 5's log. ``hints=False`` makes every
-    server back off one entry at a time.
+    leader ignore the follower's conflict hint and back off one entry at a
+    time, the basic rule of §5.3 (the ``conflict_hints`` option).
     """
     c = RaftCluster(5, seed=seed, latency=SCRIPTED_LATENCY, election_timeout=SCRIPTED_TIMEOUT,
-                    node_class=RaftNode if hints else OneEntryBackoff)
+                    conflict_hints=bool(hints))
     say = c.sim.note
     say("Server 1 leads term 1 and commits a.")
     c.campaign(1)
