@@ -38,8 +38,9 @@ PAGE_LIMIT_BYTES = 5 * 1024 * 1024
 MAX_QUIET_STEPS = 10  # events that leave the picture unchanged (a timer, say) before one moves it
 # sphinx-thebe injects its loader twice; the second copy fails to redeclare a constant.
 HARMLESS_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
-# The one external resource the site may ask for: MathJax, which renders formulas when online.
-ALLOWED_EXTERNAL = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+# External resources the site may ask for: none. Formulas are written in Unicode
+# rather than MathJax, so an offline reader sees every page as it is meant to look.
+ALLOWED_EXTERNAL: tuple[str, ...] = ()
 WIDGET_MIME_TYPES = ("application/vnd.jupyter.widget-state+json",
                      "application/vnd.jupyter.widget-view+json")
 
