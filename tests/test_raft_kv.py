@@ -190,3 +190,10 @@ def test_client_and_workload_reject_bad_input():
         sim.call("c", lambda c, ctx: c.submit(ctx, "put", "x", 3))
     with pytest.raises(ValueError, match="Trace"):
         history_from_trace([])
+
+
+def test_a_logged_command_reads_as_client_seq_op_key_value():
+    from ddia10.raft.messages import short
+
+    assert short(KVCommand("c1", 3, "put", "x", "a")) == "c1#3 put x='a'"
+    assert short(KVCommand("c2", 7, "get", "y")) == "c2#7 get y"

@@ -93,6 +93,11 @@ class KVCommand:
         _check_seq(self.seq)
         validate_operation(self.op, self.key, self.value)
 
+    def __str__(self) -> str:
+        """How a log entry reads in tables and players: ``c1#3 put x='a'``."""
+        arg = "" if self.op == "get" else f"={self.value!r}"
+        return f"{self.client}#{self.seq} {self.op} {self.key}{arg}"
+
     @classmethod
     def of(cls, request: ClientRequest) -> KVCommand:
         return cls(request.client, request.seq, request.op, request.key, request.value)

@@ -105,7 +105,8 @@ def short(command: Any, limit: int = 24) -> str:
         if command.outgoing:
             text += " (joint)"
         return text
-    text = repr(command)
+    # A command class that defines __str__ says how it wants to be read.
+    text = str(command) if type(command).__str__ is not object.__str__ else repr(command)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

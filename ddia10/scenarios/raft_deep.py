@@ -29,7 +29,7 @@ from ..raft.messages import short
 from ..sim import Simulation, Trace
 from ..sim.trace import jsonable
 from ..viz import Scenario
-from ..viz.raft_log import leaders, log_table
+from ..viz.raft_log import leaders, log_panel, log_table
 
 SCRIPTED_TIMEOUT = (100_000.0, 200_000.0)
 """Election timeouts out of reach of any scripted run: only the script campaigns."""
@@ -126,6 +126,7 @@ def worked_example_scenario() -> Scenario:
         title="Five servers: two writes, a crash, a re-election, a third write",
         build=lambda: _worked_cluster(3, {}).sim,
         table=log_table,
+        panels={"Logs": log_panel},
         step_kinds=RAFT_STEPS,
         description=("Server 1 leads term 1. x=1 reaches 2, 3 and 4; y=2 only 2 and 3. "
                      "Server 1 crashes, server 3 wins term 2, and the new leader brings "
@@ -221,6 +222,7 @@ def reconcile_scenario(hints: bool = True) -> Scenario:
         title=f"Log reconciliation, {how}",
         build=lambda: diverged_cluster(hints=hints).sim,
         table=log_table,
+        panels={"Logs": log_panel},
         step_kinds=RAFT_STEPS | {"send"},
         description=("Server 5 holds six entries of term 2 nobody else has. Server 3 wins term "
                      "4 and probes it with AppendEntries; each rejection moves its nextIndex "
@@ -283,6 +285,7 @@ def rejoin_scenario(prevote: bool = False, check_quorum: bool = False, seed: int
         title=f"A cut-off follower rejoins ({guards})",
         build=lambda: _rejoin_cluster(prevote, check_quorum, seed)[0].sim,
         table=log_table,
+        panels={"Logs": log_panel},
         step_kinds=frozenset({"state", "note", "partition", "heal"}),
         max_events=400,
         description=("The cut-off server's election timer keeps firing. Does its term climb, "
