@@ -33,6 +33,8 @@ import statistics
 import sys
 import time
 
+import bench_sim  # the simulator benchmark beside this script
+
 from ddia10.raft import RaftCluster
 from ddia10.raft.scenarios import fault_campaign
 from ddia10.runtime import progress
@@ -100,6 +102,11 @@ def heartbeat_rate(seconds: float) -> None:
     dispatched = sum(1 for e in c.trace.events[mark:] if e.kind in ("deliver", "timer", "drop"))
     print(f"heartbeats: {seconds:g} s of simulated time, {dispatched:,} events in {wall:.2f} s "
           f"wall: {dispatched / wall:,.0f} simulator events/s")
+    # The simulator's own figures on its reference workload, measured in this same run.
+    events, sim_wall = bench_sim.run_sim(20_000)
+    bare_events, bare_wall = bench_sim.run_bare(20_000)
+    print(f"  beside the simulator benchmark: {events / sim_wall:,.0f} events/s on its heartbeat "
+          f"workload; the bare heapq loop {bare_events / bare_wall:,.0f} events/s")
 
 
 def campaign(seeds: int, rounds: int, **options) -> tuple[int, list]:
