@@ -28,14 +28,12 @@ trace loaded from JSON and the static page show the same grid.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ..sim.trace import Trace
 from .scenario import Scenario
+from .stepper import data_block, inline, player_id, stepper
 from .style import DROP, FONT, INK, MUTED, esc, tag
 from .view import ClusterView, ViewFolder, cluster_view, describe
 
@@ -49,7 +47,6 @@ STEP_KINDS = frozenset({"state", "note", "crash", "restart", "partition", "heal"
 """Events after which :func:`log_player` shows a new frame when it steps through a trace."""
 
 _CELL, _ROW, _LEFT, _TOP, _RIGHT = 30, 40, 150, 40, 130
-_counter = itertools.count(1)
 
 
 def term_color(term: int) -> str:
@@ -378,8 +375,6 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
     :class:`~ddia10.sim.Trace` (a frame after every event of ``step_kinds``).
     Frames that look alike are stored once, so a long run stays light.
     """
-    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
-        raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
     if isinstance(source, Scenario):
         if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 2000:
             raise ValueError(f"steps must be an int in [0, 2000], got {steps!r}")
@@ -402,37 +397,16 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
         folder.feed(trace.events[folder.count:mark])
         view = folder.view()
         shown = None if servers is None else [p for p in servers if p in view.processes]
-        svg = log_grid_svg(grid_of_view(view, shown)).replace(
-            ' xmlns="http://www.w3.org/2000/svg"', "", 1)
+        svg = inline(log_grid_svg(grid_of_view(view, shown)))
         last = describe(view.recent[-1]) if view.recent else ""
         frames.append([pictures.setdefault(svg, len(pictures)), view.note or "", last])
-    blob = json.dumps({"p": list(pictures), "f": frames}, separators=(",", ":"),
-                      ensure_ascii=False).replace("</", "<\\/")
-    pid = f"ddia10-log-{hashlib.sha1(blob.encode()).hexdigest()[:8]}-{next(_counter)}"
-    last = len(frames) - 1
-    html = (
-        f'<div class="ddia10-logplayer" id="{pid}" style="font-family:{esc(FONT)};color:{INK};'
-        'border:1px solid #cfd8dc;border-radius:8px;padding:8px 10px;margin:1em 0;'
-        'max-width:860px;background:#fff">'
-        f'<div style="font-weight:600;font-size:15px">{esc(title)}</div>'
-        '<div style="display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin:4px 0">'
-        '<button type="button" data-action="reset">↺ Reset</button>'
-        '<button type="button" data-action="prev">◀ Back</button>'
-        '<button type="button" data-action="play">▶ Play</button>'
-        '<button type="button" data-action="next">Step ▶</button>'
-        f'<input type="range" min="0" max="{last}" value="0" data-action="seek" '
-        'aria-label="step" style="flex:1;min-width:120px">'
-        f'<span class="ddia10-counter" style="font-size:12px">step 0 / {last}</span></div>'
-        '<div class="ddia10-note" style="font-size:12.5px;font-weight:600;color:#e65100;'
-        'min-height:1.3em"></div>'
-        f'<div class="ddia10-frame" style="overflow-x:auto">{_first_picture(pictures)}</div>'
-        '<div class="ddia10-last" style="font-family:ui-monospace,monospace;font-size:11px;'
-        'white-space:nowrap;overflow:hidden;text-overflow:ellipsis"></div>'
-        f'<script type="application/json" class="ddia10-data">{blob}</script>'
-        f"<script>{_JS.replace('__ID__', pid).replace('__INTERVAL__', str(interval_ms))}</script>"
-        "</div>"
+    blob = data_block({"p": list(pictures), "f": frames})
+    body = (
+        '<div class="ddia10-note"></div>'
+        f'<div class="ddia10-frame">{_first_picture(pictures)}</div><div class="ddia10-last"></div>'
     )
-    return _HTML(html)
+    return _HTML(stepper(player_id("log", blob), blob, last=len(frames) - 1, draw=_DRAW,
+                         body=body, title=title, css=_CSS, interval_ms=interval_ms))
 
 
 def _first_picture(pictures: Mapping[str, int]) -> str:
@@ -450,47 +424,23 @@ class _HTML:
         return self.html
 
 
-_JS = r"""
-(function () {
-  var root = document.getElementById("__ID__");
-  if (!root) { return; }
-  var D = JSON.parse(root.querySelector("script.ddia10-data").textContent);
-  var N = D.f.length - 1, k = 0, timer = null;
+_CSS = """
+#ROOT{max-width:860px}
+.ddia10-player .ddia10-note{font-size:12.5px;font-weight:600;color:#e65100;min-height:1.3em}
+#ROOT .ddia10-frame{overflow-x:auto}
+.ddia10-player .ddia10-last{font-family:ui-monospace,monospace;font-size:11px;
+ white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+"""
+
+_DRAW = r"""
+function (root, D) {
   var frame = root.querySelector(".ddia10-frame"), note = root.querySelector(".ddia10-note");
-  var last = root.querySelector(".ddia10-last"), counter = root.querySelector(".ddia10-counter");
-  var range = root.querySelector("input[data-action=seek]");
-  var playBtn = root.querySelector("button[data-action=play]");
-  function show(j) {
-    k = Math.max(0, Math.min(N, j));
+  var last = root.querySelector(".ddia10-last");
+  return function (k) {
     var f = D.f[k];
     frame.innerHTML = D.p[f[0]];
     note.textContent = f[1];
     last.textContent = f[2];
-    counter.textContent = "step " + k + " / " + N;
-    range.value = k;
-  }
-  function stop() {
-    if (timer) { clearInterval(timer); timer = null; }
-    playBtn.textContent = "\u25b6 Play";
-  }
-  function play() {
-    if (timer) { stop(); return; }
-    if (k >= N) { show(0); }
-    playBtn.textContent = "\u23f8 Pause";
-    timer = setInterval(function () { if (k >= N) { stop(); } else { show(k + 1); } },
-      __INTERVAL__);
-  }
-  root.addEventListener("click", function (ev) {
-    var b = ev.target.closest("button[data-action]");
-    if (!b || !root.contains(b)) { return; }
-    var a = b.getAttribute("data-action");
-    if (a === "play") { play(); return; }
-    stop();
-    if (a === "next") { show(k + 1); }
-    else if (a === "prev") { show(k - 1); }
-    else if (a === "reset") { show(0); }
-  });
-  range.addEventListener("input", function () { stop(); show(+range.value); });
-  show(0);
-})();
+  };
+}
 """

@@ -17,8 +17,6 @@ kernel, no CDN).
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import networkx as nx
 
 from ..sim import Trace
 from . import style
+from .stepper import data_block, inline, player_id, stepper
 from .style import esc
 
 START = "start"
@@ -360,17 +359,9 @@ def _svg_path(d: str) -> tuple[list, list]:
 
 
 # ---------------------------------------------------------------------- stepper
-_ids = itertools.count(1)
-
 _STEPPER_CSS = """
-#ROOT{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#263238;
- border:1px solid #cfd8dc;border-radius:8px;padding:10px 12px;margin:1em 0;max-width:680px}
-#ROOT .ddia10-controls{display:flex;align-items:center;gap:6px;margin:4px 0 6px}
-#ROOT button{font:inherit;font-size:13px;padding:3px 10px;border:1px solid #b0bec5;
- border-radius:5px;background:#f5f7f8;cursor:pointer}
-#ROOT input[type=range]{flex:1}
-#ROOT .ddia10-counter{font-size:12px;min-width:110px;font-variant-numeric:tabular-nums}
-#ROOT .ddia10-now{font-family:ui-monospace,Menlo,monospace;font-size:12px;min-height:1.4em}
+#ROOT{max-width:680px}
+.ddia10-player .ddia10-now{font-family:ui-monospace,Menlo,monospace;font-size:12px;min-height:1.4em}
 #ROOT svg{max-width:100%;height:auto}
 #ROOT g.edge path{stroke:#cfd8dc}
 #ROOT g.edge path.tip{fill:#cfd8dc;stroke:none}
@@ -383,16 +374,10 @@ _STEPPER_CSS = """
 #ROOT g.edge.now text{fill:#e65100;font-weight:700}
 """
 
-_STEPPER_JS = r"""
-(function () {
-  var root = document.getElementById("__ID__");
-  if (!root) { return; }
-  var D = JSON.parse(root.querySelector("script.ddia10-data").textContent);
-  var edges = root.querySelectorAll("g.edge"), N = D.length;
-  var range = root.querySelector("input[data-action=seek]");
-  var counter = root.querySelector(".ddia10-counter"), now = root.querySelector(".ddia10-now");
-  var k = N;
-  function draw() {
+_STEPPER_DRAW = r"""
+function (root, D) {
+  var edges = root.querySelectorAll("g.edge"), now = root.querySelector(".ddia10-now");
+  return function (k) {
     for (var i = 0; i < edges.length; i++) {
       var e = edges[i], steps = e.getAttribute("data-steps");
       var list = steps ? steps.split(",").map(Number) : [];
@@ -402,21 +387,9 @@ _STEPPER_JS = r"""
       var t = e.querySelector("text");
       t.textContent = e.getAttribute("data-label") + (used ? " \u00d7" + used : "");
     }
-    counter.textContent = "transition " + k + " / " + N;
     now.textContent = k > 0 ? D[k - 1] : "before the first transition";
-    range.value = k;
-  }
-  root.addEventListener("click", function (ev) {
-    var a = ev.target.getAttribute && ev.target.getAttribute("data-action");
-    if (a === "prev") { k = Math.max(0, k - 1); }
-    else if (a === "next") { k = Math.min(N, k + 1); }
-    else if (a === "reset") { k = 0; }
-    else { return; }
-    draw();
-  });
-  range.addEventListener("input", function () { k = Number(range.value); draw(); });
-  draw();
-})();
+  };
+}
 """
 
 
@@ -424,23 +397,8 @@ def state_diagram_html(source: list[Transition] | Trace, *, title: str = "") -> 
     """A self-contained stepper: step through the run's role changes and watch
     each edge light up as a server takes it (no kernel, nothing fetched)."""
     transitions = _transitions(source)
-    root = f"ddia10-roles-{next(_ids)}"
-    data = json.dumps([t.describe() for t in transitions], ensure_ascii=False)
-    data = data.replace("</", "<\\/")
-    n = len(transitions)
-    heading = f'<div style="font-weight:600">{esc(title)}</div>' if title else ""
-    return (
-        f'<div id="{root}" class="ddia10-state-diagram">'
-        f"<style>{_STEPPER_CSS.replace('#ROOT', '#' + root)}</style>{heading}"
-        '<div class="ddia10-controls">'
-        '<button type="button" data-action="reset" title="Before the first transition">↺</button>'
-        '<button type="button" data-action="prev" title="One transition back">◀</button>'
-        '<button type="button" data-action="next" title="One transition forward">▶</button>'
-        f'<input type="range" data-action="seek" min="0" max="{n}" value="{n}">'
-        '<span class="ddia10-counter"></span></div>'
-        '<div class="ddia10-now"></div>'
-        f"{state_diagram_svg(transitions)}"
-        f'<script type="application/json" class="ddia10-data">{data}'
-        "</script>"
-        f"<script>{_STEPPER_JS.replace('__ID__', root)}</script></div>"
-    )
+    blob = data_block([t.describe() for t in transitions])
+    svg = inline(state_diagram_svg(transitions))
+    body = f'<div class="ddia10-now"></div><div class="ddia10-frame">{svg}</div>'
+    return stepper(player_id("roles", blob), blob, last=len(transitions), draw=_STEPPER_DRAW,
+                   body=body, title=title, css=_STEPPER_CSS, unit="transition")

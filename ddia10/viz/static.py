@@ -12,11 +12,9 @@ draws a frame as SVG (mirroring :func:`ddia10.viz.cluster.geometry_svg`) when
 the reader steps, so the page carries one picture's worth of code and data,
 not one image per step. Nothing is fetched: no CDN, no fonts, no kernel.
 
-Markup contract (the site's browser test relies on it): the root has class
-``ddia10-player`` and a unique id; buttons carry ``data-action`` = ``prev``,
-``next``, ``play`` or ``reset``; a range input steps too; the picture lives in
-``.ddia10-frame``; ``.ddia10-counter`` says which step is shown; each panel's
-fragment lives in its own ``.ddia10-panel-body``.
+The buttons, the timer and the markup contract are those of every static
+view (:mod:`.stepper`); the picture lives in ``.ddia10-frame`` and each
+panel's fragment in its own ``.ddia10-panel-body``.
 
 A panel fragment reaches the page only through the data block (where ``</``
 and ``<!--`` are escaped, so it cannot end or hide the script) and then as the
@@ -27,9 +25,6 @@ script or stylesheet is refused when the page is built.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 import re
 from collections.abc import Iterable
 
@@ -37,13 +32,13 @@ from . import style
 from .cluster import HEIGHT, NODE_R, WIDTH, cluster_geometry, geometry_svg, node_positions
 from .scenario import PRESS_MARK, Scenario
 from .spacetime import spacetime_svg
+from .stepper import data_block, inline, player_id, stepper
 from .style import esc
 from .view import ViewFolder, describe
 
 MAX_DIAGRAM_EVENTS = 3000
 """The longest run whose space-time diagram a static player embeds (~60 bytes an event)."""
 
-_counter = itertools.count(1)
 _BETWEEN_TAGS = re.compile(r"(?<=>)(?=<)")
 _EVENT_CLASS = {"note": 1, "drop": 2, "crash": 2}
 
@@ -82,17 +77,10 @@ def static_player(
         raise TypeError(f"static_player plays a Scenario, got {type(scenario).__name__}")
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 5000:
         raise ValueError(f"steps must be an int in [0, 5000], got {steps!r}")
-    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
-        raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
     run = scenario.run(presses, steps=steps)
     data, first_svg = _frames(scenario, run)
-    blob = (
-        json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        .replace("</", "<\\/")
-        .replace("<!--", "<\\u0021--")
-    )
-    digest = hashlib.sha1(blob.encode()).hexdigest()[:8]
-    pid = f"ddia10-player-{digest}-{next(_counter)}"
+    blob = data_block(data)
+    pid = player_id("player", blob)
     diagram = ""
     if spacetime:
         if len(run.sim.trace) > MAX_DIAGRAM_EVENTS:
@@ -102,32 +90,18 @@ def static_player(
                 "heavy for a page: show fewer steps, or pass spacetime=False"
             )
         svg = spacetime_svg(run.sim.trace, id_prefix=pid + "-st")
-        diagram = f'<div class="ddia10-diagram">{_inline(svg)}</div>'
-    last = len(data["frames"]) - 1
-    controls = (
-        '<button type="button" data-action="reset" title="Back to the start">↺ Reset</button>'
-        '<button type="button" data-action="prev" title="One step back">◀ Back</button>'
-        '<button type="button" data-action="play" title="Play / pause">▶ Play</button>'
-        '<button type="button" data-action="next" title="One step forward">Step ▶</button>'
-        f'<input type="range" min="0" max="{last}" value="0" data-action="seek" '
-        'aria-label="step">'
-        f'<span class="ddia10-counter">step 0 / {last}</span>'
-    )
-    return (
-        f'<div class="ddia10-player" id="{pid}">'
-        f"<style>{_CSS.replace('#ROOT', '#' + pid)}</style>"
-        f'<div class="ddia10-title">{esc(scenario.title)}</div>'
-        f'<div class="ddia10-desc">{esc(scenario.description)}</div>'
-        f'<div class="ddia10-controls">{controls}</div>'
+        diagram = f'<div class="ddia10-diagram">{inline(svg)}</div>'
+    body = (
         f'<div class="ddia10-body"><div class="ddia10-frame">{first_svg}</div>'
         '<div class="ddia10-side"><table class="ddia10-table"></table>'
         '<div class="ddia10-events"></div></div></div>'
         f'<div class="ddia10-legend">{_legend(data["roles"])}</div>'
-        f"{_panel_boxes(scenario)}"
-        f"{diagram}"
-        f'<script type="application/json" class="ddia10-data">{blob}</script>'
-        f"<script>{_JS.replace('__ID__', pid).replace('__INTERVAL__', str(interval_ms))}</script>"
-        "</div>"
+        f"{_panel_boxes(scenario)}{diagram}"
+    )
+    return stepper(
+        pid, blob, last=len(data["frames"]) - 1, draw=_DRAW, body=body, title=scenario.title,
+        head=f'<div class="ddia10-desc">{esc(scenario.description)}</div>', css=_CSS,
+        interval_ms=interval_ms,
     )
 
 
@@ -145,7 +119,7 @@ def _frames(scenario: Scenario, run) -> tuple[dict, str]:
         view = folder.view()
         geo = cluster_geometry(view, {p: positions[p] for p in view.pids})
         if j == 0:
-            first_svg = _inline(geometry_svg(geo))
+            first_svg = inline(geometry_svg(geo))
         node_of = {n["pid"]: n for n in geo["nodes"]}
         nodes = []
         for p in pids:
@@ -176,7 +150,7 @@ def _frames(scenario: Scenario, run) -> tuple[dict, str]:
         frame = {"n": nodes, "b": broken, "m": msgs, "t": view.time, "k": mark, "r": rows,
                  "e": events}
         if scenario.panels:
-            frame["p"] = [fragments(_inline(scenario.panel(n, view))) for n in scenario.panels]
+            frame["p"] = [fragments(inline(scenario.panel(n, view))) for n in scenario.panels]
         frames.append(frame)
     cols = list(columns)
     for f in frames:
@@ -208,11 +182,6 @@ def _event_class(ev) -> int:
     return _EVENT_CLASS.get(ev.kind, 0)
 
 
-def _inline(svg: str) -> str:
-    """Inline SVG in HTML needs no namespace; leaving it out keeps the page free of URLs."""
-    return svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1)
-
-
 def _panel_boxes(scenario: Scenario) -> str:
     """One named, empty box per panel; the script fills it (see the module docstring)."""
     return "".join(
@@ -227,53 +196,38 @@ def _legend(roles: dict[str, str]) -> str:
 
 
 _CSS = """
-#ROOT{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#263238;
- border:1px solid #cfd8dc;border-radius:8px;padding:10px 12px;margin:1em 0;max-width:820px;
- background:#fff}
-#ROOT .ddia10-title{font-weight:600;font-size:15px}
-#ROOT .ddia10-desc{font-size:12px;color:#607d8b;margin-bottom:6px}
-#ROOT .ddia10-controls{display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin:4px 0 6px}
-#ROOT button{font:inherit;font-size:13px;padding:3px 10px;border:1px solid #b0bec5;
- border-radius:5px;background:#f5f7f8;cursor:pointer;color:#263238}
-#ROOT button:hover{background:#e3eaee}
-#ROOT input[type=range]{flex:1;min-width:120px}
-#ROOT .ddia10-counter{font-size:12px;color:#455a64;min-width:150px;
- font-variant-numeric:tabular-nums}
-#ROOT .ddia10-body{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
-#ROOT .ddia10-frame svg{display:block;max-width:100%;height:auto}
-#ROOT .ddia10-side{flex:1;min-width:240px}
-#ROOT .ddia10-table{border-collapse:collapse;font-size:12px;margin-bottom:8px}
-#ROOT .ddia10-table th,#ROOT .ddia10-table td{padding:2px 8px;border-bottom:1px solid #e0e0e0;
- text-align:left}
-#ROOT .ddia10-table th{font-weight:600}
-#ROOT .ddia10-events{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:11px;
- line-height:1.45;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-#ROOT .ddia10-events div{overflow:hidden;text-overflow:ellipsis}
-#ROOT .ddia10-events .e1{font-weight:700;color:#e65100}
-#ROOT .ddia10-events .e2{color:#c62828}
-#ROOT .ddia10-events div:last-child{background:#fff8e1}
-#ROOT .ddia10-legend{font-size:12px;margin-top:4px}
-#ROOT .ddia10-legend span{margin-right:12px;white-space:nowrap}
-#ROOT .ddia10-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;
+.ddia10-player .ddia10-desc{font-size:12px;color:#607d8b;margin-bottom:6px}
+.ddia10-player .ddia10-body{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
+.ddia10-player .ddia10-body svg{display:block;max-width:100%;height:auto}
+.ddia10-player .ddia10-side{flex:1;min-width:240px}
+.ddia10-player .ddia10-table{border-collapse:collapse;font-size:12px;margin-bottom:8px}
+.ddia10-player .ddia10-table th,.ddia10-player .ddia10-table td{padding:2px 8px;
+ border-bottom:1px solid #e0e0e0;text-align:left}
+.ddia10-player .ddia10-table th{font-weight:600}
+.ddia10-player .ddia10-events{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;
+ font-size:11px;line-height:1.45;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.ddia10-player .ddia10-events div{overflow:hidden;text-overflow:ellipsis}
+.ddia10-player .ddia10-events .e1{font-weight:700;color:#e65100}
+.ddia10-player .ddia10-events .e2{color:#c62828}
+.ddia10-player .ddia10-events div:last-child{background:#fff8e1}
+.ddia10-player .ddia10-legend{font-size:12px;margin-top:4px}
+.ddia10-player .ddia10-legend span{margin-right:12px;white-space:nowrap}
+.ddia10-player .ddia10-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;
  border:1px solid #263238;margin-right:4px;vertical-align:-1px}
-#ROOT .ddia10-panel{margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
-#ROOT .ddia10-panel-name{font-weight:600;font-size:13px;margin-bottom:4px}
-#ROOT .ddia10-panel-body{overflow:auto;contain:content}
-#ROOT .ddia10-diagram{overflow-x:auto;margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
+.ddia10-player .ddia10-panel{margin-top:8px;border-top:1px solid #eceff1;padding-top:6px}
+.ddia10-player .ddia10-panel-name{font-weight:600;font-size:13px;margin-bottom:4px}
+.ddia10-player .ddia10-panel-body{overflow:auto;contain:content}
+.ddia10-player .ddia10-diagram{overflow-x:auto;margin-top:8px;border-top:1px solid #eceff1;
+ padding-top:6px}
 """
+"""What only this view has (the classes are its own, so the rules need no id)."""
 
-_JS = r"""
-(function () {
-  var root = document.getElementById("__ID__");
-  if (!root) { return; }
-  var D = JSON.parse(root.querySelector("script.ddia10-data").textContent);
-  var S = D.s, N = D.frames.length - 1, k = 0, timer = null;
+_DRAW = r"""
+function (root, D) {
+  var S = D.s;
   var frameEl = root.querySelector(".ddia10-frame");
   var tableEl = root.querySelector(".ddia10-table");
   var eventsEl = root.querySelector(".ddia10-events");
-  var counter = root.querySelector(".ddia10-counter");
-  var range = root.querySelector("input[data-action=seek]");
-  var playBtn = root.querySelector("button[data-action=play]");
   var diagramBox = root.querySelector(".ddia10-diagram");
   var diagram = root.querySelectorAll(".ddia10-diagram [data-i]");
   var panels = root.querySelectorAll(".ddia10-panel-body"), panelShown = [];
@@ -339,8 +293,12 @@ _JS = r"""
     return '<svg viewBox="0 0 ' + D.w + " " + D.h + '" width="' + D.w + '" height="' + D.h +
       '" font-family="' + esc(D.font) + '" role="img">' + out.join("") + "</svg>";
   }
-  function show(j) {
-    k = Math.max(0, Math.min(N, j));
+  function pinNames() {
+    var g = diagramBox.querySelector(".ddia10-st-names");
+    if (g) { g.setAttribute("transform", "translate(" + diagramBox.scrollLeft + ",0)"); }
+  }
+  if (diagramBox) { diagramBox.addEventListener("scroll", pinNames); }
+  return function (k) {
     var f = D.frames[k];
     frameEl.innerHTML = svg(f);
     var head = "<tr>" + D.cols.map(function (c) {
@@ -354,9 +312,6 @@ _JS = r"""
     eventsEl.innerHTML = f.e.map(function (e) {
       return '<div class="e' + e[1] + '">' + esc(S[e[0]]) + "</div>";
     }).join("");
-    counter.textContent = "step " + k + " / " + N + "  \u00b7  t = " +
-      (Math.round(f.t * 10) / 10) + " ms";
-    range.value = k;
     for (var p = 0; p < panels.length; p++) {  // a panel changes far less often than a frame
       if (panelShown[p] === f.p[p]) { continue; }
       panelShown[p] = f.p[p];
@@ -373,35 +328,7 @@ _JS = r"""
       diagramBox.scrollLeft = Math.max(0, x - diagramBox.clientWidth * 0.75);
       pinNames();
     }
-  }
-  function pinNames() {
-    var g = diagramBox.querySelector(".ddia10-st-names");
-    if (g) { g.setAttribute("transform", "translate(" + diagramBox.scrollLeft + ",0)"); }
-  }
-  if (diagramBox) { diagramBox.addEventListener("scroll", pinNames); }
-  function stop() {
-    if (timer) { clearInterval(timer); timer = null; }
-    playBtn.textContent = "\u25b6 Play";
-  }
-  function play() {
-    if (timer) { stop(); return; }
-    if (k >= N) { show(0); }
-    playBtn.textContent = "\u23f8 Pause";
-    timer = setInterval(function () {
-      if (k >= N) { stop(); } else { show(k + 1); }
-    }, __INTERVAL__);
-  }
-  root.addEventListener("click", function (ev) {
-    var b = ev.target.closest("button[data-action]");
-    if (!b || !root.contains(b)) { return; }
-    var a = b.getAttribute("data-action");
-    if (a === "play") { play(); return; }
-    stop();
-    if (a === "next") { show(k + 1); }
-    else if (a === "prev") { show(k - 1); }
-    else if (a === "reset") { show(0); }
-  });
-  range.addEventListener("input", function () { stop(); show(+range.value); });
-  show(0);
-})();
+    return "  \u00b7  t = " + (Math.round(f.t * 10) / 10) + " ms";
+  };
+}
 """
