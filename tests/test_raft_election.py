@@ -87,10 +87,9 @@ def test_5_2_many_elections_with_random_disconnections_7_nodes(seed):
     assert max(len(ps) for ps in c.monitor.leaders.values()) == 1
 
 
-def _stale_candidate(bug: bool):
-    """S5 misses two committed entries; then, with the leader gone, it campaigns."""
-    c = RaftCluster(5, seed=4, latency=5.0, election_timeout=QUIET,
-                    bug_no_election_restriction=bug)
+def _stale_cluster(**options):
+    """S5 misses two committed entries; then the leader crashes."""
+    c = RaftCluster(5, seed=4, latency=5.0, election_timeout=QUIET, **options)
     c.campaign(1)
     c.run(50)
     c.partition([1, 2, 3, 4], [5])
@@ -98,6 +97,12 @@ def _stale_candidate(bug: bool):
     c.agree("b", servers=4)
     c.crash(1)
     c.heal()
+    return c
+
+
+def _stale_candidate(bug: bool):
+    """:func:`_stale_cluster`, and S5 campaigns."""
+    c = _stale_cluster(bug_no_election_restriction=bug)
     c.campaign(5)
     return c
 
@@ -153,6 +158,81 @@ def test_drill_vote_keyed_by_term_is_caught_by_random_faults():
             assert result.violation.invariant == "election safety"
             return
     pytest.fail("80 random campaigns never caught the double vote")
+
+
+# ---------------------------------------------------------------- the timer rules
+def _election_due(c, pid):
+    """When ``pid``'s election timer is queued to fire (simulated ms)."""
+    return next(t for t, _seq, _kind, payload in c.sim.pending() if payload == (pid, "election"))
+
+
+@pytest.mark.parametrize("rule", ["paper", "etcd"])
+def test_figure2_a_follower_stepping_down_to_a_higher_term_keeps_its_timer_only_in_the_paper(
+        rule):
+    c = _stale_cluster(election_timer=rule)
+    voters = (2, 3, 4)
+    due = {p: _election_due(c, p) for p in voters}
+    c.campaign(5)
+    c.run(200)
+    term = c.state(5).term
+    assert all(c.state(p).term == term and c.state(p).voted_for is None for p in voters)
+    kept = [_election_due(c, p) == due[p] for p in voters]
+    assert all(kept) if rule == "paper" else not any(kept)
+
+
+def test_figure2_a_refused_candidate_waits_out_its_timeout_then_starts_a_new_election():
+    c = _stale_cluster(election_timer="paper")
+    c.campaign(5)
+    term, due = c.state(5).term, _election_due(c, 5)
+    c.run(200)  # every vote refused: S5's log is behind
+    assert c.state(5).role == "candidate" and c.state(5).term == term
+    assert _election_due(c, 5) == due
+    c.disconnect(5)  # from now on only its own timer can move it
+    fired = c.run_until(lambda cl: cl.state(5).term != term, QUIET[1])
+    assert fired == due
+    assert c.state(5).role == "candidate" and c.state(5).term == term + 1
+
+
+def test_figure2_a_deposed_leader_starts_a_whole_election_timeout():
+    # A leader runs no election timer (ours runs its CheckQuorum tick, at most
+    # the minimum timeout away), so stepping down starts one, as LogCabin does.
+    c = RaftCluster(3, seed=1, latency=5.0, election_timeout=QUIET, election_timer="paper")
+    c.campaign(1)
+    c.run(50)
+    c.disconnect(1)
+    c.campaign(2)
+    c.run(50)
+    c.connect(1)
+    deposed = c.run_until(lambda cl: cl.state(1).role == "follower", 1000)
+    assert deposed + QUIET[0] <= _election_due(c, 1) <= deposed + QUIET[1]
+
+
+@pytest.mark.parametrize("options", [{}, {"prevote": True, "check_quorum": True}])
+def test_figure2_timer_rules_keep_every_invariant_under_random_faults(options):
+    from ddia10.raft.scenarios import fault_campaign
+
+    for seed in range(24):
+        result = fault_campaign(seed, election_timer="paper", **options)
+        assert result.violation is None, (seed, result.violation)
+        assert result.committed_after_heal, (seed, result.faults)
+
+
+@pytest.mark.parametrize("rule", ["paper", "etcd"])
+def test_the_timer_rules_are_deterministic(rule):
+    runs = []
+    for _ in range(2):
+        c = RaftCluster(5, seed=9, election_timer=rule)
+        c.wait_for_leader()
+        c.crash(c.leader())
+        c.run(2000)
+        runs.append(c.sim.fingerprint())
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("bad", ["raft", "", None, True])
+def test_an_unknown_timer_rule_is_refused(bad):
+    with pytest.raises(ValueError, match="election_timer must be one of"):
+        RaftCluster(3, election_timer=bad)
 
 
 # ---------------------------------------------------------------- PreVote and CheckQuorum

@@ -7,6 +7,7 @@ import pytest
 from ddia10.raft.experiments import (
     FIGURE16_BOTTOM,
     FIGURE16_TOP,
+    PAPER_FIGURES,
     PAPER_LATENCY,
     SAME_DC,
     STAGES,
@@ -16,9 +17,11 @@ from ddia10.raft.experiments import (
     commit_latency,
     draw_figure16,
     election_trial,
+    election_trial_cluster,
     figure16,
     figure16_table,
     latency_table,
+    paper_comparison,
 )
 
 
@@ -56,10 +59,12 @@ def test_no_downtime_is_shorter_than_the_timeout_minus_the_heartbeat(top_lines):
         assert all(t.downtime >= lo / 2 for t in line.trials)
 
 
-def test_followers_logs_differ_so_some_candidates_cannot_win(top_lines):
+def test_followers_logs_differ_so_two_of_the_four_cannot_win(top_lines):
+    # Thesis §9.3: "two of the four servers were not eligible to become leader".
     for line in top_lines.values():
         for t in line.trials:
-            assert len(set(t.log_lengths.values())) >= 2
+            shortest = min(t.log_lengths.values())
+            assert sorted(n - shortest for n in t.log_lengths.values()) == [0, 1, 2, 3]
 
 
 def test_5_4_1_every_winner_had_a_log_at_least_as_long_as_two_voters(top_lines):
@@ -71,9 +76,87 @@ def test_5_4_1_every_winner_had_a_log_at_least_as_long_as_two_voters(top_lines):
             assert len(voters) >= 2
 
 
-def test_a_trial_is_determined_by_its_seed():
-    assert election_trial((150, 300), 7) == election_trial((150, 300), 7)
-    assert election_trial((150, 300), 7) != election_trial((150, 300), 8)
+@pytest.mark.parametrize("rule", ["paper", "etcd"])
+def test_a_trial_is_determined_by_its_seed(rule):
+    assert (election_trial((150, 300), 7, election_timer=rule)
+            == election_trial((150, 300), 7, election_timer=rule))
+    assert (election_trial((150, 300), 7, election_timer=rule)
+            != election_trial((150, 300), 8, election_timer=rule))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_9_3_the_last_the_followers_hear_is_one_synchronised_heartbeat(seed):
+    trial, c = election_trial_cluster((150, 200), seed, election_timer="paper")
+    sent, last = {}, {}
+    for e in c.trace:
+        if e.kind == "send" and e.pid == trial.crashed:
+            sent[e.data["id"]] = e.time
+        elif e.kind == "deliver" and e.data["src"] == trial.crashed:
+            last[e.pid] = e
+    assert sorted(last) == sorted(trial.log_lengths)
+    assert len({e.time for e in last.values()}) == 1  # at one moment, to every follower
+    assert all(e.msg_type == "AppendEntries" and not e.data["msg"].entries
+               for e in last.values())
+    broadcast = {sent[e.data["id"]] for e in last.values()}
+    assert len(broadcast) == 1
+    assert 0 <= trial.crashed_at - broadcast.pop() < 150 / 2  # within a heartbeat interval
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_9_3_downtime_ends_when_the_last_survivor_hears_the_new_leader(seed):
+    trial, c = election_trial_cluster((150, 300), seed, election_timer="paper")
+    new = trial.new_leader
+    heard = {}
+    for e in c.trace:
+        if (e.kind == "deliver" and e.data["src"] == new and e.msg_type == "AppendEntries"
+                and e.time > trial.crashed_at):
+            heard.setdefault(e.pid, e.time)
+    survivors = [p for p in c.ids if p not in (trial.crashed, new)]
+    assert sorted(heard) == survivors
+    assert max(heard.values()) == trial.crashed_at + trial.downtime
+
+
+def test_equal_timeouts_stay_in_lockstep_under_the_papers_rules_but_not_under_etcds():
+    # Four candidates that time out together vote for themselves; with Figure
+    # 2's rules nothing but their own equal timeouts restarts their timers.
+    paper, etcd = (figure16([(150, 150)], trials=6, limit_ms=20_000, election_timer=rule)[0]
+                   for rule in ("paper", "etcd"))
+    assert paper.unfinished == 6
+    assert etcd.unfinished == 0
+
+
+def test_a_trial_past_the_bound_is_reported_not_dropped():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    [line] = figure16([(150, 150)], trials=3, limit_ms=2000, election_timer="paper")
+    assert len(line.trials) == 3 and line.unfinished == 3
+    assert line.times == [math.inf] * 3 and all(t.new_leader is None for t in line.trials)
+    table = figure16_table([line])
+    assert table.loc["150–150 ms", "max"] == "> 2000"
+    assert table.loc["150–150 ms", "mean"] == "> 2000.0"
+    assert table.loc["150–150 ms", "no leader within 2 s"] == 3
+    ax = draw_figure16([line])
+    assert ax.get_legend().get_texts()[0].get_text() == "150–150 ms (3 > 2 s)"
+
+
+def test_the_papers_numbers_sit_beside_each_runs():
+    runs = {rule: figure16([(150, 155), (12, 24)], trials=5, election_timer=rule)
+            for rule in ("paper", "etcd")}
+    table = paper_comparison(runs)
+    assert list(table.index) == [(f"{f.election_timeout[0]:g}–{f.election_timeout[1]:g} ms",
+                                  f.statistic) for f in PAPER_FIGURES]
+    assert table.loc[("150–150 ms", "min"), "the paper"] == "> 10000"
+    assert table.loc[("150–150 ms", "min"), "etcd"] == ""  # a range the run lacks
+    assert table.loc[("12–24 ms", "mean"), "the paper"] == "35"
+    for rule, (narrow, short) in runs.items():
+        assert table.loc[("150–155 ms", "median"), rule] == round(narrow.percentile(50), 1)
+        assert table.loc[("12–24 ms", "max"), rule] == round(max(short.times), 1)
+    for bad in ({}, {"the paper": runs["paper"]}):
+        with pytest.raises(ValueError, match="at least one named run"):
+            paper_comparison(bad)
+    with pytest.raises(ValueError, match="statistic"):
+        runs["paper"][0].statistic("p95")
 
 
 def test_figure16_runs_the_trials_it_is_asked_for():
@@ -98,6 +181,9 @@ def test_bad_arguments_are_refused():
         election_trial((150, 300), "x")
     with pytest.raises(ValueError, match="percentile"):
         figure16([(150, 300)], trials=1)[0].percentile(101)
+    for bad in (0, -5, math.inf, "60 s", True):
+        with pytest.raises(ValueError, match="limit_ms"):
+            election_trial((150, 300), 1, limit_ms=bad)
 
 
 @pytest.fixture(scope="module")

@@ -1,29 +1,40 @@
 """Measurements on our Raft: how long a cluster is without a leader, and where
 the time of a committed write goes.
 
-**Figure 16 of the Raft paper** (Ongaro & Ousterhout 2014, §9.3) times the
-gap between a leader's crash and the election of the next one, on five
-servers whose broadcast time (one RPC to every server and all the replies)
-is about 15 ms. The paper crashed the leader at a uniformly random moment of
-its heartbeat interval, which was half the minimum election timeout, just
-after a heartbeat broadcast that reset every follower's timer at once (the
-worst case for split votes), and gave the servers logs of different lengths
-so that some candidates could not win. :func:`election_trial` does the same
-on :class:`~ddia10.raft.RaftCluster`:
+**Figure 16 of the Raft paper** (Ongaro & Ousterhout 2014, §9.3; Ongaro's
+thesis §9.3 tells the same benchmark in more detail) times the gap between a
+leader's crash and the election of the next one, on five servers whose
+broadcast time (one RPC to every server and all the replies) is about 15 ms.
+Its script synchronised the leader's heartbeats to every follower before the
+crash, so that their timers started together (the worst case for split
+votes); crashed the leader at a uniformly random moment of its heartbeat
+interval, which was half the minimum election timeout; gave the servers logs
+of different lengths, so that two of the four survivors could not win; and
+measured from the crash "until the other servers received the new leader's
+first heartbeat" (thesis). :func:`election_trial` does the same on
+:class:`~ddia10.raft.RaftCluster`:
 
 1. server 1 campaigns at time 0 and (usually) leads; everyone stores the
    leader's no-op;
-2. right after one of the leader's heartbeats it appends three entries, one
-   flush each, while its links drop them to a growing set of followers
-   (chosen at random): the followers hold 3, 2, 1 and 0 of them when the
-   messages arrive in order (fewer when a later one overtakes an earlier
-   one and is refused), so the shortest logs cannot win an election;
-3. the leader crashes at a uniformly random moment of that heartbeat interval
-   (before its next heartbeat could repair the logs);
-4. the trial ends when a running server leads: its time minus the crash time.
+2. in one instant, over links that give every message from the leader one
+   fixed delay (so each follower takes them in the order sent, and all at the
+   same moment), the leader appends three entries, one flush each, each lost
+   to one more follower (chosen at random): the followers hold 3, 2, 1 and 0
+   of them, since a follower that missed one refuses the next, and the two
+   shortest logs cannot win an election; then a read starts a heartbeat
+   round to every follower, the synchronised broadcast (a read's round
+   resends no entries);
+3. the leader's later messages are lost, and it crashes at a uniformly random
+   moment of its heartbeat interval;
+4. the trial ends when every running server follows one leader in one term:
+   its time minus the crash time. A trial still without one ``limit_ms`` after
+   the crash counts as ``math.inf``; tables and plots show it as "> bound",
+   it is never dropped.
 
-:func:`figure16` runs many trials per timeout range and gives, per range, the
-sorted times (its empirical CDF).
+Which timer rule the servers follow is a Raft option like any other:
+``election_timer="paper"`` is Figure 2's, the default ``"etcd"`` etcd's (see
+:mod:`~ddia10.raft.options`). :func:`figure16` runs many trials per timeout
+range and gives, per range, the sorted times (its empirical CDF).
 
 **Commit latency** (:func:`commit_latency`) follows one client write through
 a :class:`~ddia10.raft.client.KVRun` trace: client to leader, the leader's
@@ -39,9 +50,9 @@ import random
 import statistics
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..sim import SimulationTimeout, Trace
+from ..sim import SimulationTimeout, Trace, as_latency
 from .cluster import RaftCluster
 from .messages import AppendEntries, AppendEntriesReply
 
@@ -60,17 +71,38 @@ PAPER_LATENCY: tuple[float, float] = (6.0, 8.5)
 """One-way delay (ms, uniform) that gives our 5-server broadcast time about the
 paper's 15 ms; :func:`broadcast_time` measures it."""
 
-PAPER_REPORTS: dict[tuple[float, float], str] = {
-    (150, 150): "over 10 s in their tests (many split votes); 100 trials",
-    (150, 155): "median 287 ms",
-    (150, 200): "worst of 1,000 trials 513 ms",
-    (12, 24): "mean 35 ms, worst 152 ms",
-}
-"""What §9.3 of the paper states in words about single lines of Figure 16."""
+
+class PaperFigure(NamedTuple):
+    """One number §9.3 of the paper gives in words about one line of Figure 16:
+    a ``statistic`` (``min``, ``median``, ``mean`` or ``max``) of the downtime,
+    in ms; ``more_than`` when the paper gives only a lower bound."""
+
+    election_timeout: tuple[float, float]
+    statistic: str
+    ms: float
+    more_than: bool = False
+
+    @property
+    def value(self) -> str:
+        return f"{'> ' if self.more_than else ''}{self.ms:g}"
+
+
+PAPER_FIGURES: tuple[PaperFigure, ...] = (
+    PaperFigure((150, 150), "min", 10_000, more_than=True),  # "consistently took longer
+    #                                                            than 10 seconds"
+    PaperFigure((150, 155), "median", 287),
+    PaperFigure((150, 200), "max", 513),  # "worst-case completion time (over 1000 trials)"
+    PaperFigure((12, 24), "mean", 35),
+    PaperFigure((12, 24), "max", 152),  # "the longest trial took 152ms"
+)
+"""Every number §9.3 states about Figure 16 (the 150–150 ms line is 100
+trials, the others 1,000)."""
+
+STATISTICS = ("min", "median", "mean", "max")
 
 TRIAL_LIMIT_MS = 60_000.0
-"""A trial that has not elected a leader after this much simulated time is
-recorded as ``math.inf`` (it never reached the CDF)."""
+"""How long after the crash a trial may go without a stable leader before it
+is recorded as ``math.inf`` ("> bound")."""
 
 
 def _timeout(election_timeout: Any) -> tuple[float, float]:
@@ -92,10 +124,17 @@ def _int(name: str, x: Any, least: int) -> int:
     return x
 
 
+def _limit(limit_ms: Any) -> float:
+    if isinstance(limit_ms, bool) or not isinstance(limit_ms, (int, float)) \
+            or not 0 < limit_ms < math.inf:
+        raise ValueError(f"limit_ms must be a positive finite number of ms, got {limit_ms!r}")
+    return float(limit_ms)
+
+
 @dataclass(frozen=True)
 class ElectionTrial:
     """One crash of a leader: which server crashed and when, who led next,
-    after how long (``math.inf`` if nobody led within :data:`TRIAL_LIMIT_MS`),
+    after how long (``math.inf`` if nobody did within the trial's bound),
     how many terms that took, and each follower's log length when the
     election began."""
 
@@ -114,27 +153,35 @@ def election_trial(election_timeout: tuple[float, float], seed: int, *,
     """Crash a leader the way Figure 16 does and time the next election.
 
     The heartbeat interval is half the minimum ``election_timeout``; other
-    keywords are Raft options (e.g. ``prevote=True``). Same ``seed``, same
-    trial."""
+    keywords are Raft options (e.g. ``election_timer="paper"``,
+    ``prevote=True``). Same ``seed``, same trial."""
     return _election_trial(election_timeout, seed, latency=latency, trace=False,
                            limit_ms=limit_ms, options=options)[0]
 
 
 def election_trial_cluster(election_timeout: tuple[float, float], seed: int, *,
-                           latency: Any = PAPER_LATENCY,
+                           latency: Any = PAPER_LATENCY, limit_ms: float = TRIAL_LIMIT_MS,
                            **options: Any) -> tuple[ElectionTrial, RaftCluster]:
     """:func:`election_trial` with its traced cluster, to look at one trial."""
     return _election_trial(election_timeout, seed, latency=latency, trace=True,
-                           limit_ms=TRIAL_LIMIT_MS, options=options)
+                           limit_ms=limit_ms, options=options)
+
+
+def _stable(c: RaftCluster) -> bool:
+    """Every running server follows one leader, in that leader's term."""
+    lead = c.leader()
+    if lead is None:
+        return False
+    term = c.node(lead).term
+    return all(n.term == term and n.leader_id == lead for n in c.nodes().values())
 
 
 def _election_trial(election_timeout: Any, seed: int, *, latency: Any, trace: bool,
-                    limit_ms: float, options: dict) -> tuple[ElectionTrial, RaftCluster]:
+                    limit_ms: Any, options: dict) -> tuple[ElectionTrial, RaftCluster]:
     lo, hi = _timeout(election_timeout)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an int, got {seed!r}")
-    if isinstance(limit_ms, bool) or not isinstance(limit_ms, (int, float)) or limit_ms <= 0:
-        raise ValueError(f"limit_ms must be a positive number of ms, got {limit_ms!r}")
+    limit_ms = _limit(limit_ms)
     heartbeat = lo / 2
     rng = random.Random(f"figure16:{seed}")
     fixed = {"election_timeout", "heartbeat_interval"} & set(options)
@@ -145,46 +192,54 @@ def _election_trial(election_timeout: Any, seed: int, *, latency: Any, trace: bo
                     election_timeout=(lo, hi), heartbeat_interval=heartbeat, **options)
     # 1. A leader everyone follows (not timed: server 1 asks at once).
     c.campaign(1)
-    since: dict = {}
 
     def settled(cl: RaftCluster) -> bool:
+        """A leader whose every follower has its whole log, and knows it."""
         lead = cl.leader()
         if lead is None:
             return False
         node = cl.node(lead)
-        since.setdefault((lead, node.term), cl.sim.now)
-        return all(n.commit_index >= node.log.last_index for n in cl.nodes().values())
+        return all(pr.state == "replicate" and pr.match_index == node.log.last_index
+                   and not pr.inflight for pr in node.progress.values())
 
     c.run_until(settled, limit_ms)
     leader = c.leader()
     term = c.node(leader).term
-    elected = since[(leader, term)]
-    # 2. At its next heartbeat (a broadcast that resets every follower's timer),
-    #    three entries, one flush each, whose messages are lost to a growing set
-    #    of followers until the crash.
-    beats = math.floor((c.sim.now - elected) / heartbeat) + 1
-    c.run(elected + beats * heartbeat + 1e-6 - c.sim.now)  # the heartbeat has gone out
+    # 2. Logs of different lengths, then the synchronised heartbeat, all in one
+    #    instant, over links of one fixed delay: every follower takes the
+    #    leader's messages in the order sent, at the same moment as the others.
+    #    Three entries, each lost to one more follower (who then refuses the
+    #    later ones: they do not follow on from its log), then a heartbeat round
+    #    to every follower, started by a read (a read's round resends no
+    #    entries, unlike the periodic heartbeat after a loss).
     followers = [p for p in c.ids if p != leader]
     rng.shuffle(followers)
-    for k in range(3):
-        c.sim.set_link(leader, followers[k], both_ways=False, loss=1.0)
+    for p in followers:
+        c.sim.set_link(leader, p, both_ways=False, latency=as_latency(latency).mean)
+    for k, p in enumerate(followers[:3]):
+        c.sim.set_link(leader, p, both_ways=False, loss=1.0)
         c.submit(f"entry {k + 1}", node=leader)
         c.run(0)  # the flush: one AppendEntries per follower for this entry
-    # 3. The crash, at a uniformly random moment of the heartbeat interval.
+        c.sim.set_link(leader, p, both_ways=False, loss=0.0)
+    c.sim.call(leader, lambda node, ctx: node.request_read(ctx, "figure 16"))
+    c.run(0)
+    # 3. Nothing more from the leader (its messages are lost) until it crashes,
+    #    at a uniformly random moment of its heartbeat interval.
+    for p in followers:
+        c.sim.set_link(leader, p, both_ways=False, loss=1.0)
     c.run(rng.uniform(0, heartbeat))
     crashed_at = c.sim.now
-    last_due = max((m["due"] for m in c.sim.in_flight() if m["src"] == leader), default=0.0)
     c.crash(leader)
     for p in followers:
-        c.sim.set_link(leader, p, both_ways=False, loss=0.0)
+        c.sim.set_link(leader, p, latency=latency, loss=0.0)
     # The logs as the election finds them: once the leader's last messages have
     # landed, or when the first candidate appears, whichever is first.
-    c.run_until(lambda cl: cl.sim.now >= last_due
+    c.run_until(lambda cl: all(m["src"] != leader for m in cl.sim.in_flight())
                 or any(n.role != "follower" for n in cl.nodes().values()), limit_ms)
     lengths = {p: c.node(p).log.last_index for p in sorted(followers)}
-    # 4. Until someone leads.
+    # 4. Until every survivor has heard from one new leader.
     try:
-        c.wait_for_leader(limit_ms)
+        c.run_until(_stable, crashed_at + limit_ms - c.sim.now)
     except SimulationTimeout:
         return ElectionTrial(seed, leader, crashed_at, math.inf, None, 0, lengths), c
     new = c.leader()
@@ -194,10 +249,12 @@ def _election_trial(election_timeout: Any, seed: int, *, latency: Any, trace: bo
 
 @dataclass(frozen=True)
 class ElectionTimes:
-    """The trials of one timeout range, and their sorted downtimes (the CDF)."""
+    """The trials of one timeout range, their sorted downtimes (the CDF), and
+    the bound beyond which a trial counts as "no leader" (``math.inf``)."""
 
     election_timeout: tuple[float, float]
     trials: tuple[ElectionTrial, ...]
+    limit_ms: float = TRIAL_LIMIT_MS
 
     @property
     def times(self) -> list[float]:
@@ -208,6 +265,11 @@ class ElectionTimes:
         lo, hi = self.election_timeout
         return f"{lo:g}–{hi:g} ms"
 
+    @property
+    def unfinished(self) -> int:
+        """How many trials had no stable leader within the bound."""
+        return sum(not math.isfinite(t.downtime) for t in self.trials)
+
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile (0–100) of the downtimes, nearest rank."""
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 100:
@@ -215,35 +277,50 @@ class ElectionTimes:
         times = self.times
         return times[max(0, math.ceil(q / 100 * len(times)) - 1)]
 
+    def statistic(self, name: str) -> float:
+        """``min``, ``median``, ``mean`` or ``max`` of the downtimes (``math.inf``
+        where trials past the bound make it unknown)."""
+        if name not in STATISTICS:
+            raise ValueError(f"statistic must be one of {STATISTICS}, got {name!r}")
+        if name == "mean":
+            return statistics.fmean(self.times)
+        return self.percentile({"min": 0, "median": 50, "max": 100}[name])
+
     def summary(self) -> dict:
-        finite = [t for t in self.times if math.isfinite(t)]
         return {
             "timeout": self.label,
             "trials": len(self.trials),
-            "min": min(self.times),
+            "min": self.percentile(0),
             "median": self.percentile(50),
-            "mean": statistics.fmean(finite) if len(finite) == len(self.times) else math.inf,
+            "mean": self.statistic("mean"),
             "p90": self.percentile(90),
             "p99": self.percentile(99),
-            "max": max(self.times),
+            "max": self.percentile(100),
             "split or wasted terms": sum(t.terms > 1 for t in self.trials),
+            f"no leader within {self.limit_ms / 1000:g} s": self.unfinished,
         }
+
+    def shown(self, ms: float) -> float | str:
+        """A downtime for a table: rounded, or "> bound" past the bound."""
+        return round(ms, 1) if math.isfinite(ms) else f"> {self.limit_ms:g}"
 
 
 def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, seed: int = 0,
-             latency: Any = PAPER_LATENCY,
+             latency: Any = PAPER_LATENCY, limit_ms: float = TRIAL_LIMIT_MS,
              progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
              trials_for: dict[tuple[float, float], int] | None = None,
              **options: Any) -> list[ElectionTimes]:
     """Run ``trials`` leader crashes per timeout range (``trials_for`` overrides
     the count for some ranges: the paper ran 100 for 150–150 ms). Trial ``i``
     uses seed ``seed * 1_000_003 + i``, so a line is reproducible and every
-    range sees the same seeds. ``progress`` wraps the loop (e.g.
-    :func:`ddia10.runtime.progress`); other keywords are Raft options."""
+    range sees the same seeds. ``limit_ms`` bounds each trial; ``progress``
+    wraps the loop (e.g. :func:`ddia10.runtime.progress`); other keywords are
+    Raft options (``election_timer="paper"`` for Figure 2's timer rules)."""
     ranges = [_timeout(t) for t in timeouts]
     if not ranges:
         raise ValueError("figure16 needs at least one timeout range")
     _int("trials", trials, 1)
+    limit_ms = _limit(limit_ms)
     overrides = {_timeout(k): _int("trials_for count", v, 1)
                  for k, v in (trials_for or {}).items()}
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -252,42 +329,83 @@ def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, see
     loop = progress(jobs) if progress is not None else jobs
     done: dict[tuple[float, float], list[ElectionTrial]] = {r: [] for r in ranges}
     for r, i in loop:
-        done[r].append(election_trial(r, seed * 1_000_003 + i, latency=latency, **options))
-    return [ElectionTimes(r, tuple(done[r])) for r in ranges]
+        done[r].append(election_trial(r, seed * 1_000_003 + i, latency=latency,
+                                      limit_ms=limit_ms, **options))
+    return [ElectionTimes(r, tuple(done[r]), limit_ms) for r in ranges]
+
+
+def _lines(lines: Any, who: str) -> list[ElectionTimes]:
+    if not lines or not all(isinstance(line, ElectionTimes) for line in lines):
+        raise ValueError(f"{who} takes the list figure16() returns")
+    return list(lines)
 
 
 def figure16_table(lines: Sequence[ElectionTimes]):
-    """One row per timeout range: our percentiles (ms) beside what §9.3 of the
-    paper says about that range in words (blank where it says nothing)."""
+    """One row per timeout range: our percentiles (ms, "> bound" for trials
+    without a leader within the bound) beside what §9.3 of the paper says
+    about that range (blank where it says nothing)."""
     import pandas as pd
 
-    if not lines or not all(isinstance(line, ElectionTimes) for line in lines):
-        raise ValueError("figure16_table takes the list figure16() returns")
     rows = []
-    for line in lines:
-        row = line.summary()
-        row["the paper reports"] = PAPER_REPORTS.get(line.election_timeout, "")
+    for line in _lines(lines, "figure16_table"):
+        row = {k: line.shown(v) if k in ("min", "median", "p90", "p99", "max") else v
+               for k, v in line.summary().items()}
+        if line.unfinished:  # the bound stands in for the unknown times: a lower bound
+            row["mean"] = f"> {statistics.fmean(min(t, line.limit_ms) for t in line.times):.1f}"
+        else:
+            row["mean"] = round(row["mean"], 1)
+        row["the paper reports"] = "; ".join(f"{f.statistic} {f.value}" for f in PAPER_FIGURES
+                                             if f.election_timeout == line.election_timeout)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("timeout").round(1)
+    return pd.DataFrame(rows).set_index("timeout")
+
+
+def paper_comparison(runs: dict[str, Sequence[ElectionTimes]]):
+    """Every number of :data:`PAPER_FIGURES` beside the same statistic of each
+    named run (ms; "> bound" where trials past the bound hide it). A range
+    that a run lacks is left blank."""
+    import pandas as pd
+
+    if not runs or "the paper" in runs:
+        raise ValueError("paper_comparison needs at least one named run, none named 'the paper'")
+    by_name = {name: {line.election_timeout: line for line in _lines(lines, "paper_comparison")}
+               for name, lines in runs.items()}
+    rows = []
+    for fig in PAPER_FIGURES:
+        lo, hi = fig.election_timeout
+        row = {"timeout": f"{lo:g}–{hi:g} ms", "statistic": fig.statistic,
+               "the paper": fig.value}
+        for name, lines in by_name.items():
+            line = lines.get(fig.election_timeout)
+            row[name] = "" if line is None else line.shown(line.statistic(fig.statistic))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["timeout", "statistic"])
 
 
 def draw_figure16(lines: Sequence[ElectionTimes], *, ax=None, title: str = "",
-                  xmax: float | None = None):
+                  xmax: float | None = None, paper: bool = False):
     """The lines as the paper draws them: the cumulative share of trials (y)
-    that had a leader again within a time (x, ms, log scale). Returns the axes."""
+    that had a leader again within a time (x, ms, log scale). A line whose
+    trials did not all finish stops short of 100 %, and its label says how
+    many went past the bound. With ``paper=True`` the numbers §9.3 states
+    (a median, a worst case, a lower bound) are drawn as points on the lines
+    they belong to. Returns the axes."""
     import matplotlib.pyplot as plt
 
-    if not lines or not all(isinstance(line, ElectionTimes) for line in lines):
-        raise ValueError("draw_figure16 takes the list figure16() returns")
+    lines = _lines(lines, "draw_figure16")
     if ax is None:
         _fig, ax = plt.subplots(figsize=(7, 3.6))
     for line in lines:
         times = line.times
         shares = [(k + 1) / len(times) * 100 for k in range(len(times))]
         finite = [(t, s) for t, s in zip(times, shares, strict=True) if math.isfinite(t)]
-        if finite:
-            xs, ys = zip(*finite, strict=True)
-            ax.step(xs, ys, where="post", label=line.label)
+        label = line.label
+        if line.unfinished:
+            label += f" ({line.unfinished} > {line.limit_ms / 1000:g} s)"
+        xs, ys = zip(*finite, strict=True) if finite else ((), ())
+        (drawn,) = ax.step(xs, ys, where="post", label=label)
+        if paper:
+            _draw_paper_figures(ax, line.election_timeout, drawn.get_color())
     ax.set_xscale("log")
     ax.set_xlabel("time without leader (ms)")
     ax.set_ylabel("cumulative percent of trials")
@@ -299,6 +417,19 @@ def draw_figure16(lines: Sequence[ElectionTimes], *, ax=None, title: str = "",
     if title:
         ax.set_title(title)
     return ax
+
+
+_PAPER_SHARE = {"min": 0.0, "median": 50.0, "max": 100.0}  # where a statistic sits on a CDF
+
+
+def _draw_paper_figures(ax, election_timeout: tuple[float, float], color: str) -> None:
+    """The paper's stated numbers for one range, as points (an arrow for a lower bound)."""
+    for fig in PAPER_FIGURES:
+        if fig.election_timeout != election_timeout or fig.statistic not in _PAPER_SHARE:
+            continue
+        marker = ">" if fig.more_than else "o"
+        ax.plot([fig.ms], [_PAPER_SHARE[fig.statistic]], marker=marker, color=color,
+                markersize=9, markerfacecolor="none", markeredgewidth=2, clip_on=False)
 
 
 def broadcast_time(latency: Any = PAPER_LATENCY, *, n: int = 5, seed: int = 0,

@@ -29,6 +29,8 @@ leader knew of its followers. On restart the server rebuilds from
 - §5.2 election: a follower that hears nothing for its election timeout
   becomes a candidate, votes for itself and asks the others; a majority of
   votes (of each configuration, during a joint change) makes it leader.
+  When the election timer starts again is etcd's rule by default, Figure 2's
+  with ``election_timer="paper"`` (see :mod:`~ddia10.raft.options`).
 - §5.3 replication: AppendEntries carries ``prev_log_index``/``prev_log_term``;
   a follower accepts only if its log has that entry, then deletes anything that
   conflicts with the new entries and appends them. A rejection carries a hint
@@ -359,11 +361,13 @@ class RaftNode(Process):
         ctx.cancel_timer("heartbeat")
         ctx.cancel_timer("flush")
 
-    def become_follower(self, ctx: Context, term: int, leader_id: Hashable | None) -> None:
+    def become_follower(self, ctx: Context, term: int, leader_id: Hashable | None,
+                        *, keep_timer: bool = False) -> None:
         self._reset(ctx, term)
         self.role = FOLLOWER
         self.leader_id = leader_id
-        self._reset_election_timer(ctx)
+        if not keep_timer:
+            self._reset_election_timer(ctx)
 
     def become_pre_candidate(self, ctx: Context) -> None:
         """PreVote: ask whether we *would* win in ``term + 1``, keeping our term."""
@@ -474,7 +478,7 @@ class RaftNode(Process):
             if isinstance(msg, RequestVoteReply) and msg.prevote and msg.vote_granted:
                 return True  # a granted pre-vote carries the term we would campaign in
             leader = src if isinstance(msg, (AppendEntries, InstallSnapshot)) else None
-            self.become_follower(ctx, msg.term, leader)
+            self.become_follower(ctx, msg.term, leader, keep_timer=self._paper_timer())
             return True
         if msg.term < self.term:
             if isinstance(msg, AppendEntries):  # a stale leader: our term will depose it
@@ -528,7 +532,8 @@ class RaftNode(Process):
                 self.become_leader(ctx)
             return True
         if result is VoteResult.LOST:
-            self.become_follower(ctx, self.term, None)
+            if not self._paper_timer():  # the paper's candidate waits out its timeout
+                self.become_follower(ctx, self.term, None)
             return True
         return False
 
@@ -878,6 +883,11 @@ class RaftNode(Process):
             return True
         return (self.leader_id is not None
                 and ctx.now - self.leader_contact < self.options.election_timeout[0])
+
+    def _paper_timer(self) -> bool:
+        """Figure 2's timer rules: stepping down keeps the running election timer
+        (only a leader, which runs none, starts one), and a refused candidate waits."""
+        return self.options.election_timer == "paper" and self.role != LEADER
 
     def _in_lease(self, ctx: Context) -> bool:
         return self.options.check_quorum and self._heard_from_leader(ctx)

@@ -4,6 +4,20 @@ Timing follows the paper's advice (§5.6): heartbeats much more often than the
 shortest election timeout, and election timeouts drawn at random from a range
 so that split votes are rare. The paper's own setting was 150–300 ms.
 
+``election_timer`` picks when a server's election timer starts again:
+
+- ``"etcd"`` (the default) — whenever the server becomes a follower, on
+  seeing a higher term too, and a candidate that a majority refuses becomes a
+  follower at once; etcd's raft library does both.
+- ``"paper"`` — Figure 2 of the paper, to the letter: a follower restarts
+  its timer only on "receiving AppendEntries RPC from current leader or
+  granting vote to candidate" (or on InstallSnapshot, which §7 sends in place
+  of AppendEntries), a candidate only "on conversion to candidate";
+  a server that steps down to a higher term keeps the timer it was running (a
+  leader, which runs none, starts one, as LogCabin does), and a refused
+  candidate stays a candidate until "election timeout elapses: start new
+  election". A pre-candidate that loses waits the same way.
+
 The ``bug_*`` switches each remove one rule of the protocol, so a reader can
 watch the invariant checker catch what that rule prevents. They are off by
 default and are never on in a correct cluster:
@@ -23,6 +37,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+ELECTION_TIMERS = ("etcd", "paper")
+"""The two rules for restarting the election timer (see the module docstring)."""
+
 
 @dataclass(frozen=True)
 class RaftOptions:
@@ -37,7 +54,8 @@ class RaftOptions:
     ``snapshot_threshold`` compacts the log once that many applied entries sit
     after the last snapshot (``None``: never). ``clock_drift_bound`` is the
     fraction by which any two clocks may disagree in rate; lease reads shorten
-    their lease by it.
+    their lease by it. ``election_timer`` is ``"etcd"`` or ``"paper"`` (see
+    the module docstring).
     """
 
     election_timeout: tuple[float, float] = (150.0, 300.0)
@@ -49,6 +67,7 @@ class RaftOptions:
     prevote: bool = False
     check_quorum: bool = False
     clock_drift_bound: float = 0.01
+    election_timer: str = "etcd"
     bug_commit_old_terms: bool = False
     bug_no_election_restriction: bool = False
     bug_vote_per_term_not_candidate: bool = False
@@ -82,6 +101,9 @@ class RaftOptions:
         drift = self.clock_drift_bound
         if isinstance(drift, bool) or not isinstance(drift, (int, float)) or not 0 <= drift < 1:
             raise ValueError(f"clock_drift_bound must be a number in [0, 1), got {drift!r}")
+        if self.election_timer not in ELECTION_TIMERS:
+            raise ValueError(f"election_timer must be one of {ELECTION_TIMERS}, "
+                             f"got {self.election_timer!r}")
         for f in fields(self):
             if f.type == "bool" and not isinstance(getattr(self, f.name), bool):
                 raise ValueError(f"{f.name} must be True or False, got {getattr(self, f.name)!r}")
