@@ -77,8 +77,8 @@ def lamport_scenario() -> Scenario:
         table=_clock_table(WORKED_PIDS),
         description=(
             "A ticks and sends to B; C ticks on its own; B receives, then sends to C. "
-            "A receive sets the counter to max(local, received) + 1. Press a button to add "
-            "events of your own."
+            "A receive sets the counter to max(local, received) + 1. In a live notebook, "
+            "buttons add events of your own."
         ),
         layout=_LINE,
     )
