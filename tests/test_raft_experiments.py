@@ -7,9 +7,13 @@ import pytest
 from ddia10.raft.experiments import (
     FIGURE16_BOTTOM,
     FIGURE16_TOP,
+    LEADER_WRITE,
+    PAPER_DISK_LATENCY,
     PAPER_FIGURES,
     PAPER_LATENCY,
+    PAPER_NETWORK,
     SAME_DC,
+    SLOW_DISK_FSYNC,
     STAGES,
     THREE_REGIONS,
     ElectionTimes,
@@ -42,6 +46,24 @@ def test_broadcast_time_is_about_the_papers_15_ms():
     measured = broadcast_time()
     assert 2 * lo <= measured <= 2 * hi
     assert 13 <= measured <= 17
+
+
+def test_with_a_disk_an_election_waits_for_the_candidates_and_a_voters_write():
+    # A crash at most half a timeout after the heartbeat, then the candidate's
+    # write, its request, a voter's write, the grant and the first heartbeat.
+    lo = 150
+    floor = lo / 2 + 2 * PAPER_DISK_LATENCY + 3 * PAPER_NETWORK[0]
+    (line,) = figure16([(lo, 300)], trials=20, latency=PAPER_NETWORK,
+                       disk_latency=PAPER_DISK_LATENCY, election_timer="paper")
+    assert all(floor <= t.downtime < math.inf for t in line.trials)
+
+
+def test_broadcast_time_includes_one_disk_write_of_the_followers():
+    for latency, disk in ((PAPER_LATENCY, 0.0), (PAPER_NETWORK, PAPER_DISK_LATENCY)):
+        lo, hi = latency
+        measured = broadcast_time(latency, disk_latency=disk)
+        assert 2 * lo + disk <= measured <= 2 * hi + disk
+        assert 13 <= measured <= 17
 
 
 def test_randomized_timeouts_elect_sooner_than_nearly_equal_ones(top_lines):
@@ -188,8 +210,9 @@ def test_bad_arguments_are_refused():
 
 @pytest.fixture(scope="module")
 def latencies():
-    return {"dc": commit_latency(SAME_DC, writes=10), "wan": commit_latency(THREE_REGIONS,
-                                                                           writes=10)}
+    return {"dc": commit_latency(SAME_DC, writes=10),
+            "wan": commit_latency(THREE_REGIONS, writes=10),
+            "dc, slow disk": commit_latency(SAME_DC, disk_latency=SLOW_DISK_FSYNC, writes=10)}
 
 
 def test_the_stages_add_up_to_what_the_client_waited(latencies):
@@ -210,13 +233,26 @@ def test_a_commit_waits_for_a_majority_of_distinct_servers(latencies):
 def test_across_regions_the_majority_round_trip_crosses_a_continent(latencies):
     # us-east holds the leader and one follower: the third copy is at least
     # a us-east <-> us-west round trip away.
-    for w in latencies["wan"]:
-        assert w.stages["AppendEntries round trip to a majority"] >= 2 * 30.0
-    for w in latencies["dc"]:
-        assert w.stages["AppendEntries round trip to a majority"] <= 2 * 1.0
+    def round_trip(w):
+        return w.stages["AppendEntries → follower"] + w.stages["reply → leader, commit"]
+
+    assert all(round_trip(w) >= 2 * 30.0 for w in latencies["wan"])
+    assert all(round_trip(w) <= 2 * 1.0 for w in latencies["dc"])
     table = latency_table(latencies)
     assert table.loc["total (client's view)", "wan"] > 20 * table.loc["total (client's view)",
                                                                      "dc"]
+
+
+def test_a_slow_disk_is_a_stage_of_every_write_and_the_leaders_own_write_is_hidden(latencies):
+    for w in latencies["dc"]:
+        assert w.stages["follower's disk write"] == 0 and w.leader_write is None
+    for w in latencies["dc, slow disk"]:
+        assert w.stages["follower's disk write"] >= SLOW_DISK_FSYNC
+        assert w.leader_write == SLOW_DISK_FSYNC  # it ran while the entry travelled
+        assert w.stages["reply → leader, commit"] <= 1.0  # so the commit did not wait for it
+    table = latency_table(latencies)
+    assert table.loc[LEADER_WRITE, "dc, slow disk"] == SLOW_DISK_FSYNC
+    assert table.loc[LEADER_WRITE, "dc"] == 0
 
 
 def test_commit_latency_refuses_bad_arguments():
@@ -224,6 +260,8 @@ def test_commit_latency_refuses_bad_arguments():
         commit_latency("same datacenter")
     with pytest.raises(ValueError, match="writes"):
         commit_latency(SAME_DC, writes=0)
+    with pytest.raises(ValueError, match="disk_latency"):
+        commit_latency(SAME_DC, disk_latency=-1)
     with pytest.raises(ValueError, match="at least one"):
         latency_table({})
 

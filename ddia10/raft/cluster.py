@@ -62,7 +62,8 @@ class RaftCluster:
     Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
     the simulation; every other keyword is a :class:`RaftOptions` field
     (``election_timeout``, ``heartbeat_interval``, ``prevote``,
-    ``check_quorum``, ``snapshot_threshold``, the ``bug_*`` switches, ...).
+    ``check_quorum``, ``snapshot_threshold``, ``disk_latency``, the ``bug_*``
+    switches, ...).
     ``node_class(options, voters)`` builds each server (a subclass of
     :class:`RaftNode`, or a factory returning one).
     """

@@ -33,14 +33,18 @@ first heartbeat" (thesis). :func:`election_trial` does the same on
 
 Which timer rule the servers follow is a Raft option like any other:
 ``election_timer="paper"`` is Figure 2's, the default ``"etcd"`` etcd's (see
-:mod:`~ddia10.raft.options`). :func:`figure16` runs many trials per timeout
-range and gives, per range, the sorted times (its empirical CDF).
+:mod:`~ddia10.raft.options`); so is the disk: ``disk_latency=`` ms per write
+(with ``latency=`` for the network, :data:`PAPER_DISK_LATENCY` and
+:data:`PAPER_NETWORK` split the paper's broadcast time between the two).
+:func:`figure16` runs many trials per timeout range and gives, per range,
+the sorted times (its empirical CDF).
 
 **Commit latency** (:func:`commit_latency`) follows one client write through
 a :class:`~ddia10.raft.client.KVRun` trace: client to leader, the leader's
-append (and persist), the AppendEntries round trip until a majority has the
-entry, commit, apply, and the reply to the client. Every figure is a
-difference of two trace timestamps.
+append, the AppendEntries to the follower whose copy completes a majority,
+that follower's disk write, its reply and the commit, apply, and the reply to
+the client (:data:`STAGES`); the leader's own disk write runs alongside.
+Every figure is a difference of two trace timestamps.
 """
 
 from __future__ import annotations
@@ -68,8 +72,17 @@ FIGURE16_BOTTOM: tuple[tuple[float, float], ...] = (
 """The timeout ranges (ms) of the paper's bottom graph: how short a timeout."""
 
 PAPER_LATENCY: tuple[float, float] = (6.0, 8.5)
-"""One-way delay (ms, uniform) that gives our 5-server broadcast time about the
-paper's 15 ms; :func:`broadcast_time` measures it."""
+"""One-way delay (ms, uniform) that, with an instant disk, gives our 5-server
+broadcast time about the paper's 15 ms; :func:`broadcast_time` measures it."""
+
+PAPER_DISK_LATENCY = 4.0
+"""ms of one disk write in our paper-like setup, where the broadcast time is
+network and disk (the paper does not say how its 15 ms split): about a
+quarter of it is the followers' write, 4 ms, and the rest the network."""
+
+PAPER_NETWORK: tuple[float, float] = (4.0, 6.0)
+"""One-way delay (ms, uniform) that, with :data:`PAPER_DISK_LATENCY`, gives a
+broadcast time of about 15 ms."""
 
 
 class PaperFigure(NamedTuple):
@@ -154,7 +167,7 @@ def election_trial(election_timeout: tuple[float, float], seed: int, *,
 
     The heartbeat interval is half the minimum ``election_timeout``; other
     keywords are Raft options (e.g. ``election_timer="paper"``,
-    ``prevote=True``). Same ``seed``, same trial."""
+    ``prevote=True``, ``disk_latency=4.0``). Same ``seed``, same trial."""
     return _election_trial(election_timeout, seed, latency=latency, trace=False,
                            limit_ms=limit_ms, options=options)[0]
 
@@ -315,7 +328,8 @@ def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, see
     uses seed ``seed * 1_000_003 + i``, so a line is reproducible and every
     range sees the same seeds. ``limit_ms`` bounds each trial; ``progress``
     wraps the loop (e.g. :func:`ddia10.runtime.progress`); other keywords are
-    Raft options (``election_timer="paper"`` for Figure 2's timer rules)."""
+    Raft options (``election_timer="paper"`` for Figure 2's timer rules,
+    ``disk_latency=`` for a disk that takes time)."""
     ranges = [_timeout(t) for t in timeouts]
     if not ranges:
         raise ValueError("figure16 needs at least one timeout range")
@@ -432,41 +446,61 @@ def _draw_paper_figures(ax, election_timeout: tuple[float, float], color: str) -
                 markersize=9, markerfacecolor="none", markeredgewidth=2, clip_on=False)
 
 
-def broadcast_time(latency: Any = PAPER_LATENCY, *, n: int = 5, seed: int = 0,
-                   rounds: int = 200) -> float:
-    """The paper's *broadcast time*, measured: the mean time from a leader's
-    heartbeat round leaving to the last follower's reply arriving."""
+def broadcast_time(latency: Any = PAPER_LATENCY, *, disk_latency: float = 0.0, n: int = 5,
+                   seed: int = 0, rounds: int = 200) -> float:
+    """The paper's *broadcast time*, measured: the mean time from a leader
+    sending one new entry to every follower to the last follower's reply
+    arriving, which each follower sends once the entry is on its disk (the
+    thesis: "network round trip plus disk write"). ``rounds`` entries go one
+    at a time."""
     _int("n", n, 2)
     _int("rounds", rounds, 1)
-    c = RaftCluster(n, seed=seed, latency=latency, election_timeout=(10_000.0, 20_000.0),
-                    heartbeat_interval=50.0)
+    c = RaftCluster(n, seed=seed, latency=latency, disk_latency=disk_latency,
+                    election_timeout=(10_000.0, 20_000.0), heartbeat_interval=5_000.0)
     c.campaign(1)
-    c.run(50.0 * (rounds + 2))
+    leader = c.node(1)
+
+    def replicated(cl: RaftCluster) -> bool:
+        return all(pr.match_index == leader.log.last_index and not pr.inflight
+                   for pr in leader.progress.values())
+
+    c.run_until(lambda cl: cl.leader() == 1 and replicated(cl), 10_000.0)
+    start = len(c.trace)
+    for r in range(rounds):
+        c.submit(f"broadcast {r}")
+        c.run_until(replicated, 10_000.0)
     sent: dict[int, float] = {}
-    last: dict[int, float] = {}
-    replies: dict[int, int] = {}
-    for e in c.trace.of_kind("send", "deliver"):
-        msg = e.data["msg"]
-        if e.kind == "send" and isinstance(msg, AppendEntries) and e.pid == 1:
-            sent.setdefault(msg.round, e.time)
-        elif e.kind == "deliver" and isinstance(msg, AppendEntriesReply) and e.pid == 1:
-            replies[msg.round] = replies.get(msg.round, 0) + 1
-            last[msg.round] = max(last.get(msg.round, 0.0), e.time)
-    done = [last[r] - sent[r] for r in sent if r > 1 and replies.get(r, 0) >= n - 1]
-    if not done:
-        raise ValueError("no heartbeat round completed; is the latency finite?")
-    return statistics.fmean(done)
+    replied: dict[int, dict] = {}  # index -> {follower: its first reply with it arrived}
+    for e in c.trace.events[start:]:
+        msg = e.data.get("msg")
+        if e.kind == "send" and isinstance(msg, AppendEntries) and msg.entries:
+            sent.setdefault(msg.prev_log_index + len(msg.entries), e.time)
+        elif e.kind == "deliver" and isinstance(msg, AppendEntriesReply) and msg.success:
+            replied.setdefault(msg.match_index, {}).setdefault(e.data["src"], e.time)
+    return statistics.fmean(max(replied[i].values()) - sent[i] for i in sent)
 
 
 # ---------------------------------------------------------------------- commit latency
 STAGES: tuple[str, ...] = (
     "client → leader",
-    "leader append + persist",
-    "AppendEntries round trip to a majority",
+    "leader append",
+    "AppendEntries → follower",
+    "follower's disk write",
+    "reply → leader, commit",
     "commit → apply",
     "leader → client",
 )
-"""The stages of one write, in order; they add up to the client's latency."""
+"""The stages of one write, in order; they add up to the client's latency.
+The follower is the one whose copy completed the majority; the leader writes
+its own copy while the AppendEntries travel, and a commit that still waits
+for that write shows in "reply → leader, commit"."""
+
+SSD_FSYNC = 0.5
+"""ms of one ``fsync`` on a datacenter SSD (a setting: they take 0.1–1 ms)."""
+
+SLOW_DISK_FSYNC = 5.0
+"""ms of one ``fsync`` on a slow disk: a spinning one (7,200 rpm is 8.3 ms per
+turn) or a busy network-attached volume (a setting, not a measurement)."""
 
 
 @dataclass(frozen=True)
@@ -509,19 +543,23 @@ measurement."""
 class WriteLatency:
     """Where the time of one acknowledged write went (ms); ``stages`` follows
     :data:`STAGES` and sums to ``total``. ``majority`` lists the servers whose
-    copies made the entry committed, leader first."""
+    copies made the entry committed, leader first. ``leader_write`` is how long
+    after sending the entry the leader's own write of it ended (``None``
+    without a disk latency): it overlaps the stages, it is not one of them."""
 
     seq: int
     index: int
     stages: dict
     total: float
     majority: tuple
+    leader_write: float | None = None
 
 
-def commit_latency(placement: Placement = SAME_DC, *, writes: int = 20,
-                   seed: int = 0) -> list[WriteLatency]:
+def commit_latency(placement: Placement = SAME_DC, *, disk_latency: float = 0.0,
+                   writes: int = 20, seed: int = 0) -> list[WriteLatency]:
     """Run ``writes`` client puts one after another through server 1 (which
-    leads) under ``placement``, and break each one down from the trace."""
+    leads) under ``placement``, every server's disk taking ``disk_latency`` ms
+    per write, and break each one down from the trace."""
     if not isinstance(placement, Placement):
         raise ValueError(f"placement must be a Placement, got {placement!r}")
     _int("writes", writes, 1)
@@ -532,7 +570,8 @@ def commit_latency(placement: Placement = SAME_DC, *, writes: int = 20,
     if missing:
         raise ValueError(f"placement {placement.name!r} does not place {missing}")
     run = KVRun(seed, n=5, clients=1, trace=True, latency=placement.local,
-                election_timeout=(1000.0, 2000.0), heartbeat_interval=100.0)
+                disk_latency=disk_latency, election_timeout=(1000.0, 2000.0),
+                heartbeat_interval=100.0)
     pids = servers + ["c1"]
     for i, a in enumerate(pids):
         for b in pids[i + 1:]:
@@ -557,61 +596,74 @@ def write_latencies(trace: Trace, *, leader: Hashable, client: Hashable,
     """Break down every write ``client`` completed in ``trace`` (see :data:`STAGES`)."""
     from .kv import ClientRequest, KVCommand
 
-    invoked: dict[int, float] = {}
-    arrived: dict[int, float] = {}
+    t: dict[str, dict] = {k: {} for k in ("invoked", "arrived", "sent", "committed", "applied",
+                                           "returned", "written")}
     index_of: dict[int, int] = {}
-    first_send: dict[int, float] = {}
-    acks: dict[int, list] = {}
-    committed: dict[int, float] = {}
-    applied: dict[int, float] = {}
-    returned: dict[int, float] = {}
     seq_at: dict[int, int] = {}
+    reached: dict[tuple, float] = {}  # (follower, seq) -> its copy arrived
+    stored: dict[tuple, float] = {}  # (follower, seq) -> its reply left
+    acks: dict[int, list] = {}  # seq -> [(follower, reply arrived)], in order
     commit_index = applied_index = 0
+
+    def covered(last: int) -> list[int]:
+        return [seq for index, seq in seq_at.items() if index <= last]
+
     for e in trace:
-        kind, data = e.kind, e.data
-        if kind == "invoke" and data.get("client") == client:
-            invoked[data["seq"]] = e.time
-        elif kind == "return" and data.get("client") == client:
-            returned[data["seq"]] = e.time
-        elif kind == "deliver" and e.pid == leader and isinstance(data["msg"], ClientRequest):
-            arrived.setdefault(data["msg"].seq, e.time)
-        elif kind == "send" and e.pid == leader and isinstance(data["msg"], AppendEntries):
-            msg = data["msg"]
+        kind, data, pid = e.kind, e.data, e.pid
+        msg = data.get("msg")
+        if kind in ("invoke", "return") and data.get("client") == client:
+            t["invoked" if kind == "invoke" else "returned"][data["seq"]] = e.time
+        elif kind == "deliver" and pid == leader and isinstance(msg, ClientRequest):
+            t["arrived"].setdefault(msg.seq, e.time)
+        elif kind == "send" and pid == leader and isinstance(msg, AppendEntries):
             for k, (_term, command) in enumerate(msg.entries):
                 if isinstance(command, KVCommand) and command.client == client:
-                    index = msg.prev_log_index + 1 + k
-                    index_of.setdefault(command.seq, index)
-                    seq_at[index] = command.seq
-                    first_send.setdefault(command.seq, e.time)
-        elif kind == "deliver" and e.pid == leader and isinstance(data["msg"], AppendEntriesReply):
-            msg = data["msg"]
-            for index, seq in seq_at.items():
-                if msg.success and msg.match_index >= index and seq not in committed:
-                    got = acks.setdefault(seq, [])
-                    if data["src"] not in got:
-                        got.append(data["src"])
-        elif kind == "state" and e.pid == leader:
+                    index_of.setdefault(command.seq, msg.prev_log_index + 1 + k)
+                    seq_at[index_of[command.seq]] = command.seq
+                    t["sent"].setdefault(command.seq, e.time)
+        elif kind == "deliver" and isinstance(msg, AppendEntries) and pid != leader:
+            for seq in covered(msg.prev_log_index + len(msg.entries)):
+                if index_of[seq] > msg.prev_log_index:
+                    reached.setdefault((pid, seq), e.time)
+        elif kind == "send" and isinstance(msg, AppendEntriesReply) and msg.success:
+            for seq in covered(msg.match_index):
+                stored.setdefault((pid, seq), e.time)
+        elif kind == "deliver" and pid == leader and isinstance(msg, AppendEntriesReply) \
+                and msg.success:
+            for seq in covered(msg.match_index):
+                got = acks.setdefault(seq, [])
+                if seq not in t["committed"] and data["src"] not in dict(got):
+                    got.append((data["src"], e.time))
+        elif kind == "state" and pid == leader:
             commit_index = data.get("commit_index", commit_index)
             applied_index = data.get("last_applied", applied_index)
-            for index, seq in seq_at.items():
-                if commit_index >= index:
-                    committed.setdefault(seq, e.time)
-                if applied_index >= index:
-                    applied.setdefault(seq, e.time)
+            for name, done in (("committed", commit_index), ("applied", applied_index),
+                               ("written", data.get("fsync", 0))):
+                for seq in covered(done):
+                    t[name].setdefault(seq, e.time)
     out = []
-    for seq in sorted(returned):
-        if seq not in index_of or seq not in committed:
+    for seq in sorted(t["returned"]):
+        if seq not in t["committed"] or len(acks.get(seq, ())) < quorum - 1:
             continue
-        times = (invoked[seq], arrived[seq], first_send[seq], committed[seq], applied[seq],
-                 returned[seq])
+        follower, acked = acks[seq][quorum - 2]
+        times = (t["invoked"][seq], t["arrived"][seq], t["sent"][seq], reached[follower, seq],
+                 stored[follower, seq], t["committed"][seq], t["applied"][seq],
+                 t["returned"][seq])
         stages = {name: b - a for name, a, b in zip(STAGES, times[:-1], times[1:], strict=True)}
+        written = t["written"].get(seq)
         out.append(WriteLatency(seq, index_of[seq], stages, times[-1] - times[0],
-                                (leader, *acks.get(seq, [])[: quorum - 1])))
+                                (leader, *(p for p, _ in acks[seq][: quorum - 1])),
+                                None if written is None else written - t["sent"][seq]))
     return out
 
 
+LEADER_WRITE = "(alongside: the leader's own disk write)"
+"""The last row of :func:`latency_table`: not a stage, it overlaps them."""
+
+
 def latency_table(runs: dict[str, Sequence[WriteLatency]]):
-    """Median ms per stage (rows) for each named run (columns), with the total."""
+    """Median ms per stage (rows) for each named run (columns), with the total,
+    and then the leader's own disk write, which runs alongside the stages."""
     import pandas as pd
 
     if not runs:
@@ -622,5 +674,7 @@ def latency_table(runs: dict[str, Sequence[WriteLatency]]):
             raise ValueError(f"run {name!r} has no completed writes")
         column = {stage: statistics.median(w.stages[stage] for w in writes) for stage in STAGES}
         column["total (client's view)"] = statistics.median(w.total for w in writes)
+        own = [w.leader_write for w in writes if w.leader_write is not None]
+        column[LEADER_WRITE] = statistics.median(own) if own else 0.0
         columns[name] = column
     return pd.DataFrame(columns).round(2)

@@ -14,8 +14,9 @@ etcd's raft library:
   role and reset the volatile state that goes with it.
 - **Time moves only through timers** of the simulation: ``election``
   (randomised, from ``ctx.rng``; on a leader it is the CheckQuorum tick),
-  ``heartbeat`` (leader) and ``flush`` (a zero-delay timer that gathers the
-  proposals and read requests of one instant into one batch).
+  ``heartbeat`` (leader), ``flush`` (a zero-delay timer that gathers the
+  proposals and read requests of one instant into one batch) and ``fsync``
+  (a write to stable storage ending, below).
 
 **Persistence.** ``term``, ``voted_for`` and the log reach ``ctx.persist``
 before the server answers anyone (the log in batches, see
@@ -23,6 +24,26 @@ before the server answers anyone (the log in batches, see
 short one). A crash loses everything else: role, commit index, what the
 leader knew of its followers. On restart the server rebuilds from
 ``ctx.stable`` and learns the commit index again from a leader.
+
+**The disk.** ``ctx.persist`` is instantaneous; a real ``fsync`` is not, and
+it sits on Raft's critical path, because a server may promise nothing about
+its stable state before that state is on disk. With ``disk_latency`` d > 0
+ms a server holds back every message that makes such a promise until a
+write of d ms that began after the state was written has ended: a granted
+vote (its term and vote are durable), a successful AppendEntries or
+InstallSnapshot reply (the entries or snapshot are durable), a candidate's
+RequestVote (its own term and vote are durable). Rejections, pre-votes and
+the leader's AppendEntries go at once: a leader writes its own entries in
+parallel with sending them (thesis §10.2.1, as etcd does), and counts itself
+towards a majority for an entry only once its own write of it has ended
+(``durable_index``). The held messages wait in an outbox: at the end of a
+step that wrote anything, one write starts if none is running, and
+everything that asked for a write while one was running goes out with the
+next one (group commit: one ``fsync`` for many writes). The timer ``fsync``
+ends a write; the trace records it as the annotation ``fsync`` (the log
+index now durable). A crash loses the outbox, which is safe: nothing in it
+was promised to anyone yet. With d = 0 every message goes out at once, as
+if the disk were infinitely fast.
 
 **The rules, by section of the paper**
 
@@ -267,7 +288,7 @@ class RaftNode(Process):
             )
         outgoing = old.voters if joint and changed else frozenset()
         index = self._append_as_leader(ctx, Configuration(new_voters, new_learners, outgoing))
-        self._publish(ctx)
+        self._end_step(ctx)
         return index, self.term
 
     def request_read(self, ctx: Context, read_id: Hashable) -> None:
@@ -304,7 +325,7 @@ class RaftNode(Process):
         if not self._promotable():
             raise ValueError(f"server {self.pid!r} is not a voter of {self.config!r}")
         self._start_election(ctx)
-        self._publish(ctx)
+        self._end_step(ctx)
 
     @property
     def config(self) -> Configuration:
@@ -337,6 +358,10 @@ class RaftNode(Process):
         self.confirmed_round = 0
         self.lease_until = float("-inf")
         self.leader_contact = float("-inf")
+        self.durable_index = self.writing_index = self.log.last_index
+        self.writing: list | None = None  # the outbox of the write running, if one is
+        self.unwritten = False  # written to since the running write began (or none runs)
+        self.outbox: list[tuple[Hashable, Any]] = []  # waiting for the next write
         self._published: dict = {}
         self.become_follower(ctx, self.term, None)
         self._publish(ctx)
@@ -417,7 +442,9 @@ class RaftNode(Process):
             else:
                 for peer in self.progress:
                     self._send_append(ctx, peer)
-        self._publish(ctx)
+        elif name == "fsync":
+            self._written(ctx)
+        self._end_step(ctx)
 
     def _start_election(self, ctx: Context) -> None:
         if self.options.prevote:
@@ -465,7 +492,7 @@ class RaftNode(Process):
             self._step_candidate(ctx, src, msg)
         else:
             self._step_follower(ctx, src, msg)
-        self._publish(ctx)
+        self._end_step(ctx)
 
     def _step_term(self, ctx: Context, src: Hashable, msg: Any) -> bool:
         """The term rules every role obeys (§5.1); False if the message is done with."""
@@ -511,7 +538,9 @@ class RaftNode(Process):
             self.voted_for = msg.term if opts.bug_vote_per_term_not_candidate else msg.candidate_id
             self._persist_vote(ctx)
             self._reset_election_timer(ctx)
-        ctx.send(src, RequestVoteReply(self.term, grant))
+            self._send_durable(ctx, src, RequestVoteReply(self.term, grant))
+        else:
+            ctx.send(src, RequestVoteReply(self.term, grant))
 
     def _solicit_votes(self, ctx: Context, term: int, prevote: bool) -> None:
         if self.pid in self.config.all_voters:
@@ -520,7 +549,10 @@ class RaftNode(Process):
             return
         request = RequestVote(term, self.pid, self.log.last_index, self.log.last_term, prevote)
         for peer in _ordered(self.config.all_voters - {self.pid}):
-            ctx.send(peer, request)
+            if prevote:  # a pre-vote changes no state: nothing to wait for
+                ctx.send(peer, request)
+            else:
+                self._send_durable(ctx, peer, request)
 
     def _count_votes(self, ctx: Context) -> bool:
         """Act on the votes so far; True if the election is decided."""
@@ -556,8 +588,8 @@ class RaftNode(Process):
         if prev < self.log.snapshot_index:  # the start is already in our snapshot: skip it
             skip = self.log.snapshot_index - prev
             if skip > len(entries):  # all of it is: nothing to learn from this message
-                ctx.send(src, AppendEntriesReply(self.term, True, prev + len(entries),
-                                                 round=msg.round))
+                self._send_durable(ctx, src, AppendEntriesReply(
+                    self.term, True, prev + len(entries), round=msg.round))
                 return
             prev, entries = self.log.snapshot_index, entries[skip:]
             prev_term = self.log.snapshot_term
@@ -579,7 +611,7 @@ class RaftNode(Process):
         match = prev + len(entries)
         if msg.leader_commit > self.commit_index:
             self._commit_to(ctx, min(msg.leader_commit, match))
-        ctx.send(src, AppendEntriesReply(self.term, True, match, round=msg.round))
+        self._send_durable(ctx, src, AppendEntriesReply(self.term, True, match, round=msg.round))
 
     def _store_entries(self, ctx: Context, prev: int, entries: tuple) -> None:
         """Append what is new; cut our log where it contradicts the leader's (§5.3)."""
@@ -603,7 +635,9 @@ class RaftNode(Process):
             self.commit_index = self.last_applied = index
             self.snapshot = (index, msg.last_included_term, msg.configuration, msg.state)
             self.durable.compact(ctx, self.log, self.snapshot)
-        ctx.send(src, InstallSnapshotReply(self.term, max(index, self.commit_index), msg.round))
+            self._wrote()
+        self._send_durable(ctx, src, InstallSnapshotReply(self.term, max(index, self.commit_index),
+                                                          msg.round))
 
     def _restore(self, index: int, state: Any) -> None:
         """The state machine becomes a snapshot's, up to ``index``: what this
@@ -756,7 +790,7 @@ class RaftNode(Process):
     def _maybe_commit(self, ctx: Context) -> None:
         """§5.4.2: commit the highest index a quorum stores, if it is of our term."""
         match = {peer: pr.match_index for peer, pr in self.progress.items()}
-        match[self.pid] = self.log.last_index
+        match[self.pid] = self.durable_index  # our own copy counts once it is on disk
         index = self.config.quorum().committed_index(match)
         if index <= self.commit_index:
             return
@@ -776,6 +810,7 @@ class RaftNode(Process):
         first = self.log.last_index + 1
         self.log.append(entries)
         self.durable.append(ctx, first, entries)
+        self._wrote()
         for index, (_term, command) in enumerate(entries, first):
             if isinstance(command, Configuration):
                 self.config_entries.append((index, command))
@@ -792,6 +827,7 @@ class RaftNode(Process):
             self.observer.on_truncate(self, index)
         self.log.truncate_after(index)
         self.durable.truncate(ctx, self.log, index)
+        self._wrote()
         if self.config_entries and self.config_entries[-1][0] > index:
             self.config_entries = [(i, c) for i, c in self.config_entries if i <= index]
             self._on_config_change()
@@ -853,6 +889,7 @@ class RaftNode(Process):
         self.config_entries = [(i, c) for i, c in self.config_entries if i > index]
         self.snapshot = (index, term, config, state)
         self.durable.compact(ctx, self.log, self.snapshot)
+        self._wrote()
 
     def _config_at(self, index: int) -> Configuration:
         config = self.base_config
@@ -895,6 +932,45 @@ class RaftNode(Process):
     def _persist_vote(self, ctx: Context) -> None:
         ctx.persist("term", self.term)
         ctx.persist("voted_for", self.voted_for)
+        self._wrote()
+
+    # ================================================================== the disk
+    def _wrote(self) -> None:
+        """Something went to stable storage: it is durable once a write that
+        begins after it ends (at once without a disk latency)."""
+        if self.options.disk_latency:
+            self.unwritten = True
+        else:
+            self.durable_index = self.log.last_index
+
+    def _send_durable(self, ctx: Context, dst: Hashable, msg: Any) -> None:
+        """Send a message that promises our stable state once that state is on
+        disk: with the next write if something is still unwritten, with the
+        running write if one runs, else now."""
+        if self.unwritten:
+            self.outbox.append((dst, msg))
+        elif self.writing is not None:
+            self.writing.append((dst, msg))
+        else:
+            ctx.send(dst, msg)
+
+    def _end_step(self, ctx: Context) -> None:
+        """The end of every step: start a write if one is due, then annotate."""
+        if self.unwritten and self.writing is None:
+            self.writing, self.outbox, self.unwritten = self.outbox, [], False
+            self.writing_index = self.log.last_index
+            ctx.set_timer(self.options.disk_latency, "fsync")
+        self._publish(ctx)
+
+    def _written(self, ctx: Context) -> None:
+        """The running write ended: what it covered is durable, its messages go."""
+        released, self.writing = self.writing, None
+        self.durable_index = self.writing_index
+        ctx.annotate(fsync=self.durable_index)
+        for dst, msg in released:
+            ctx.send(dst, msg)
+        if self.role == LEADER:
+            self._maybe_commit(ctx)
 
     # ================================================================== annotations
     def _publish(self, ctx: Context) -> None:

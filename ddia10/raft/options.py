@@ -55,7 +55,9 @@ class RaftOptions:
     after the last snapshot (``None``: never). ``clock_drift_bound`` is the
     fraction by which any two clocks may disagree in rate; lease reads shorten
     their lease by it. ``election_timer`` is ``"etcd"`` or ``"paper"`` (see
-    the module docstring).
+    the module docstring). ``disk_latency`` is how long one synchronous write
+    to stable storage (an ``fsync``) takes; 0 is a disk with no delay (see
+    :mod:`~ddia10.raft.node` for what waits for it).
     """
 
     election_timeout: tuple[float, float] = (150.0, 300.0)
@@ -68,6 +70,7 @@ class RaftOptions:
     check_quorum: bool = False
     clock_drift_bound: float = 0.01
     election_timer: str = "etcd"
+    disk_latency: float = 0.0
     bug_commit_old_terms: bool = False
     bug_no_election_restriction: bool = False
     bug_vote_per_term_not_candidate: bool = False
@@ -104,6 +107,11 @@ class RaftOptions:
         if self.election_timer not in ELECTION_TIMERS:
             raise ValueError(f"election_timer must be one of {ELECTION_TIMERS}, "
                              f"got {self.election_timer!r}")
+        disk = self.disk_latency
+        if isinstance(disk, bool) or not isinstance(disk, (int, float)) \
+                or not 0 <= disk < math.inf:
+            raise ValueError(f"disk_latency must be a finite number of ms >= 0, got {disk!r}")
+        object.__setattr__(self, "disk_latency", float(disk))
         for f in fields(self):
             if f.type == "bool" and not isinstance(getattr(self, f.name), bool):
                 raise ValueError(f"{f.name} must be True or False, got {getattr(self, f.name)!r}")
