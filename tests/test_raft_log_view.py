@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -14,6 +15,7 @@ from ddia10.sim import Trace
 from ddia10.viz import cluster_view
 from ddia10.viz.raft_log import (
     LogGrid,
+    LogRow,
     leaders,
     log_grid,
     log_grid_figure,
@@ -23,6 +25,7 @@ from ddia10.viz.raft_log import (
     next_index_history,
     term_color,
 )
+from ddia10.viz.spacetime import text_width
 
 matplotlib.use("Agg")
 
@@ -165,3 +168,54 @@ def test_configuration_entries_are_marked():
     assert len(configs) == 4  # learner, promotion, C_old,new, C_new
     in_all_rows = sum(label.startswith("config") for r in grid.rows for _t, label in r.entries)
     assert log_grid_svg(grid).count(">C1</text>") == in_all_rows
+
+
+def _wide_grid() -> LogGrid:
+    """A long log deep into its indexes, with a long server name: every word is wide."""
+    entries = tuple((12, "set") for _ in range(16))
+    rows = tuple(
+        LogRow(pid, "up", role, 12, 990, entries, 1004, 989)
+        for pid, role in (("eu-west-1a", "leader"), ("eu-west-1b", "follower"),
+                          ("eu-west-1c", "candidate"))
+    )
+    return LogGrid(123456.7, rows, "eu-west-1a", 12,
+                   {"eu-west-1b": 1006, "eu-west-1c": 1006},
+                   {"eu-west-1b": 1005, "eu-west-1c": 1005}, None)
+
+
+def _text_extents(svg: str):
+    """Each text's estimated left and right edge (the width estimate every view uses)."""
+    for attrs, body in re.findall(r"<text ([^>]*)>([^<]*)</text>", svg):
+        a = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs))
+        width = text_width(html.unescape(body), float(a["font-size"]))
+        left = float(a["x"]) - {"start": 0, "middle": width / 2, "end": width}[
+            a.get("text-anchor", "start")]
+        yield left, left + width
+
+
+@pytest.mark.parametrize("grid", ["membership", "wide"])
+def test_svg_is_wide_enough_for_every_word(grid):
+    from ddia10.scenarios.raft_deep import membership_run
+
+    if grid == "membership":
+        run = membership_run()
+        grid = log_grid(run.cluster.trace, servers=run.cluster.ids)
+        assert grid.last >= 14
+    else:
+        grid = _wide_grid()
+    svg = log_grid_svg(grid)
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+    extents = list(_text_extents(svg))
+    assert any(right > width - 140 for _left, right in extents)  # words right of the grid
+    assert all(0 <= left and right <= width for left, right in extents)
+
+
+def test_figure_grows_for_its_words_instead_of_squeezing_the_cells():
+    fig = log_grid_figure(_wide_grid())
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    for word in [*ax.texts, ax.title, *ax.get_yticklabels(), *ax.get_xticklabels()]:
+        box = word.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, word.get_text()
+    lo, hi = ax.get_xlim()
+    assert ax.get_window_extent().width / (hi - lo) / fig.dpi >= 0.4  # inches per column

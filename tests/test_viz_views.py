@@ -148,9 +148,9 @@ def test_spacetime_figure_and_annotations(trace):
     texts = [t.get_text() for t in fig.axes[0].texts]
     crash = next(e for e in trace if e.kind == "crash")
     assert f"#{crash.index}" in texts
-    assert "Heartbeat" in texts
+    assert any(t.startswith("Heartbeat") for t in texts)
     unlabeled = spacetime(trace, labels=False)
-    assert "Heartbeat" not in [t.get_text() for t in unlabeled.axes[0].texts]
+    assert not any(t.get_text().startswith("Heartbeat") for t in unlabeled.axes[0].texts)
 
 
 def test_spacetime_until_and_pids_select(trace):

@@ -28,11 +28,13 @@ trace loaded from JSON and the static page show the same grid.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..sim.trace import Trace
 from .scenario import Scenario
+from .spacetime import text_width
 from .stepper import data_block, inline, player_id, stepper
 from .style import DROP, FONT, INK, MUTED, esc, tag
 from .view import ClusterView, ViewFolder, cluster_view, describe
@@ -47,6 +49,8 @@ STEP_KINDS = frozenset({"state", "note", "crash", "restart", "partition", "heal"
 """Events after which :func:`log_player` shows a new frame when it steps through a trace."""
 
 _CELL, _ROW, _LEFT, _TOP, _RIGHT = 30, 40, 150, 40, 130
+_COLUMN_INCHES = 0.42
+"""The width of a column in the matplotlib face, in inches."""
 
 
 def term_color(term: int) -> str:
@@ -160,7 +164,28 @@ class _Cell:
     committed: bool
 
 
-def _layout(grid: LogGrid) -> tuple[list[int], list[_Cell], int, int]:
+@dataclass(frozen=True)
+class _Layout:
+    """Where the grid goes in the SVG: its columns and cells, in a picture sized to
+    hold every word (a long log, a wide index or a long name widens it)."""
+
+    first: int
+    columns: list[int]
+    cells: list[_Cell]
+    left: int
+    width: int
+    height: int
+
+    def x(self, index: int) -> float:
+        return self.left + (index - self.first) * _CELL
+
+    @property
+    def right(self) -> float:
+        """Where the words right of the grid start."""
+        return self.x(self.columns[-1]) + _CELL + 10
+
+
+def _layout(grid: LogGrid, caption: bool = True) -> _Layout:
     first = grid.first
     last = max(grid.last, first, *(v for v in grid.next_index.values()))
     columns = list(range(first, last + 1))
@@ -168,17 +193,24 @@ def _layout(grid: LogGrid) -> tuple[list[int], list[_Cell], int, int]:
         _Cell(i, r.first + k, t, label, r.first + k <= r.commit_index)
         for i, r in enumerate(grid.rows) for k, (t, label) in enumerate(r.entries)
     ]
-    width = _LEFT + _CELL * len(columns) + _RIGHT
+    names = max((text_width(_row_label(r), 12) for r in grid.rows), default=0)
+    left = max(_LEFT, math.ceil(names) + 14)
     height = _TOP + _ROW * len(grid.rows) + 24
-    return columns, cells, width, height
+    layout = _Layout(first, columns, cells, left, left + _CELL * len(columns) + _RIGHT, height)
+    ends = [layout.right + text_width(_progress(grid, str(r.pid)), 11)
+            for r in grid.rows if _shows_progress(grid, r)]
+    if caption:
+        ends.append(4 + text_width(_caption(grid), 12))
+    return replace(layout, width=max(layout.width, math.ceil(max(ends, default=0)) + 6))
 
 
 def _cell_text(c: _Cell) -> str:
     return f"C{c.term}" if c.label.startswith("config") else str(c.term)
 
 
-def _x(grid: LogGrid, index: int) -> float:
-    return _LEFT + (index - grid.first) * _CELL
+def _shows_progress(grid: LogGrid, r: LogRow) -> bool:
+    """Whether the grid draws the leader's ``next``/``match`` for row ``r``."""
+    return grid.leader is not None and r.pid != grid.leader and str(r.pid) in grid.next_index
 
 
 def _row_label(r: LogRow) -> str:
@@ -200,12 +232,12 @@ def log_grid_svg(grid: LogGrid, *, caption: bool = True) -> str:
     """The grid as a self-contained SVG string (no script, nothing fetched)."""
     if not isinstance(grid, LogGrid):
         raise TypeError(f"log_grid_svg draws a LogGrid, got {type(grid).__name__}")
-    columns, cells, width, height = _layout(grid)
+    layout = _layout(grid, caption)
     parts = []
     if caption:
         parts.append(tag("text", esc(_caption(grid)), x=4, y=13, fill=INK, font_size=12))
-    for index in columns:
-        parts.append(tag("text", str(index), x=_x(grid, index) + _CELL / 2, y=_TOP - 8,
+    for index in layout.columns:
+        parts.append(tag("text", str(index), x=layout.x(index) + _CELL / 2, y=_TOP - 8,
                          fill=MUTED, font_size=10, text_anchor="middle"))
     for i, r in enumerate(grid.rows):
         y = _TOP + i * _ROW
@@ -213,8 +245,8 @@ def log_grid_svg(grid: LogGrid, *, caption: bool = True) -> str:
         parts.append(tag("text", esc(_row_label(r)), x=4, y=y + 17,
                          fill=DROP if down else INK, font_size=12,
                          font_weight="bold" if r.role == "leader" and not down else None))
-    for c in cells:
-        x, y = _x(grid, c.index), _TOP + c.row * _ROW
+    for c in layout.cells:
+        x, y = layout.x(c.index), _TOP + c.row * _ROW
         title = tag("title", esc(f"index {c.index}, term {c.term}: {c.label}"
                                  f"{'' if c.committed else ' (not committed)'}"))
         parts.append(tag("rect", title, x=x + 1, y=y + 2, width=_CELL - 2, height=22, rx=3,
@@ -226,21 +258,22 @@ def log_grid_svg(grid: LogGrid, *, caption: bool = True) -> str:
     for i, r in enumerate(grid.rows):
         y = _TOP + i * _ROW
         if r.commit_index >= grid.first:
-            cx = _x(grid, r.commit_index) + _CELL
+            cx = layout.x(r.commit_index) + _CELL
             parts.append(tag("line", x1=cx, x2=cx, y1=y - 1, y2=y + 27, stroke=INK,
                              stroke_width=2.5))
-        key = str(r.pid)
-        if grid.leader is None or r.pid == grid.leader or key not in grid.next_index:
+        if not _shows_progress(grid, r):
             continue
+        key = str(r.pid)
         match = grid.match_index.get(key, 0)
         if match >= grid.first:
-            parts.append(tag("rect", x=_x(grid, grid.first) + 1, y=y + 28,
-                             width=_x(grid, match) + _CELL - _x(grid, grid.first) - 2, height=4,
+            parts.append(tag("rect", x=layout.left + 1, y=y + 28,
+                             width=layout.x(match) + _CELL - layout.left - 2, height=4,
                              fill=MATCH_COLOR))
-        nx = _x(grid, grid.next_index[key]) + _CELL / 2
+        nx = layout.x(grid.next_index[key]) + _CELL / 2
         parts.append(tag("path", d=f"M{nx:.1f},{y + 29}l-5,8h10z", fill=INK))
-        parts.append(tag("text", _progress(grid, key), x=width - _RIGHT + 10, y=y + 17,
+        parts.append(tag("text", _progress(grid, key), x=layout.right, y=y + 17,
                          fill=INK, font_size=11))
+    width, height = layout.width, layout.height
     return tag("svg", "".join(parts), xmlns="http://www.w3.org/2000/svg", width=width,
                height=height, viewBox=f"0 0 {width} {height}", font_family=FONT, role="img")
 
@@ -252,13 +285,15 @@ def log_grid_figure(grid: LogGrid, *, ax=None, title: str | None = None):
 
     if not isinstance(grid, LogGrid):
         raise TypeError(f"log_grid_figure draws a LogGrid, got {type(grid).__name__}")
-    columns, cells, _w, _h = _layout(grid)
-    n = len(grid.rows)
+    layout = _layout(grid)
+    columns, n = layout.columns, len(grid.rows)
+    title = _caption(grid) if title is None else title
     if ax is None:
-        fig, ax = plt.subplots(figsize=(3.2 + 0.42 * len(columns), 0.5 + 0.55 * max(n, 1)))
+        size = (_figure_width(grid, columns, title), 0.5 + 0.55 * max(n, 1))
+        fig, ax = plt.subplots(figsize=size)
     else:
         fig = ax.figure
-    for c in cells:
+    for c in layout.cells:
         ax.add_patch(Rectangle((c.index - 0.45, -c.row - 0.35), 0.9, 0.6,
                                facecolor=term_color(c.term), alpha=1 if c.committed else 0.4,
                                edgecolor=INK, linewidth=0.7,
@@ -267,8 +302,8 @@ def log_grid_figure(grid: LogGrid, *, ax=None, title: str | None = None):
     for i, r in enumerate(grid.rows):
         if r.commit_index >= grid.first:
             ax.plot([r.commit_index + 0.5] * 2, [-i - 0.45, -i + 0.35], color=INK, lw=2.2)
-        key = str(r.pid)
-        if grid.leader is not None and r.pid != grid.leader and key in grid.next_index:
+        if _shows_progress(grid, r):
+            key = str(r.pid)
             match = grid.match_index.get(key, 0)
             if match >= grid.first:
                 ax.plot([grid.first - 0.45, match + 0.45], [-i - 0.42] * 2, color=MATCH_COLOR,
@@ -281,7 +316,7 @@ def log_grid_figure(grid: LogGrid, *, ax=None, title: str | None = None):
     ax.set_xticks(columns)
     ax.xaxis.tick_top()
     ax.set_yticks([-i for i in range(n)])
-    ax.set_yticklabels([_row_label(r) for r in grid.rows])
+    ax.set_yticklabels([_row_label(r) for r in grid.rows], fontsize=10)
     for label, r in zip(ax.get_yticklabels(), grid.rows, strict=True):
         if r.status != "up":
             label.set_color(DROP)
@@ -290,9 +325,19 @@ def log_grid_figure(grid: LogGrid, *, ax=None, title: str | None = None):
     for side in ("right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(length=0)
-    ax.set_title(_caption(grid) if title is None else title, fontsize=9.5, loc="left", pad=18)
+    ax.set_title(title, fontsize=9.5, loc="left", pad=18)
     fig.tight_layout()
     return fig
+
+
+def _figure_width(grid: LogGrid, columns: list[int], title: str) -> float:
+    """Inches enough for the names, the cells at their usual size, the leader's
+    progress right of them and the title, so that no word squeezes the cells."""
+    names = max((text_width(_row_label(r), 10) for r in grid.rows), default=0) / 72
+    progress = max((text_width(_progress(grid, str(r.pid)), 8.5) / 72 + 0.2 * _COLUMN_INCHES
+                    for r in grid.rows if _shows_progress(grid, r)), default=0)
+    cells = _COLUMN_INCHES * (len(columns) + 0.2)
+    return 0.5 + names + max(cells + progress, text_width(title, 9.5) / 72)
 
 
 # ---------------------------------------------------------------- the grid as a table

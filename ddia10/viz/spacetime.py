@@ -9,9 +9,11 @@ lasts, timers are ticks, role changes and scenario notes are written in, and
 clocks, log indexes).
 
 :func:`diagram` turns a trace into plain shapes in (time, row) coordinates;
-:func:`spacetime` draws them with matplotlib, :func:`spacetime_svg` writes
-them as SVG whose every element carries the index of the event that makes it
-appear (``data-i``), so a static page can reveal the diagram step by step.
+:func:`place_labels` decides where their words go so that none print over
+another; :func:`spacetime` draws them with matplotlib, :func:`spacetime_svg`
+writes them as SVG whose every element carries the index of the event that
+makes it appear (``data-i``), so a static page can reveal the diagram step by
+step.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -39,6 +42,8 @@ from .style import (
 
 SPAN_COLORS = {"crash": CRASH_SPAN, "pause": PAUSE_SPAN, "disconnect": DISCONNECT_SPAN}
 _SPAN_END = {"restart": "crash", "resume": "pause", "reconnect": "disconnect"}
+_OP = "#1565c0"
+_NOTE = "#6a1b9a"
 
 Annotate = Callable[[Event], "str | None"]
 
@@ -138,6 +143,7 @@ def diagram(
                     "r2": r2,
                     "text": s["type"],
                     "style": "drop" if kind == "drop" else ("dup" if s["dup"] else "ok"),
+                    "dup": s["dup"],
                 }
             )
             if kind == "drop":
@@ -222,6 +228,7 @@ def diagram(
                     "r2": r0 + f * (r1 - r0),
                     "text": s["type"],
                     "style": "flight",
+                    "dup": s["dup"],
                 }
             )
     t0 = since if since is not None else 0.0
@@ -264,6 +271,118 @@ def _op_text(d: dict) -> str:
     return f"{op} {value}".strip()[:24]
 
 
+# ---------------------------------------------------------------- where the words go
+
+_ALONG = (0.5, 0.35, 0.65, 0.2, 0.8)
+"""Where a message label may sit along its arrow, in order of preference."""
+_WORDS = {"label": (-1, None), "role": (-1, 0.6), "span": (-1, 0.3), "cross": (1, None),
+          "invoke": (1, 0.0), "return": (1, 0.0)}
+"""Words written at an event: the side of its process line they prefer (-1: above), and
+how far after the event they start, in font sizes (None: centred on the event)."""
+_AWAY = (1, 2, 3, -1, -2, -3)
+"""The lines away from its event a word may take: words at one moment pile up on their
+own side of the line, the latest furthest out, and spill to the other side."""
+
+
+def text_width(text: str, size: float) -> float:
+    """A generous width of ``text`` in a sans-serif font of ``size`` pixels.
+
+    No font is measured, so a picture (and a test of it) is the same wherever it is drawn.
+    """
+    return 0.65 * size * len(text)
+
+
+class _Boxes:
+    """Boxes already placed, bucketed on a coarse grid so that a check looks only at
+    near neighbours: a diagram of thousands of events places its words in a few ms."""
+
+    def __init__(self, cell: tuple[float, float]) -> None:
+        self.cell = cell
+        self.buckets: dict[tuple[int, int], list[tuple[float, float, float, float]]] = (
+            defaultdict(list))
+
+    def _keys(self, box: tuple[float, float, float, float]):
+        (cw, ch), (x0, y0, x1, y1) = self.cell, box
+        for gx in range(math.floor(x0 / cw), math.floor(x1 / cw) + 1):
+            for gy in range(math.floor(y0 / ch), math.floor(y1 / ch) + 1):
+                yield gx, gy
+
+    def free(self, box: tuple[float, float, float, float]) -> bool:
+        x0, y0, x1, y1 = box
+        return not any(
+            x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1
+            for key in self._keys(box) for b in self.buckets.get(key, ())
+        )
+
+    def add(self, box: tuple[float, float, float, float]) -> None:
+        for key in self._keys(box):
+            self.buckets[key].append(box)
+
+
+def place_labels(
+    dia: dict, *, ms: float, row: float, size: float, messages: bool = True
+) -> dict[int, tuple[float, float, str]]:
+    """Where the words of ``dia`` go: ``{shape position: (t, r, text)}``, each text's centre.
+
+    ``ms`` and ``row`` are the lengths of one millisecond and one row in the
+    picture, ``size`` its font size, all in the same unit. Arrows of one type
+    leaving one process at one moment (a broadcast) share one label, such as
+    ``AppendEntries ×4``; a duplicate copy has none, its original names it.
+    Then, in the order the diagram reveals them, each label takes the first
+    spot where it overlaps no label placed before it: along its arrow for a
+    message, a line further from its event for the words written at an event
+    (a role, an annotation, a drop reason, a fault, a client operation). A
+    message label or a drop reason with no free spot is left out (the arrow
+    or the red cross still shows it); the others are drawn anyway.
+    ``messages=False`` leaves every message label out.
+    """
+    shapes, t0 = dia["shapes"], dia["t0"]
+    span, line = ms * (dia["t1"] - t0), 1.25 * size
+
+    def at(t: float, r: float) -> tuple[float, float]:
+        return (t - t0) * ms, r * row
+
+    broadcasts: dict[tuple, list[int]] = defaultdict(list)
+    for n, s in enumerate(shapes):
+        if messages and s["k"] == "arrow" and not s["dup"]:
+            broadcasts[(s["r"], s["t"], s["text"])].append(n)
+    todo: list[tuple[int, str, list[tuple[float, float]], bool]] = []
+    for (_r, _t, text), group in broadcasts.items():
+        n = min(group, key=lambda n: shapes[n]["i"])
+        s = shapes[n]
+        (x1, y1), (x2, y2) = at(s["t"], s["r"]), at(s["t2"], s["r2"])
+        lift = line if y1 == y2 else 0.0  # a message to itself runs along its line
+        spots = [(x1 + f * (x2 - x1), y1 + f * (y2 - y1) - lift) for f in _ALONG]
+        todo.append((n, f"{text} ×{len(group)}" if len(group) > 1 else text, spots, False))
+    for n, s in enumerate(shapes):
+        text = s.get("text") or s.get("what")
+        if s["k"] in _WORDS and text:
+            side, start = _WORDS[s["k"]]
+            x, y = at(s["t"], s["r"])
+            if start is not None:
+                x += start * size + text_width(text, size) / 2
+            spots = [(x, y + side * k * line) for k in _AWAY]
+            todo.append((n, text, spots, s["k"] != "cross"))
+    todo.sort(key=lambda job: (shapes[job[0]]["i"], job[0]))
+
+    def clear(box: tuple[float, float, float, float]) -> bool:
+        """Inside the picture, and across no process line: a label on a line hides it."""
+        return 0 <= box[0] and box[2] <= span and box[1] // row == box[3] // row
+
+    placed = _Boxes((8 * size, line))
+    out = {}
+    for n, text, spots, required in todo:
+        half_w, half_h = text_width(text, size) / 2 + 2, line / 2
+        boxes = [(x - half_w, y - half_h, x + half_w, y + half_h) for x, y in spots]
+        fits = [b for b in boxes if placed.free(b) and (required or clear(b))]
+        if fits or required:
+            box = (fits or boxes)[0]
+            placed.add(box)
+            x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            out[n] = (t0 + x / ms, y / row, text)
+    return out
+
+
 # ---------------------------------------------------------------- matplotlib
 
 
@@ -293,10 +412,26 @@ def spacetime(
         fig, ax = plt.subplots(figsize=(10, 0.9 * len(rows) + 1.2))
     else:
         fig = ax.figure
+    ax.set_xlim(t0 - 2 * pad, t1 + 2 * pad)
+    ax.set_ylim(len(rows) - 0.3, -1)
+    box, font = ax.get_window_extent(), 7 * fig.dpi / 72
+    words = place_labels(
+        dia,
+        ms=box.width / (t1 - t0 + 4 * pad),
+        row=box.height / (len(rows) + 0.7),
+        size=font,
+        messages=labels,
+    )
+
+    def write(n: int, color: str = INK, **style) -> None:
+        if n in words:
+            t, r, text = words[n]
+            ax.text(t, r, text, fontsize=7, color=color, ha="center", va="center", **style)
+
     for r, name in enumerate(rows):
         ax.plot([t0, t1], [r, r], color=INK, lw=1.2, zorder=1)
         ax.text(t0 - pad, r, name, ha="right", va="center", fontweight="bold", fontsize=11)
-    for s in dia["shapes"]:
+    for n, s in enumerate(dia["shapes"]):
         k = s["k"]
         if k == "band":
             ax.axvspan(s["t"], s["t2"], color=PARTITION_BAND, alpha=0.5, zorder=0)
@@ -311,7 +446,7 @@ def spacetime(
                 zorder=0,
                 lw=0,
             )
-            ax.text(s["t"], s["r"] - 0.26, s["what"], fontsize=7, color=INK, va="bottom")
+            write(n)
         elif k == "arrow":
             style = s["style"]
             arrow = FancyArrowPatch(
@@ -325,48 +460,30 @@ def spacetime(
                 zorder=3,
             )
             ax.add_patch(arrow)
-            if labels:
-                ax.text(
-                    (s["t"] + s["t2"]) / 2,
-                    (s["r"] + s["r2"]) / 2,
-                    s["text"],
-                    fontsize=7,
-                    ha="center",
-                    va="center",
-                    color=INK,
-                    zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-                )
+            write(
+                n,
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
         elif k == "cross":
             ax.plot([s["t"]], [s["r"]], marker="x", color=DROP, markersize=9, mew=2.2, zorder=5)
-            ax.text(s["t"], s["r"] + 0.18, s["text"], fontsize=7, color=DROP, ha="center", va="top")
+            write(n, DROP)
         elif k == "tick":
             ax.plot([s["t"], s["t"]], [s["r"] - 0.08, s["r"] + 0.08], color=MUTED, lw=1, zorder=2)
         elif k == "role":
             ax.plot([s["t"]], [s["r"]], "o", color=role_color(s["text"]), mec=INK, ms=7, zorder=4)
-            ax.text(s["t"], s["r"] - 0.12, s["text"], fontsize=7, ha="left", va="bottom", color=INK)
+            write(n)
         elif k in ("invoke", "return"):
             ax.plot(
-                [s["t"]], [s["r"]], ">" if k == "invoke" else "<", color="#1565c0", ms=6, zorder=4
+                [s["t"]], [s["r"]], ">" if k == "invoke" else "<", color=_OP, ms=6, zorder=4
             )
-            ax.text(s["t"], s["r"] + 0.14, s["text"], fontsize=7, color="#1565c0", va="top")
+            write(n, _OP)
         elif k == "note":
             ax.axvline(s["t"], color=MUTED, lw=0.8, ls=":", zorder=0)
             y_text = len(rows) - 0.4 - 0.2 * s["slot"]
             ax.text(s["t"], y_text, s["text"], fontsize=7, color=INK, va="top")
         elif k == "label":
-            ax.text(
-                s["t"],
-                s["r"] - 0.12,
-                s["text"],
-                fontsize=7,
-                color="#6a1b9a",
-                ha="center",
-                va="bottom",
-                zorder=5,
-            )
-    ax.set_xlim(t0 - 2 * pad, t1 + 2 * pad)
-    ax.set_ylim(len(rows) - 0.3, -1)
+            write(n, _NOTE, zorder=5)
     ax.set_yticks([])
     ax.set_xlabel("simulated time (ms)")
     for side in ("left", "right", "top"):
@@ -376,25 +493,23 @@ def spacetime(
 
 # ---------------------------------------------------------------- SVG
 
-_ROW_GAP, _TOP, _LEFT, _RIGHT = 64, 34, 44, 16
+_ROW_GAP, _TOP, _LEFT, _RIGHT, _FONT = 64, 34, 44, 16, 9
 _ARROW_COLORS = {"ok": INK, "drop": DROP, "fl": MUTED}
-_OP = "#1565c0"
-_NOTE = "#6a1b9a"
 
 # One style sheet per diagram, scoped by its id: shapes carry a class, not attributes,
 # which keeps a long diagram small.
 _SVG_CSS = """
-#ID text{font-size:9px;fill:INK}
+#ID text{font-size:SIZEpx;fill:INK}
+#ID g text{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}
+#ID .band text,#ID .note text{text-anchor:start}
 #ID .p{stroke:INK;stroke-width:1.2}
 #ID .n text{font-size:14px;font-weight:bold;text-anchor:end}
 #ID .ok line,#ID .dup line{stroke:INK;stroke-width:1.1;marker-end:url(#ID-ok)}
 #ID .dup line{stroke-dasharray:5 3}
 #ID .drop line{stroke:DROP;stroke-width:1.1;marker-end:url(#ID-drop)}
 #ID .fl line{stroke:MUTED;stroke-width:1.1;stroke-dasharray:2 3;marker-end:url(#ID-fl)}
-#ID .ok text,#ID .dup text,#ID .drop text,#ID .fl text{text-anchor:middle;paint-order:stroke;
- stroke:#fff;stroke-width:3px}
 #ID .x path{stroke:DROP;stroke-width:2.2}
-#ID .x text{fill:DROP;text-anchor:middle}
+#ID .x text{fill:DROP}
 #ID .tk{stroke:MUTED}
 #ID .band rect{fill:BAND;opacity:.55}
 #ID .band text{font-size:10px}
@@ -405,7 +520,7 @@ _SVG_CSS = """
 #ID .op path{fill:OP}
 #ID .op text{fill:OP}
 #ID .note line{stroke:MUTED;stroke-dasharray:2 3}
-#ID .lbl{fill:NOTE;text-anchor:middle}
+#ID .lbl text{fill:NOTE}
 """
 
 
@@ -460,6 +575,7 @@ def spacetime_svg(
         ("DISC", DISCONNECT_SPAN),
         ("OP", _OP),
         ("NOTE", _NOTE),
+        ("SIZE", str(_FONT)),
     ):
         css = css.replace(name, value)
     markers = "".join(
@@ -483,7 +599,11 @@ def spacetime_svg(
     for r, name in enumerate(rows):
         out.append(tag("line", class_="p", x1=_LEFT, y1=y(r), x2=width - _RIGHT, y2=y(r)))
         names.append(tag("text", esc(name), x=_LEFT - 8, y=y(r) + 5))
-    shapes = "".join(_svg_shape(s, x, y, len(rows), labels) for s in dia["shapes"])
+    ms = (width - _LEFT - _RIGHT) / (t1 - t0)
+    words = place_labels(dia, ms=ms, row=_ROW_GAP, size=_FONT, messages=labels)
+    shapes = "".join(
+        _svg_shape(s, x, y, len(rows), words.get(n)) for n, s in enumerate(dia["shapes"])
+    )
     out.append(tag("g", shapes, clip_path=f"url(#{sid}-plot)"))
     # process names last, in a group a scrolling page can keep pinned to the left edge
     out.append(tag("g", "".join(names), class_="n ddia10-st-names"))
@@ -505,45 +625,44 @@ def spacetime_svg(
     )
 
 
-def _svg_shape(s: dict, x, y, nrows: int, labels: bool) -> str:
-    """One shape of :func:`diagram` as SVG, in a group tagged with its event index."""
+def _svg_shape(s: dict, x, y, nrows: int, word: tuple[float, float, str] | None) -> str:
+    """One shape of :func:`diagram` as SVG, in a group tagged with its event index;
+    ``word`` is where :func:`place_labels` put its text, if anywhere."""
     k, i = s["k"], s["i"]
     t, r = s["t"], s.get("r", 0)
+    text = "" if word is None else tag(
+        "text", esc(word[2]), x=x(word[0]), y=y(word[1]) + 0.35 * _FONT
+    )
     if k == "band":
         body = tag("rect", x=x(t), y=0, width=max(x(s["t2"]) - x(t), 1), height=y(nrows - 1) + 22)
         body += tag("text", esc("partition " + s["text"]), x=x(t) + 3, y=12)
         return tag("g", body, class_="band", data_i=i)
     if k == "span":
         body = tag("rect", x=x(t), y=y(r) - 11, width=max(x(s["t2"]) - x(t), 1), height=22, rx=3)
-        body += tag("text", s["what"], x=x(t) + 3, y=y(r) - 14)
+        body += text
         return tag("g", body, class_=s["what"], data_i=i)
     if k == "arrow":
         x1, y1, x2, y2 = x(t), y(r), x(s["t2"]), y(s["r2"])
-        body = tag("line", x1=x1, y1=y1, x2=x2, y2=y2)
-        if labels:
-            body += tag("text", esc(s["text"]), x=(x1 + x2) / 2, y=(y1 + y2) / 2 - 3)
+        body = tag("line", x1=x1, y1=y1, x2=x2, y2=y2) + text
         style = "fl" if s["style"] == "flight" else s["style"]
         return tag("g", body, class_=style, data_i=i)
     if k == "cross":
         cx, cy = x(t), y(r)
-        body = tag("path", d=f"M{cx - 5:.1f},{cy - 5:.1f}l10,10m0,-10l-10,10")
-        body += tag("text", esc(s["text"]), x=cx, y=cy + 17)
+        body = tag("path", d=f"M{cx - 5:.1f},{cy - 5:.1f}l10,10m0,-10l-10,10") + text
         return tag("g", body, class_="x", data_i=i)
     if k == "tick":
         return tag("line", class_="tk", x1=x(t), y1=y(r) - 4, x2=x(t), y2=y(r) + 4, data_i=i)
     if k == "role":
-        body = tag("circle", cx=x(t), cy=y(r), r=4.5, fill=role_color(s["text"]))
-        body += tag("text", esc(s["text"]), x=x(t) + 5, y=y(r) - 7)
+        body = tag("circle", cx=x(t), cy=y(r), r=4.5, fill=role_color(s["text"])) + text
         return tag("g", body, class_="role", data_i=i)
     if k in ("invoke", "return"):
         tx, ty = x(t), y(r)
         turn = "l6,5l-6,5Z" if k == "invoke" else "l-6,5l6,5Z"
-        body = tag("path", d=f"M{tx:.1f},{ty - 5:.1f}{turn}")
-        body += tag("text", esc(s["text"]), x=tx, y=ty + 17)
+        body = tag("path", d=f"M{tx:.1f},{ty - 5:.1f}{turn}") + text
         return tag("g", body, class_="op", data_i=i)
     if k == "note":
         body = tag("line", x1=x(t), y1=18, x2=x(t), y2=y(nrows - 1) + 16)
         body += tag("text", esc(s["text"]), x=x(t) + 3, y=26 + 11 * s["slot"])
         return tag("g", body, class_="note", data_i=i)
     # a label from annotate()
-    return tag("text", esc(s["text"]), class_="lbl", x=x(t), y=y(r) - 7, data_i=i)
+    return tag("g", text, class_="lbl", data_i=i)

@@ -1,0 +1,98 @@
+"""Words in a space-time diagram never print over each other, in either face."""
+
+from __future__ import annotations
+
+import html
+import re
+from itertools import combinations
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from ddia10.scenarios.raft_deep import worked_example_scenario  # noqa: E402
+from ddia10.sim import Simulation  # noqa: E402
+from ddia10.viz import spacetime, spacetime_svg  # noqa: E402
+from ddia10.viz.demo import HeartbeatNode  # noqa: E402
+from ddia10.viz.spacetime import diagram, place_labels, text_width  # noqa: E402
+
+SIZE = 9  # the SVG face's font size
+PLACED = "ok|dup|drop|fl|x|role|op|lbl|crash|pause|disconnect"
+
+
+@pytest.fixture(scope="module")
+def raft():
+    """Chapter 5's worked example: a leader broadcasting AppendEntries to four followers."""
+    return worked_example_scenario().run(steps=72).sim.trace
+
+
+def svg_words(svg: str) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every placed word of a space-time SVG with its estimated box."""
+    out = []
+    for _cls, body in re.findall(rf'<g class="({PLACED})" data-i="\d+">(.*?)</g>', svg):
+        for x, y, text in re.findall(r'<text x="([\d.-]+)" y="([\d.-]+)">([^<]*)</text>', body):
+            text = html.unescape(text)
+            half, cy = text_width(text, SIZE) / 2, float(y) - 0.35 * SIZE
+            out.append((text, (float(x) - half, cy - SIZE / 2, float(x) + half, cy + SIZE / 2)))
+    return out
+
+
+def overlaps(boxes) -> list:
+    return [
+        (a, b) for (a, p), (b, q) in combinations(boxes, 2)
+        if p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]
+    ]
+
+
+def test_svg_words_of_a_raft_broadcast_do_not_overlap(raft):
+    svg = spacetime_svg(raft)
+    words = svg_words(svg)
+    assert sum(text.startswith("AppendEntries") for text, _box in words) > 10
+    assert overlaps(words) == []
+
+
+def test_message_labels_stay_inside_the_picture(raft):
+    svg = spacetime_svg(raft)
+    width = float(re.search(r'width="(\d+)"', svg).group(1))
+    left, right = (float(v) for v in re.search(r'data-left="(\d+)" data-right="(\d+)"',
+                                                   svg).groups())
+    messages = [box for text, box in svg_words(svg) if text.startswith("Append")]
+    assert all(left <= b[0] and b[2] <= width - right for b in messages)
+
+
+def test_matplotlib_words_do_not_overlap(raft):
+    fig = spacetime(raft)
+    renderer = fig.canvas.get_renderer()
+    words = [(t.get_text(), t.get_window_extent(renderer).extents)
+             for t in fig.axes[0].texts if t.get_ha() == "center"]
+    assert len(words) > 20
+    assert overlaps(words) == []
+
+
+def test_a_broadcast_has_one_label_with_its_count(raft):
+    dia = diagram(raft)
+    arrows = {n: s for n, s in enumerate(dia["shapes"]) if s["k"] == "arrow"}
+    first = min((s for s in arrows.values() if s["text"] == "AppendEntries" and s["r"] == 0),
+                key=lambda s: s["t"])
+    fan = [n for n, s in arrows.items() if (s["r"], s["t"], s["text"]) ==
+           (0, first["t"], "AppendEntries")]
+    assert len(fan) == 4  # server 1's first AppendEntries go to the four others at once
+    words = place_labels(dia, ms=10, row=64, size=SIZE)
+    labelled = [words[n][2] for n in fan if n in words]
+    assert labelled == ["AppendEntries ×4"]
+    assert words == place_labels(dia, ms=10, row=64, size=SIZE)  # a function of the diagram
+    assert "AppendEntries ×4" in spacetime_svg(raft)
+    assert "AppendEntries ×4" in [t.get_text() for t in spacetime(raft).axes[0].texts]
+
+
+def test_annotations_at_one_moment_stack_instead_of_overprinting():
+    sim = Simulation(3, latency=(5, 15))
+    for p in "abcd":
+        sim.add(p, HeartbeatNode)
+    sim.run(60)
+    notes = lambda e: f"send #{e.index}" if e.kind == "send" else None  # noqa: E731
+    words = [(t, box) for t, box in svg_words(spacetime_svg(sim.trace, annotate=notes))
+             if t.startswith("send #")]
+    assert len(words) == sum(e.kind == "send" for e in sim.trace) >= 6
+    assert overlaps(words) == []
