@@ -31,19 +31,26 @@ its stable state before that state is on disk. With ``disk_latency`` d > 0
 ms a server holds back every message that makes such a promise until a
 write of d ms that began after the state was written has ended: a granted
 vote (its term and vote are durable), a successful AppendEntries or
-InstallSnapshot reply (the entries or snapshot are durable), a candidate's
-RequestVote (its own term and vote are durable). Rejections, pre-votes and
-the leader's AppendEntries go at once: a leader writes its own entries in
-parallel with sending them (thesis §10.2.1, as etcd does), and counts itself
-towards a majority for an entry only once its own write of it has ended
-(``durable_index``). The held messages wait in an outbox: at the end of a
-step that wrote anything, one write starts if none is running, and
-everything that asked for a write while one was running goes out with the
-next one (group commit: one ``fsync`` for many writes). The timer ``fsync``
-ends a write; the trace records it as the annotation ``fsync`` (the log
-index now durable). A crash loses the outbox, which is safe: nothing in it
-was promised to anyone yet. With d = 0 every message goes out at once, as
-if the disk were infinitely fast.
+InstallSnapshot reply (the entries or snapshot are durable). Everything
+else goes at once: rejections and pre-votes promise nothing, and Figure 2
+asks for stable state only "before responding to RPCs", so a request need
+not wait. What a server must not do is count *itself* before its own write
+ends. A leader sends its AppendEntries while it writes the same entries
+(thesis §10.2.1, as etcd does) and counts itself towards a majority for an
+entry only once its write of it has ended (``durable_index``). A candidate
+sends RequestVote while its new term and vote are being written and becomes
+leader only once that write has ended, however many grants are in (etcd's
+raft library does the same with asynchronous storage writes). Were it to
+lead on an unwritten vote, it could crash, restart in its old term, vote for
+another candidate of that same term, and the term would have two leaders,
+each writing its own entries at the same index. The held messages wait in
+an outbox: at the end of a step that wrote anything, one write starts if
+none is running, and everything that asked for a write while one was
+running goes out with the next one (group commit: one ``fsync`` for many
+writes). The timer ``fsync`` ends a write; the trace records it as the
+annotation ``fsync`` (the log index now durable). A crash loses the outbox,
+which is safe: nothing in it was promised to anyone yet. With d = 0 every
+message goes out at once, as if the disk were infinitely fast.
 
 **The rules, by section of the paper**
 
@@ -543,24 +550,25 @@ class RaftNode(Process):
             ctx.send(src, RequestVoteReply(self.term, grant))
 
     def _solicit_votes(self, ctx: Context, term: int, prevote: bool) -> None:
+        """Vote for ourselves and ask the others at once: a request promises
+        nothing, so it need not wait for our own vote to be written."""
         if self.pid in self.config.all_voters:
             self.votes[self.pid] = True
         if self._count_votes(ctx):
             return
         request = RequestVote(term, self.pid, self.log.last_index, self.log.last_term, prevote)
         for peer in _ordered(self.config.all_voters - {self.pid}):
-            if prevote:  # a pre-vote changes no state: nothing to wait for
-                ctx.send(peer, request)
-            else:
-                self._send_durable(ctx, peer, request)
+            ctx.send(peer, request)
 
     def _count_votes(self, ctx: Context) -> bool:
-        """Act on the votes so far; True if the election is decided."""
+        """Act on the votes so far; True if the election is decided. A candidate
+        that has won still waits for its own vote to be written: only a durable
+        vote counts, and :meth:`_written` counts again when the write ends."""
         result = self.config.quorum().vote_result(self.votes)
         if result is VoteResult.WON:
             if self.role == PRE_CANDIDATE:
                 self.become_candidate(ctx)
-            else:
+            elif self._vote_written():
                 self.become_leader(ctx)
             return True
         if result is VoteResult.LOST:
@@ -963,7 +971,8 @@ class RaftNode(Process):
         self._publish(ctx)
 
     def _written(self, ctx: Context) -> None:
-        """The running write ended: what it covered is durable, its messages go."""
+        """The running write ended: what it covered is durable, its messages go,
+        and our own vote or entries may now complete a majority."""
         released, self.writing = self.writing, None
         self.durable_index = self.writing_index
         ctx.annotate(fsync=self.durable_index)
@@ -971,6 +980,14 @@ class RaftNode(Process):
             ctx.send(dst, msg)
         if self.role == LEADER:
             self._maybe_commit(ctx)
+        elif self.role == CANDIDATE:
+            self._count_votes(ctx)
+
+    def _vote_written(self) -> bool:
+        """Is our own vote on disk? A candidate writes nothing after its term and
+        vote, so it is once no write is running or waiting (always, without a
+        disk latency)."""
+        return not self.unwritten and self.writing is None
 
     # ================================================================== annotations
     def _publish(self, ctx: Context) -> None:
