@@ -1,7 +1,7 @@
 """Figure 16 of the Raft paper at full size: 1,000 leader crashes per line,
 under both timer rules.
 
-The setup is the paper's (§9.3, and the thesis's §9.3): five servers, a
+The setup is the paper's (§9.3, and the thesis's §9.4): five servers, a
 broadcast time of about 15 ms, a synchronised heartbeat to every follower,
 the leader crashed at a random moment of its heartbeat interval (half the
 minimum election timeout), followers holding logs of different lengths, and

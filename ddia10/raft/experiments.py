@@ -2,7 +2,7 @@
 the time of a committed write goes.
 
 **Figure 16 of the Raft paper** (Ongaro & Ousterhout 2014, §9.3; Ongaro's
-thesis §9.3 tells the same benchmark in more detail) times the gap between a
+thesis §9.4 tells the same benchmark in more detail) times the gap between a
 leader's crash and the election of the next one, on five servers whose
 broadcast time (one RPC to every server and all the replies) is about 15 ms.
 Its script synchronised the leader's heartbeats to every follower before the
