@@ -142,41 +142,17 @@ def geometry_svg(geo: dict) -> str:
     out = []
     for link in geo["links"]:
         a, b = nodes[link["a"]], nodes[link["b"]]
-        if link["broken"]:
+        broken = link["broken"]  # a cut link is drawn dashed and crossed out at its middle
+        out.append(
+            tag("line", x1=a["x"], y1=a["y"], x2=b["x"], y2=b["y"],
+                stroke=DROP if broken else MUTED, stroke_width=1.5,
+                stroke_dasharray="6 5" if broken else None, opacity=0.7 if broken else 0.6)
+        )
+        if broken:
             mx, my = (a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2
             out.append(
-                tag(
-                    "line",
-                    x1=a["x"],
-                    y1=a["y"],
-                    x2=b["x"],
-                    y2=b["y"],
-                    stroke=DROP,
-                    stroke_width=1.5,
-                    stroke_dasharray="6 5",
-                    opacity=0.7,
-                )
-            )
-            out.append(
-                tag(
-                    "path",
-                    d=f"M{mx - 6:.1f},{my - 6:.1f}l12,12m0,-12l-12,12",
-                    stroke=DROP,
-                    stroke_width=2.5,
-                )
-            )
-        else:
-            out.append(
-                tag(
-                    "line",
-                    x1=a["x"],
-                    y1=a["y"],
-                    x2=b["x"],
-                    y2=b["y"],
-                    stroke=MUTED,
-                    stroke_width=1.5,
-                    opacity=0.6,
-                )
+                tag("path", d=f"M{mx - 6:.1f},{my - 6:.1f}l12,12m0,-12l-12,12", stroke=DROP,
+                    stroke_width=2.5)
             )
     for n in nodes:
         crashed = n["role"] == "crashed"
