@@ -31,6 +31,7 @@ from .history import (
     history_from_trace,
     load_history,
     save_history,
+    trace_operations,
 )
 from .models import ILLEGAL, Model, cas_register, kv, model_for, register
 
@@ -50,6 +51,7 @@ __all__ = [
     "history",
     "history_from_dict",
     "history_from_trace",
+    "trace_operations",
     "kv",
     "load_history",
     "model_for",

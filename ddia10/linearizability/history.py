@@ -342,32 +342,54 @@ def history(
     return History(tuple(built), model=model, init=init)
 
 
-def history_from_trace(trace, model: str = "register", init: Any = None) -> History:
-    """The client operations recorded in a simulation trace, as a History.
+def trace_operations(trace, *, clients: Any = None, until: float | None = None) -> list:
+    """``((client, seq), op)`` for every client operation recorded in a simulation
+    trace, in call order, each ``op`` a dict in the shared JSON history format.
 
     A client records ``invoke`` (fields ``client``, ``seq``, ``op``, optional
     ``key`` and ``value``) when it sends a request and ``return`` (``client``,
     ``seq``, ``output``) when the reply arrives. Times are the simulation's
     true time, never a node's drifting clock. An invoke with no matching
-    return is pending.
+    return is pending. ``clients`` keeps only those clients; ``until`` cuts
+    the trace at that time, as if the run had stopped there.
     """
     from ..sim import Trace
 
     if not isinstance(trace, Trace):
-        raise HistoryError(f"history_from_trace needs a Trace, got {type(trace).__name__}")
-    raw: dict[tuple, dict] = {}
+        raise HistoryError(f"a history is read from a Trace, got {type(trace).__name__}")
+    wanted = None if clients is None else set(clients)
+    open_ops: dict[tuple, dict] = {}
+    ops: list[tuple[tuple, dict]] = []
     for ev in trace.of_kind("invoke", "return"):
+        if until is not None and ev.time > until:
+            break
         d = ev.data
         if "client" not in d or "seq" not in d:
             continue
+        if wanted is not None and d["client"] not in wanted:
+            continue
         ident = (d["client"], d["seq"])
         if ev.kind == "invoke":
-            raw[ident] = {"process": d["client"], "call": ev.time, "return": None,
-                          "op": d.get("op"), "key": d.get("key"), "value": d.get("value"),
-                          "output": None, "status": "pending"}
-        elif ident in raw and raw[ident]["return"] is None:
-            raw[ident].update({"return": ev.time, "output": d.get("output"), "status": "ok"})
-    ops = [make_operation(op, i) for i, op in enumerate(raw.values())]
+            value = d.get("value")
+            if d.get("op") == "cas" and value is not None:
+                value = list(value)  # [from, to], as the JSON format has it
+            op = {"id": len(ops), "process": d["client"], "call": ev.time, "return": None,
+                  "op": d.get("op"), "key": d.get("key"), "value": value, "output": None,
+                  "status": "pending"}
+            open_ops[ident] = op
+            ops.append((ident, op))
+        elif ident in open_ops:
+            op = open_ops.pop(ident)
+            op.update({"return": ev.time, "output": d.get("output"), "status": "ok"})
+    return ops
+
+
+def history_from_trace(trace, model: str = "register", init: Any = None, *,
+                       clients: Any = None, until: float | None = None) -> History:
+    """The client operations recorded in a simulation trace, as a History
+    (see :func:`trace_operations` for what a client records)."""
+    ops = [make_operation(op, i) for i, (_ident, op) in
+           enumerate(trace_operations(trace, clients=clients, until=until))]
     if model == "kv" and init is None:
         init = ""
     return History(tuple(ops), model=model, init=init)

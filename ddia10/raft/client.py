@@ -31,7 +31,13 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..linearizability import LINEARIZABLE, CheckResult, check, history_from_dict
+from ..linearizability import (
+    LINEARIZABLE,
+    CheckResult,
+    check,
+    history_from_dict,
+    trace_operations,
+)
 from ..sim import Context, Process, SimulationTimeout, Trace
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
@@ -214,39 +220,8 @@ def history_from_trace(
     ``clients`` restricts it to those client pids (default: every client);
     ``until`` cuts the trace at that time, as if the run had stopped there.
     """
-    ops = [op for _ident, op in _operations(trace, clients, until)]
+    ops = [op for _ident, op in trace_operations(trace, clients=clients, until=until)]
     return {"model": "kv", "init": "", "ops": ops}
-
-
-def _operations(
-    trace: Trace, clients: Sequence[Hashable] | None, until: float | None = None,
-) -> list[tuple[tuple, dict]]:
-    """``((client, seq), op)`` for every client operation in ``trace``, in call order."""
-    if not isinstance(trace, Trace):
-        raise ValueError(f"a history is read from a Trace, got {type(trace).__name__}")
-    wanted = None if clients is None else set(clients)
-    open_ops: dict[tuple, dict] = {}
-    ops: list[tuple[tuple, dict]] = []
-    for ev in trace.of_kind("invoke", "return"):
-        if until is not None and ev.time > until:
-            break
-        d = ev.data
-        if "client" not in d or (wanted is not None and d["client"] not in wanted):
-            continue
-        ident = (d["client"], d["seq"])
-        if ev.kind == "invoke":
-            value = list(d["value"]) if d["op"] == "cas" else d["value"]
-            op = {
-                "id": len(ops), "process": d["client"], "call": ev.time, "return": None,
-                "op": d["op"], "key": d["key"], "value": value, "output": None,
-                "status": "pending",
-            }
-            open_ops[ident] = op
-            ops.append((ident, op))
-        elif ident in open_ops:
-            op = open_ops.pop(ident)
-            op.update({"return": ev.time, "output": d["output"], "status": "ok"})
-    return ops
 
 
 # ---------------------------------------------------------------------- faults
@@ -482,7 +457,7 @@ class KVRun:
         if replay.snapshot() != complete[0].kv.snapshot():
             problems.append(f"server {complete[0].pid!r} state differs from a replay of its log")
         done = {(c.client, c.seq) for c in commands}
-        for ident, op in _operations(self.sim.trace, self.clients):
+        for ident, op in trace_operations(self.sim.trace, clients=self.clients):
             if op["status"] != "ok":
                 continue
             if op["op"] in WRITE_OPS and ident not in done:
