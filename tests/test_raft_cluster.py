@@ -201,3 +201,20 @@ def test_options_expose_the_lease():
     opts = RaftOptions(election_timeout=(100, 200), clock_drift_bound=0.0)
     assert opts.lease_duration == 100
     assert RaftOptions().lease_duration < 150
+
+
+def test_cluster_restore_rolls_the_safety_monitor_back_with_the_world():
+    c = RaftCluster(5, seed=4)
+    c.agree("a")
+    snap = c.snapshot()
+    heard = (dict(c.monitor.leaders), dict(c.monitor.committed))
+    first = c.leader()
+    c.crash(first)  # a new branch: another election, more commits
+    c.agree("b", servers=4)
+    assert (c.monitor.leaders, c.monitor.committed) != heard
+    c.restore(snap)
+    assert (c.monitor.leaders, c.monitor.committed) == heard
+    assert c.leader() == first and c.sim.is_up(first)
+    c.agree("c")  # the restored branch runs on, judged on its own history
+    c.check_invariants()
+    assert c.applied(first) == ["a", "c"]

@@ -24,6 +24,7 @@ say — and every view of the cluster leaves them out.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -177,6 +178,20 @@ class RaftCluster:
     def check_invariants(self) -> None:
         """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property failed."""
         self.monitor.check(self.nodes())
+
+    def snapshot(self) -> Any:
+        """The whole cluster: its world (:meth:`Simulation.snapshot`) and what the
+        safety monitor has heard so far, which the world's snapshot leaves out."""
+        return self.sim.snapshot(), copy.deepcopy(vars(self.monitor))
+
+    def restore(self, snap: Any) -> None:
+        """Return to :meth:`snapshot`, monitor included, so a run that branches
+        from here is judged on its own history, not on the abandoned one's."""
+        world, heard = snap
+        self.sim.restore(world)
+        # the same monitor object: the servers' class points at it
+        vars(self.monitor).clear()
+        vars(self.monitor).update(copy.deepcopy(heard))
 
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:
