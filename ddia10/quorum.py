@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from math import comb
 
 
 class VoteResult(Enum):
@@ -36,6 +37,28 @@ def majority(n: int) -> int:
 def tolerated_failures(n: int) -> int:
     """How many of ``n`` voters may crash while a majority is still alive."""
     return n - majority(n)
+
+
+def majority_available(n: int, up: float) -> float:
+    """The chance that a majority of ``n`` voters is up, when each is up with
+    probability ``up`` independently of the others (a binomial tail)."""
+    need = majority(n)
+    if isinstance(up, bool) or not isinstance(up, (int, float)) or not 0.0 <= up <= 1.0:
+        raise ValueError(f"the chance a voter is up must be in [0, 1], got {up!r}")
+    return sum(comb(n, k) * up**k * (1 - up) ** (n - k) for k in range(need, n + 1))
+
+
+def majorities_can_be_disjoint(old: int, new: int, union: int) -> bool:
+    """Whether a majority of an ``old`` configuration and a majority of a ``new``
+    one can share no voter, when together they hold ``union`` distinct voters.
+    If they can, a membership change from one to the other could elect two
+    leaders in one term; it is why larger changes go through joint consensus."""
+    for size in (old, new, union):
+        _check_size(size)
+    if union < max(old, new) or union > old + new:
+        raise ValueError(
+            f"{union} voters cannot be the union of configurations of {old} and {new}")
+    return majority(old) + majority(new) <= union
 
 
 def cluster_size_table(sizes: Iterable[int] = range(1, 8)):

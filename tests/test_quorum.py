@@ -70,3 +70,25 @@ def test_joint_config_with_an_empty_half_is_a_simple_majority():
         assert joint.vote_result(votes) is simple.vote_result(votes)
     match = {1: 4, 2: 6, 3: 1}
     assert joint.committed_index(match) == simple.committed_index(match) == 4
+
+
+def test_majority_available_is_the_binomial_tail():
+    from ddia10.quorum import majority_available
+
+    assert majority_available(1, 0.9) == pytest.approx(0.9)
+    assert majority_available(3, 0.9) == pytest.approx(0.9**3 + 3 * 0.9**2 * 0.1)
+    assert majority_available(5, 0.99) > majority_available(3, 0.99) > 0.99
+    assert majority_available(4, 0.5) < majority_available(3, 0.5)  # even sizes buy nothing
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        majority_available(3, 1.5)
+
+
+def test_single_server_changes_keep_majorities_overlapping_and_larger_ones_do_not():
+    from ddia10.quorum import majorities_can_be_disjoint
+
+    assert not majorities_can_be_disjoint(3, 4, 4)  # add one
+    assert not majorities_can_be_disjoint(4, 3, 4)  # remove one
+    assert majorities_can_be_disjoint(3, 5, 5)  # add two at once
+    assert majorities_can_be_disjoint(3, 3, 5)  # replace two at once
+    with pytest.raises(ValueError, match="cannot be the union"):
+        majorities_can_be_disjoint(3, 3, 7)
