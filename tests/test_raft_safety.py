@@ -107,6 +107,15 @@ def test_random_fault_campaign_finds_a_missing_election_restriction():
     assert {v.invariant for v in found if v} <= {"leader completeness", "state machine safety"}
 
 
+def test_recording_a_campaign_s_trace_changes_nothing_else():
+    for untraced, traced in [
+        (fault_campaign(2, rounds=40), fault_campaign(2, rounds=40, trace=True)),
+        (leader_churn(2, rounds=60), leader_churn(2, rounds=60, trace=True)),
+    ]:
+        assert untraced.trace is None and len(traced.trace) > 100
+        assert traced == untraced  # every field but the trace
+
+
 def test_check_every_event_stops_at_the_event_that_broke_safety():
     c = RaftCluster(5, seed=4, latency=5.0, election_timeout=(100_000, 200_000),
                     bug_no_election_restriction=True, check_every_event=True)

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sim import SimulationTimeout
+from ..sim import SimulationTimeout, Trace
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
 
@@ -183,13 +183,14 @@ def lease_under_drift(clock_rate: float = 1.0, seed: int = 3) -> LeaseRun:
 
 @dataclass
 class CampaignResult:
-    """How one randomized campaign went."""
+    """How one randomized campaign went (``trace``: the run's trace, if it was recorded)."""
 
     seed: int
     violation: InvariantViolation | None = None
     leader_after_heal_ms: float | None = None
     committed_after_heal: bool = False
     faults: list = field(default_factory=list)
+    trace: Trace | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -198,7 +199,7 @@ class CampaignResult:
 
 def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = True,
                    liveness_bound_ms: float = 5000.0, membership: bool = False,
-                   **options: Any) -> CampaignResult:
+                   trace: bool = False, **options: Any) -> CampaignResult:
     """Random faults on 5 servers, then a heal and a liveness check.
 
     Each round does one random thing — crash a server, restart one, partition
@@ -210,13 +211,14 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
     learners (one step or joint consensus, whichever the change needs). After
     the last round every server is restarted, the network
     heals, and a leader must be elected, and a new command applied by every
-    voter, within ``liveness_bound_ms``.
+    voter, within ``liveness_bound_ms``. ``trace=True`` keeps the run's trace
+    in the result, to look at one campaign; it changes nothing else.
     """
     _check_rounds(rounds)
     rng = random.Random(f"raft-campaign:{seed}")
     c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), loss=0.05, duplicate=0.05, reorder=0.1,
-                    check_every_event=check_every_event, trace=False, **options)
-    result = CampaignResult(seed)
+                    check_every_event=check_every_event, trace=bool(trace), **options)
+    result = CampaignResult(seed, trace=c.trace if trace else None)
     try:
         if membership:
             c.add_server(6)
@@ -295,17 +297,19 @@ def _random_fault(c: RaftCluster, rng: random.Random, r: int, log: list) -> None
 @dataclass
 class ChurnResult:
     """How a churn run went: leader crashes, the last term, and how many
-    client commands every server applied in the end (all in one order)."""
+    client commands every server applied in the end (all in one order);
+    ``trace``, the run's trace if it was recorded."""
 
     seed: int
     rounds: int
     crashes: int
     final_term: int
     applied: int
+    trace: Trace | None = field(default=None, repr=False, compare=False)
 
 
 def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
-                 check_every_event: bool = False) -> ChurnResult:
+                 check_every_event: bool = False, trace: bool = False) -> ChurnResult:
     """Keep proposing while leaders crash after random delays (6.5840's Figure 8 tests).
 
     Each round proposes a command at the leader, waits a short (mostly) or long
@@ -313,11 +317,12 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
     than three servers are up, a random crashed one restarts. At the end
     everyone restarts and one more command must reach every server. Raises
     :class:`InvariantViolation` if any safety property failed on the way.
+    ``trace=True`` keeps the run's trace in the result; it changes nothing else.
     """
     _check_rounds(rounds)
     rng = random.Random(f"raft-churn:{seed}")
     net = dict(loss=0.1, duplicate=0.05, reorder=0.2) if unreliable else {}
-    c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), trace=False,
+    c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), trace=bool(trace),
                     check_every_event=check_every_event, **net)
     crashes = 0
     for r in range(rounds):
@@ -341,7 +346,8 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
     if any(a != applied[0] for a in applied):
         raise InvariantViolation("state machine safety", "servers applied different sequences")
     term = max(node.term for node in c.nodes().values())
-    return ChurnResult(seed, rounds, crashes, term, len(applied[0]))
+    return ChurnResult(seed, rounds, crashes, term, len(applied[0]),
+                       trace=c.trace if trace else None)
 
 
 def _check_rounds(rounds: int) -> None:
