@@ -1,0 +1,362 @@
+"""Golden traces: every run a chapter shows, pinned so that a change of behaviour shows.
+
+Each entry of :data:`RUNS` names a run the book relies on (a worked example,
+a player's scripted story, a chapter's experiment, one seed of a random
+campaign) and builds it with one short call into the package. Its golden file
+``tests/golden/<name>.txt`` holds the sha256 of the trace's JSON, the number
+of events, a digest per chunk of 200 events, and the first and last events
+rendered for people (see ``tests/golden_format.py``). A run that no longer matches
+fails with the first chunk that differs, its events as they are now, and a
+diff of the excerpts.
+
+A change of behaviour that is meant (a new message field, a different
+default) rewrites the golden files deliberately, and the diff goes in the
+commit for review::
+
+    DDIA10_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_traces.py
+    DDIA10_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_traces.py -k ch04_story
+
+Without that variable (set to exactly ``1``) nothing is ever written.
+Where a function returns numbers and keeps its trace to itself (commit
+latency, broadcast time, a rejoin's summary), the golden file pins the
+result instead, item by item.
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import golden_format as golden
+import pytest
+
+from ddia10.clocks import (
+    lamport_worked_example,
+    random_schedule,
+    run_schedule,
+    vector_worked_example,
+)
+from ddia10.failover import (
+    HEAL_AT,
+    SafetyMonitor,
+    build_cluster,
+    leader_cut_off,
+    slow_network,
+    submit,
+)
+from ddia10.linearizability.follower_reads import follower_read_run
+from ddia10.raft import RaftCluster
+from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
+from ddia10.raft.experiments import (
+    PAPER_DISK_LATENCY,
+    PAPER_LATENCY,
+    PAPER_NETWORK,
+    SAME_DC,
+    SLOW_DISK_FSYNC,
+    SSD_FSYNC,
+    THREE_REGIONS,
+    broadcast_time,
+    commit_latency,
+    election_trial_cluster,
+)
+from ddia10.raft.scenarios import (
+    double_vote,
+    fault_campaign,
+    figure8,
+    leader_churn,
+    lease_under_drift,
+)
+from ddia10.rsm import Add, Delete, Set
+from ddia10.scenarios import raft, split_brain
+from ddia10.scenarios.clocks import (
+    lamport_scenario,
+    sequencer_crash_scenario,
+    split_sequencers_scenario,
+    vector_scenario,
+)
+from ddia10.scenarios.raft_deep import (
+    SCRIPTED_TIMEOUT,
+    diverged_cluster,
+    membership_run,
+    reconcile_scenario,
+    rejoin_run,
+    rejoin_scenario,
+    worked_example,
+    worked_example_scenario,
+)
+from ddia10.tob import (
+    consensus_via_tob,
+    raft_tob_crash_run,
+    raft_tob_partition_run,
+    schedule_broadcasts,
+    sequencer_cluster,
+    sequencer_crash_world,
+    split_sequencers_world,
+)
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("DDIA10_UPDATE_GOLDEN") == "1"
+
+
+class Run(NamedTuple):
+    name: str
+    about: str
+    build: Callable[[], Any]  # a Trace, or a result to pin item by item
+
+
+# ---------------------------------------------------------------------- small stagings
+# A few runs are staged in a chapter's own cell; these repeat the cell's calls.
+def _ran(world, ms):
+    """A Simulation or RaftCluster run ``ms`` further: its trace."""
+    world.run(ms)
+    return world.trace
+
+
+def _monitored(sim, *until):
+    """A failover world checked by its SafetyMonitor up to each time in turn."""
+    monitor = SafetyMonitor(sim)
+    for t in until:
+        monitor.run(t - sim.now)
+    return sim.trace
+
+
+def _rsm_script():
+    sim = build_cluster("quorum", seed=4)
+    script = [Set("x", 10), Add("x", 1), Set("y", "hello"), Add("x", 5), Delete("y")]
+    for i, command in enumerate(script):
+        sim.at(10 + 15 * i, lambda s, c=command: submit(s, "A", c, client="script"))
+    return _ran(sim, 200)
+
+
+def _first_acknowledgement():
+    sim = build_cluster("quorum", seed=4)
+    sim.at(10, lambda s: submit(s, "A", Set("x", 1), client="script"))
+    sim.run_until(lambda s: len(s.trace.of_kind("return")) > 0, 100)
+    return sim.trace
+
+
+def _sequencer_plan():
+    sim = sequencer_cluster(["A", "B", "C", "D"], "D", seed=2, latency=(1.0, 6.0))
+    schedule_broadcasts(sim, [(1, "A", "x=1"), (1.5, "B", "y=2"), (2, "C", "x=3"),
+                              (2.5, "A", "y=4")])
+    return _ran(sim, 100)
+
+
+PROPOSALS = {"A": "red", "B": "green", "C": "blue", "D": "amber"}
+
+
+def _stalled_consensus():
+    sim = consensus_via_tob(PROPOSALS, "A", seed=1)
+    sim.crash("A")
+    return _ran(sim, 500)
+
+
+def _roles_run():
+    c = RaftCluster(5, seed=3)
+    first_leader = c.wait_for_leader()
+    c.run(200)
+    c.crash(first_leader)
+    c.run(1000)
+    c.restart(first_leader)
+    return _ran(c, 500)
+
+
+def _membership_refused():
+    c = RaftCluster(3, seed=4, latency=5.0, election_timeout=SCRIPTED_TIMEOUT)
+    c.campaign(1)
+    c.run(1)
+    c.add_server(4)
+    c.change_membership([1, 2, 3], learners=[4])
+    c.run(50)
+    c.change_membership([1, 2, 3], learners=[4])
+    return c.trace
+
+
+def _trial(rule):
+    return election_trial_cluster((150, 150), 1, election_timer=rule, latency=PAPER_NETWORK,
+                                  disk_latency=PAPER_DISK_LATENCY)[1].trace
+
+
+# ---------------------------------------------------------------------- the registry
+RUNS = [
+    # chapter 0: the problem
+    Run("ch00_naive_cut_off", "naive failover, leader A cut off and healed, "
+        "checked by the SafetyMonitor to 600 ms",
+        lambda: _monitored(leader_cut_off("naive", seed=0), HEAL_AT - 1, 600)),
+    Run("ch00_quorum_cut_off", "quorum failover, the same cut and heal, monitored to 600 ms",
+        lambda: _monitored(leader_cut_off("quorum", seed=0), HEAL_AT - 1, 600)),
+    Run("ch00_naive_player", "naive_split_brain() player, its STORY for STORY_STEPS steps",
+        lambda: split_brain.naive_split_brain().run(
+            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+    Run("ch00_quorum_player", "quorum_split_brain() player, its STORY for STORY_STEPS steps",
+        lambda: split_brain.quorum_split_brain().run(
+            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+    Run("ch00_rsm_script", "five commands through quorum failover (seed 4), run 200 ms",
+        _rsm_script),
+    Run("ch00_first_ack", "one write through quorum failover (seed 4), until A acknowledges",
+        _first_acknowledgement),
+    Run("ch00_slow_network", "partial synchrony: slow_network(seed=2), monitored to 2100 ms",
+        lambda: _monitored(slow_network(seed=2, slow_from=200, slow_until=1500,
+                                        horizon=2100), 2100)),
+    # chapter 1: linearizability
+    Run("ch01_follower_reads", "follower_read_run(seed=1): reads from lagging followers",
+        lambda: follower_read_run(seed=1, read_from="follower").trace),
+    Run("ch01_leader_reads", "follower_read_run(seed=1, read_from='leader')",
+        lambda: follower_read_run(seed=1, read_from="leader").trace),
+    # chapter 2: ordering
+    Run("ch02_lamport_worked", "lamport_worked_example(): final counters A=2, B=4, C=5",
+        lambda: lamport_worked_example().trace),
+    Run("ch02_vector_worked", "vector_worked_example(): B=[2,1,0] and C=[0,0,1] concurrent",
+        lambda: vector_worked_example().trace),
+    Run("ch02_lamport_player", "lamport_scenario() player, 60 steps",
+        lambda: lamport_scenario().run(steps=60).sim.trace),
+    Run("ch02_vector_player", "vector_scenario() player, 60 steps",
+        lambda: vector_scenario().run(steps=60).sim.trace),
+    Run("ch02_random_schedule", "random_schedule(7) of 30 steps on A-D, run out (seed 7)",
+        lambda: run_schedule(list("ABCD"), random_schedule(7, list("ABCD"), 30),
+                             latency=(0.5, 6.0), seed=7).trace),
+    Run("ch02_sequencer", "sequencer D orders four broadcasts (seed 2), run 100 ms",
+        _sequencer_plan),
+    Run("ch02_sequencer_crash", "sequencer_crash_world(): S crashes at 15 ms, run 300 ms",
+        lambda: _ran(sequencer_crash_world(), 300)),
+    Run("ch02_sequencer_failover", "sequencer_crash_world(failover_ms=30), run 300 ms",
+        lambda: _ran(sequencer_crash_world(failover_ms=30), 300)),
+    Run("ch02_sequencer_crash_player", "sequencer_crash_scenario() player, 60 steps",
+        lambda: sequencer_crash_scenario().run(steps=60).sim.trace),
+    Run("ch02_split_sequencers", "split_sequencers_world(): two sequencers, run 400 ms",
+        lambda: _ran(split_sequencers_world(), 400)),
+    Run("ch02_split_sequencers_player", "split_sequencers_scenario() player, 25 steps",
+        lambda: split_sequencers_scenario().run(steps=25).sim.trace),
+    Run("ch02_consensus_via_tob", "consensus_via_tob, seed 0 of the chapter's 20, run 200 ms",
+        lambda: _ran(consensus_via_tob(PROPOSALS, "A", seed=0, latency=(0.5, 8.0),
+                                       reorder=0.3), 200)),
+    Run("ch02_consensus_stalled", "consensus_via_tob(seed=1) with sequencer A crashed, 500 ms",
+        _stalled_consensus),
+    Run("ch02_raft_tob_crash", "raft_tob_crash_run(): the leader crashes between broadcasts",
+        lambda: raft_tob_crash_run().trace),
+    Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
+        lambda: raft_tob_partition_run()[0].trace),
+    # chapter 4: Raft
+    Run("ch04_roles", "RaftCluster(5, seed=3): leader crashed, restarted (the role diagram)",
+        _roles_run),
+    Run("ch04_story", "raft_cluster_scenario() player, its STORY for STORY_STEPS steps",
+        lambda: raft.raft_cluster_scenario().run(raft.STORY, steps=raft.STORY_STEPS).sim.trace),
+    Run("ch04_commit_latency_dc_ssd", "commit_latency(SAME_DC, SSD): 20 writes, by stage",
+        lambda: commit_latency(SAME_DC, disk_latency=SSD_FSYNC)),
+    Run("ch04_commit_latency_dc_slow", "commit_latency(SAME_DC, slow disk)",
+        lambda: commit_latency(SAME_DC, disk_latency=SLOW_DISK_FSYNC)),
+    Run("ch04_commit_latency_regions_ssd", "commit_latency(THREE_REGIONS, SSD)",
+        lambda: commit_latency(THREE_REGIONS, disk_latency=SSD_FSYNC)),
+    Run("ch04_commit_latency_regions_slow", "commit_latency(THREE_REGIONS, slow disk)",
+        lambda: commit_latency(THREE_REGIONS, disk_latency=SLOW_DISK_FSYNC)),
+    Run("ch04_broadcast_times", "broadcast_time (ms) for the chapter's three networks",
+        lambda: {"paper network + disk": broadcast_time(PAPER_NETWORK,
+                                                        disk_latency=PAPER_DISK_LATENCY),
+                 "paper latency, no disk": broadcast_time(PAPER_LATENCY),
+                 "mostly disk": broadcast_time((1.5, 3.0), disk_latency=9.0)}),
+    Run("ch04_figure16_trial_etcd", "one Figure 16 trial, 150-150 ms, etcd's timer rules",
+        lambda: _trial("etcd")),
+    Run("ch04_figure16_trial_paper", "one Figure 16 trial, 150-150 ms, the paper's rules "
+        "(no leader within 60 s)", lambda: _trial("paper")),
+    # chapter 5: Raft in depth
+    Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
+        lambda: fault_campaign(0, trace=True).trace),
+    Run("ch05_fault_campaign_no_restriction", "fault_campaign(0) without the election "
+        "restriction: caught by leader completeness",
+        lambda: fault_campaign(0, bug_no_election_restriction=True, trace=True).trace),
+    Run("ch05_worked_example", "worked_example(): two writes, a crash, server 3 wins term 2",
+        lambda: worked_example().cluster.trace),
+    Run("ch05_worked_example_fork", "worked_example(candidate=4): server 4 is refused",
+        lambda: worked_example(candidate=4).cluster.trace),
+    Run("ch05_worked_example_player", "worked_example_scenario() player, 72 steps",
+        lambda: worked_example_scenario().run(steps=72).sim.trace),
+    Run("ch05_diverged_hints", "diverged_cluster(hints=True) run 200 ms: server 5 repaired",
+        lambda: _ran(diverged_cluster(hints=True), 200)),
+    Run("ch05_diverged_no_hints", "diverged_cluster(hints=False) run 200 ms, one entry a time",
+        lambda: _ran(diverged_cluster(hints=False), 200)),
+    Run("ch05_reconcile_player_hints", "reconcile_scenario(hints=True) player, 30 steps",
+        lambda: reconcile_scenario(hints=True).run(steps=30).sim.trace),
+    Run("ch05_reconcile_player_no_hints", "reconcile_scenario(hints=False) player, 45 steps",
+        lambda: reconcile_scenario(hints=False).run(steps=45).sim.trace),
+    Run("ch05_figure8_bug", "figure8(bug=True): X committed by counting, then overwritten",
+        lambda: figure8(bug=True).trace),
+    Run("ch05_figure8_d", "figure8(variant='d'): the current-term rule holds X back",
+        lambda: figure8(bug=False, variant="d").trace),
+    Run("ch05_figure8_e", "figure8(variant='e'): X committed through S1's term-4 entry",
+        lambda: figure8(bug=False, variant="e").trace),
+    Run("ch05_membership", "membership_run(): a learner promoted, then a joint change",
+        lambda: membership_run().cluster.trace),
+    Run("ch05_membership_refused", "a change refused before the leader's no-op commits",
+        _membership_refused),
+    Run("ch05_reads_read_index", "run_workload(1, 1500 ms, ReadIndex, no faults, CheckQuorum)",
+        lambda: run_workload(1, duration=1500, read_mode="read_index", faults=False,
+                             check_quorum=True).sim.trace),
+    Run("ch05_reads_lease", "run_workload(1, 1500 ms, lease reads, no faults, CheckQuorum)",
+        lambda: run_workload(1, duration=1500, read_mode="lease", faults=False,
+                             check_quorum=True).sim.trace),
+    Run("ch05_lease_drift", "lease_drift_run(0, 'lease', clock_rate=0.1): a stale lease read",
+        lambda: lease_drift_run(0, "lease", clock_rate=0.1).sim.trace),
+    Run("ch05_lease_drift_read_index", "lease_drift_run(0, 'read_index'): linearizable",
+        lambda: lease_drift_run(0, "read_index").sim.trace),
+    Run("ch05_rejoin_plain", "rejoin_run(seed 0), no PreVote, no CheckQuorum",
+        lambda: rejoin_run(False, False, 0)),
+    Run("ch05_rejoin_check_quorum", "rejoin_run(seed 0), CheckQuorum only",
+        lambda: rejoin_run(False, True, 0)),
+    Run("ch05_rejoin_prevote", "rejoin_run(seed 0), PreVote only",
+        lambda: rejoin_run(True, False, 0)),
+    Run("ch05_rejoin_both", "rejoin_run(seed 0), PreVote and CheckQuorum",
+        lambda: rejoin_run(True, True, 0)),
+    Run("ch05_rejoin_player", "rejoin_scenario() player, no guards, 24 steps",
+        lambda: rejoin_scenario(prevote=False, check_quorum=False).run(steps=24).sim.trace),
+    Run("ch05_rejoin_player_guarded", "rejoin_scenario(PreVote, CheckQuorum) player, 8 steps",
+        lambda: rejoin_scenario(prevote=True, check_quorum=True).run(steps=8).sim.trace),
+    Run("ch05_double_vote_bug", "double_vote(bug=True): two leaders of term 1",
+        lambda: double_vote(bug=True).trace),
+    Run("ch05_double_vote", "double_vote(bug=False): one leader of term 1",
+        lambda: double_vote(bug=False).trace),
+    # the package's random campaigns and Raft runs that only tests stage
+    Run("kv_campaign_seed1", "the key-value campaign's run of seed 1 (3000 ms of faults)",
+        lambda: run_workload(1, duration=3000.0, **campaign_options(1)).sim.trace),
+    Run("raft_leader_churn_seed1", "leader_churn(1, rounds=300): leaders crash while proposing",
+        lambda: leader_churn(1, rounds=300, trace=True).trace),
+    Run("raft_lease_under_drift_slow", "lease_under_drift(clock_rate=0.3): stale lease",
+        lambda: lease_under_drift(clock_rate=0.3).cluster.trace),
+    Run("raft_lease_under_drift_honest", "lease_under_drift(clock_rate=1.0): lease expired",
+        lambda: lease_under_drift(clock_rate=1.0).cluster.trace),
+]
+
+REWRITE = "DDIA10_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_traces.py -k {name}"
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[r.name for r in RUNS])
+def test_a_chapter_run_replays_its_golden_trace(run):
+    snap = golden.snapshot(run.build())
+    path = GOLDEN_DIR / f"{run.name}.txt"
+    if UPDATE:
+        GOLDEN_DIR.mkdir(exist_ok=True)
+        golden.write(path, run.name, run.about, snap)
+        return
+    rewrite = REWRITE.format(name=run.name)
+    if not path.exists():
+        pytest.fail(f"no golden file {path.name}; write it with {rewrite}", pytrace=False)
+    pinned = golden.read(path)
+    if (pinned.sha256, pinned.count) != (snap.sha256, len(snap.records)):
+        hint = f"If this change is meant, rewrite the golden file and review its diff: {rewrite}"
+        pytest.fail(golden.mismatch(run.name, pinned, snap, hint), pytrace=False)
+
+
+def test_every_golden_file_belongs_to_a_run():
+    names = [r.name for r in RUNS]
+    assert len(set(names)) == len(names), "two runs share a name"
+    orphans = sorted(p.name for p in GOLDEN_DIR.glob("*.txt") if p.stem not in names)
+    assert not orphans, f"golden files without a run in RUNS (delete them): {orphans}"
+
+
+def test_a_changed_run_is_reported_by_its_first_differing_chunk(tmp_path):
+    trace = figure8(bug=False).trace
+    path = tmp_path / "run.txt"
+    golden.write(path, "run", "a run", golden.snapshot(trace))
+    trace.events[250].time += 1.0
+    report = golden.mismatch("run", golden.read(path), golden.snapshot(trace), "hint")
+    assert "first differing chunk: events 200–" in report
+    assert "events 0–" not in report and "hint" in report
