@@ -450,8 +450,9 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
         '<div class="ddia10-note"></div>'
         f'<div class="ddia10-frame">{_first_picture(pictures)}</div><div class="ddia10-last"></div>'
     )
-    return _HTML(stepper(player_id("log", blob), blob, last=len(frames) - 1, draw=_DRAW,
-                         body=body, title=title, css=_CSS, interval_ms=interval_ms))
+    return _HTML(stepper(player_id("log", blob), blob, last=len(frames) - 1,
+                         draw="log_player.js", body=body, title=title, css=_CSS,
+                         interval_ms=interval_ms))
 
 
 def _first_picture(pictures: Mapping[str, int]) -> str:
@@ -475,17 +476,4 @@ _CSS = """
 #ROOT .ddia10-frame{overflow-x:auto}
 .ddia10-player .ddia10-last{font-family:ui-monospace,monospace;font-size:11px;
  white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-"""
-
-_DRAW = r"""
-function (root, D) {
-  var frame = root.querySelector(".ddia10-frame"), note = root.querySelector(".ddia10-note");
-  var last = root.querySelector(".ddia10-last");
-  return function (k) {
-    var f = D.f[k];
-    frame.innerHTML = D.p[f[0]];
-    note.textContent = f[1];
-    last.textContent = f[2];
-  };
-}
 """
