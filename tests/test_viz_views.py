@@ -114,8 +114,8 @@ def test_cluster_svg_draws_cut_links_and_messages():
         sim.step()
     view = cluster_view(sim.trace)
     geo = cluster_geometry(view)
-    assert sum(link["broken"] for link in geo["links"]) == 2
-    assert len(geo["msgs"]) == len(view.in_flight) > 0
+    assert sum(link.broken for link in geo.links) == 2
+    assert len(geo.pills) == len(view.in_flight) > 0
     svg = cluster_svg(view)
     assert svg.count("<circle") == 3
     assert svg.count('stroke-dasharray="6 5"') == 2
