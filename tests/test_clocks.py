@@ -106,8 +106,8 @@ def test_space_time_labels_carry_each_events_clocks():
     from ddia10.viz.spacetime import diagram
 
     sim = lamport_worked_example()
-    shapes = diagram(sim.trace, annotate=clock_label(WORKED_PIDS, "both"))["shapes"]
-    labels = [s["text"] for s in shapes if s["k"] == "label"]
+    shapes = diagram(sim.trace, annotate=clock_label(WORKED_PIDS, "both")).shapes
+    labels = [s.text for s in shapes if s.kind == "label"]
     assert labels == [
         "A1: 1 [1,0,0]", "A2: 2 [2,0,0]", "C1: 1 [0,0,1]",
         "B1: 3 [2,1,0]", "B2: 4 [2,2,0]", "C2: 5 [2,2,2]",
