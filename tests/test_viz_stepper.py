@@ -114,3 +114,5 @@ def test_scripts_are_read_from_the_package_without_their_heading_comment():
         assert code.lstrip().startswith(("(function", "function")), name
     with pytest.raises(ValueError, match="no script 'nope.js'.*controls.js"):
         script("nope.js")
+    with pytest.raises(ValueError, match="no script \\['controls.js'\\]"):
+        script(["controls.js"])

@@ -48,15 +48,22 @@ _CSS = """
 """
 """The look of every player (the same for all, so not scoped to one player's id)."""
 
-@functools.cache
+_ASSETS = resources.files(__package__) / "assets"
+"""The scripts' folder, shipped with the package (see pyproject.toml's package data)."""
+
+
 def script(name: str) -> str:
     """The JavaScript in ``assets/<name>``, without the ``//`` lines that head the file:
     they say what the script is for, and a page would carry them once per player."""
-    folder = resources.files("ddia10.viz") / "assets"
-    if not isinstance(name, str) or not name.endswith(".js") or not (folder / name).is_file():
-        known = sorted(f.name for f in folder.iterdir() if f.name.endswith(".js"))
+    if not isinstance(name, str) or not name.endswith(".js") or not (_ASSETS / name).is_file():
+        known = sorted(f.name for f in _ASSETS.iterdir() if f.name.endswith(".js"))
         raise ValueError(f"no script {name!r} in ddia10/viz/assets; there are {known}")
-    lines = (folder / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    return _read(name)
+
+
+@functools.cache
+def _read(name: str) -> str:
+    lines = (_ASSETS / name).read_text(encoding="utf-8").splitlines(keepends=True)
     while lines and lines[0].startswith("//"):
         lines.pop(0)
     return "".join(lines)
