@@ -38,7 +38,7 @@ consistency checks and an election restriction instead.
 Every node annotates its ``role``, ``term``, ``leader``, ``log``, ``commit``
 and ``data`` (the state machine) in the trace whenever they change, and
 client writes appear as ``invoke``/``return`` events, so players can draw who
-leads and what each node holds. :class:`SafetyMonitor` checks the promises
+leads and what each node holds. :class:`FailoverMonitor` checks the promises
 quorum failover makes after every event of a run; :func:`leader_cut_off` is
 the worked example of chapter 0 ("The problem"), which teaches this module,
 and :func:`slow_network` its demonstration of partial synchrony.
@@ -51,6 +51,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .invariants import InvariantViolation
 from .quorum import MajorityConfig, VoteResult, majority
 from .rsm import COMMANDS, Command, Entry, Replica, Set
 from .sim import Context, Process, Simulation, SimulationTimeout
@@ -112,7 +113,7 @@ class Replicated:
 
 
 @dataclass(frozen=True)
-class RequestVote:
+class VoteRequest:
     """Candidate -> all (quorum failover only): "make me leader of ``term``"."""
 
     term: int
@@ -388,8 +389,8 @@ class QuorumFailover(FailoverNode):
         super().on_start(ctx)
 
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
-        if isinstance(msg, RequestVote):
-            self.on_request_vote(ctx, src, msg)
+        if isinstance(msg, VoteRequest):
+            self.on_vote_request(ctx, src, msg)
         elif isinstance(msg, Vote):
             self.on_vote(ctx, src, msg)
         super().on_message(ctx, src, msg)
@@ -400,11 +401,11 @@ class QuorumFailover(FailoverNode):
         self.leader = None
         self.votes = {ctx.pid: Vote(self.term, True, self.log_term, tuple(self.replica.log))}
         for peer in self.peers:
-            ctx.send(peer, RequestVote(self.term))
+            ctx.send(peer, VoteRequest(self.term))
         self.arm_failure_detector(ctx)  # no winner by then: try again in a new term
         self.count_votes(ctx)
 
-    def on_request_vote(self, ctx: Context, src: Hashable, msg: RequestVote) -> None:
+    def on_vote_request(self, ctx: Context, src: Hashable, msg: VoteRequest) -> None:
         if msg.term > self.term:
             self.become_follower(ctx, msg.term, leader=None)
         granted = msg.term == self.term and self.voted_for in (None, src)
@@ -650,7 +651,14 @@ def progress_table(sim: Simulation, window: float = 300.0):
 
 
 # ---------------------------------------------------------------- the promises, as code
-class SafetyMonitor:
+ONE_LEADER_PER_TERM = "one leader per term"
+NO_MINORITY_ACKNOWLEDGEMENT = "no minority acknowledgement"
+NO_LOST_WRITE = "no acknowledged write lost"
+PROMISES = (ONE_LEADER_PER_TERM, NO_MINORITY_ACKNOWLEDGEMENT, NO_LOST_WRITE)
+"""The three promises :class:`FailoverMonitor` checks, by name."""
+
+
+class FailoverMonitor:
     """Checks a run, event by event, against the three promises quorum failover
     makes; naive failover breaks all three under a partition.
 
@@ -660,31 +668,37 @@ class SafetyMonitor:
     3. *No acknowledged write lost*: every leader of a later term has every write
        acknowledged in an earlier term in its log.
 
-    Call :meth:`check` after every ``sim.step()``; it returns the new violations.
+    Call :meth:`check` after every ``sim.step()``; it reports each broken promise
+    once, as an :class:`~ddia10.invariants.InvariantViolation` naming the
+    promise (one of :data:`PROMISES`) and the evidence. It reports rather than
+    raises, so a run of naive failover can show every promise it breaks.
     """
 
     def __init__(self, sim: Simulation) -> None:
         if not isinstance(sim, Simulation):
-            raise ValueError(f"SafetyMonitor watches a Simulation, got {sim!r}")
+            raise ValueError(f"FailoverMonitor watches a Simulation, got {sim!r}")
         if not sim.tracing:
-            raise ValueError("SafetyMonitor reads the trace: build the simulation with trace=True")
+            raise ValueError("FailoverMonitor reads the trace: build the simulation with "
+                             "trace=True")
         self.sim = sim
         self.seen = 0
         self.leaders_of_term: dict[int, set] = {}
         self.acknowledged: dict[str, tuple[int, str]] = {}  # call -> (term, op)
         self.reported: set = set()
-        self.violations: list[str] = []
+        self.violations: list[InvariantViolation] = []
 
-    def check(self) -> list[str]:
+    def check(self) -> list[InvariantViolation]:
+        """The promises broken since the last check (each reported once)."""
         sim = self.sim
-        new: list[str] = []
+        new: list[InvariantViolation | None] = []
         for event in sim.trace.events[self.seen :]:
             if event.kind == "state" and event.data.get("role") == LEADER:
                 term = event.data["term"]
                 holders = self.leaders_of_term.setdefault(term, set())
                 holders.add(event.pid)
                 if len(holders) > 1:
-                    new.append(self._once(("term", term), f"term {term} has two leaders: "
+                    new.append(self._once(("term", term), ONE_LEADER_PER_TERM,
+                                          f"term {term} has two leaders: "
                                           + " and ".join(sorted(map(str, holders)))))
             elif event.kind == "return" and event.data.get("status") == "ok":
                 call, term, op = event.data["call"], event.data["term"], event.data["op"]
@@ -692,21 +706,22 @@ class SafetyMonitor:
                 stored = sum(1 for pid in sim.pids
                              if any(e.request == call for e in sim.storage(pid).get("log", ())))
                 if stored < majority(len(sim.pids)):
-                    new.append(self._once(("minority", call), f"{event.pid} acknowledged {op} "
-                                          f"({call}) stored on {stored} of {len(sim.pids)} nodes"))
+                    new.append(self._once(("minority", call), NO_MINORITY_ACKNOWLEDGEMENT,
+                                          f"{event.pid} acknowledged {op} ({call}) stored on "
+                                          f"{stored} of {len(sim.pids)} nodes"))
         self.seen = len(sim.trace)
         for pid, term in leaders(sim).items():
             held = {e.request for e in sim.process(pid).replica.log}
             for call, (acked_term, op) in self.acknowledged.items():
                 if acked_term < term and call not in held:
-                    new.append(self._once(("lost", call, pid, term), f"{op} ({call}), acknowledged "
-                                          f"in term {acked_term}, is missing from {pid}, leader "
-                                          f"of term {term}"))
-        new = [v for v in new if v is not None]
-        self.violations.extend(new)
-        return new
+                    new.append(self._once(("lost", call, pid, term), NO_LOST_WRITE,
+                                          f"{op} ({call}), acknowledged in term {acked_term}, "
+                                          f"is missing from {pid}, leader of term {term}"))
+        found = [v for v in new if v is not None]
+        self.violations.extend(found)
+        return found
 
-    def run(self, ms: float) -> list[str]:
+    def run(self, ms: float) -> list[InvariantViolation]:
         """Run the simulation ``ms`` simulated ms further, checking after every
         event. Returns the violations seen meanwhile."""
         before = len(self.violations)
@@ -721,8 +736,8 @@ class SafetyMonitor:
             pass
         return self.violations[before:]
 
-    def _once(self, key: tuple, text: str) -> str | None:
+    def _once(self, key: tuple, promise: str, evidence: str) -> InvariantViolation | None:
         if key in self.reported:
             return None
         self.reported.add(key)
-        return text
+        return InvariantViolation(promise, evidence)

@@ -13,16 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddia10 import failover as fo
+from ddia10.invariants import InvariantViolation
 from ddia10.rsm import Add, Set, replay
 from ddia10.sim import Simulation
 
 MAJORITY_SIDE = ["B", "C"]
 
 
-def partition_the_leader(protocol: str, seed: int = 0) -> tuple[Simulation, fo.SafetyMonitor]:
+def partition_the_leader(protocol: str, seed: int = 0) -> tuple[Simulation, fo.FailoverMonitor]:
     """The chapter's worked example (A cut off at 100 ms, healed at 400 ms) and its monitor."""
     sim = fo.leader_cut_off(protocol, seed=seed)
-    return sim, fo.SafetyMonitor(sim)
+    return sim, fo.FailoverMonitor(sim)
 
 
 def returns(sim: Simulation) -> dict[str, dict]:
@@ -59,7 +60,10 @@ def test_naive_heal_throws_away_a_write_the_old_leader_acknowledged():
 def test_naive_breaks_every_promise_the_monitor_checks():
     sim, monitor = partition_the_leader("naive")
     monitor.run(600)
-    text = "\n".join(monitor.violations)
+    assert all(isinstance(v, InvariantViolation) for v in monitor.violations)
+    assert {v.invariant for v in monitor.violations} == {fo.NO_MINORITY_ACKNOWLEDGEMENT,
+                                                         fo.NO_LOST_WRITE}
+    text = "\n".join(map(str, monitor.violations))
     assert "acknowledged x=2 (A.2) stored on 1 of 3 nodes" in text
     assert "x=2 (A.2), acknowledged in term 1, is missing from B, leader of term 2" in text
 
@@ -68,10 +72,11 @@ def test_naive_two_leaders_can_share_a_term_and_the_lower_id_keeps_it():
     # B and C are cut off from A and from each other: both promote to term 2.
     sim = fo.build_cluster("naive", seed=3)
     sim.at(50, lambda s: s.partition(["A"], ["B"], ["C"]))
-    monitor = fo.SafetyMonitor(sim)
+    monitor = fo.FailoverMonitor(sim)
     monitor.run(300)
     assert fo.leaders(sim) == {"A": 1, "B": 2, "C": 2}
-    assert any("term 2 has two leaders" in v for v in monitor.violations)
+    assert [(v.invariant, v.evidence) for v in monitor.violations][:1] == [
+        (fo.ONE_LEADER_PER_TERM, "term 2 has two leaders: B and C")]
     sim.heal()
     monitor.run(200)
     assert fo.leaders(sim) == {"B": 2}
@@ -109,7 +114,7 @@ def test_quorum_old_leader_steps_down_on_the_higher_term_and_no_acknowledged_wri
 
 
 def ask_vote(sim: Simulation, voter: str, candidate: str, term: int) -> None:
-    sim.call(voter, lambda node, ctx: node.on_request_vote(ctx, candidate, fo.RequestVote(term)))
+    sim.call(voter, lambda node, ctx: node.on_vote_request(ctx, candidate, fo.VoteRequest(term)))
 
 
 def votes_sent(sim: Simulation, voter: str) -> list[tuple[str, bool]]:
@@ -193,7 +198,7 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
     net = {"loss": 0.05, "duplicate": 0.05, "reorder": 0.1} if lossy else {}
     sim = fo.build_cluster("quorum", seed=seed, nodes=nodes, timing=timing, **net)
     _random_schedule(ops, nodes)(sim)
-    monitor = fo.SafetyMonitor(sim)
+    monitor = fo.FailoverMonitor(sim)
     assert monitor.run(1300) == []
     # Then everything heals and comes back, links included (on a lossy link a jumpy
     # failure detector keeps re-electing, which is safe but never settles):
@@ -224,7 +229,7 @@ def test_quorum_stays_safe_while_the_network_is_slower_than_its_timeouts_and_rec
     """Partial synchrony: while delays exceed the failure timeout, elections repeat and
     nothing is acknowledged, yet nothing breaks; once delays are bounded again, it works."""
     sim = fo.slow_network(seed=2, slow_from=200, slow_until=1500, horizon=2100)
-    monitor = fo.SafetyMonitor(sim)
+    monitor = fo.FailoverMonitor(sim)
     assert monitor.run(2100) == []
     table = fo.progress_table(sim, window=300)
     slow = table.loc[300:1200]
@@ -312,8 +317,8 @@ def test_clients_get_clear_errors_and_notes():
     assert refused["status"] == "fail" and "B is not the leader" in refused["error"]
 
 
-def test_safety_monitor_needs_a_traced_simulation():
+def test_failover_monitor_needs_a_traced_simulation():
     with pytest.raises(ValueError, match="watches a Simulation"):
-        fo.SafetyMonitor("sim")
+        fo.FailoverMonitor("sim")
     with pytest.raises(ValueError, match="trace=True"):
-        fo.SafetyMonitor(fo.build_cluster("quorum", trace=False))
+        fo.FailoverMonitor(fo.build_cluster("quorum", trace=False))

@@ -38,7 +38,7 @@ from ddia10.clocks import (
 )
 from ddia10.failover import (
     HEAL_AT,
-    SafetyMonitor,
+    FailoverMonitor,
     build_cluster,
     leader_cut_off,
     slow_network,
@@ -113,8 +113,8 @@ def _ran(world, ms):
 
 
 def _monitored(sim, *until):
-    """A failover world checked by its SafetyMonitor up to each time in turn."""
-    monitor = SafetyMonitor(sim)
+    """A failover world checked by its FailoverMonitor up to each time in turn."""
+    monitor = FailoverMonitor(sim)
     for t in until:
         monitor.run(t - sim.now)
     return sim.trace
@@ -181,7 +181,7 @@ def _trial(rule):
 RUNS = [
     # chapter 0: the problem
     Run("ch00_naive_cut_off", "naive failover, leader A cut off and healed, "
-        "checked by the SafetyMonitor to 600 ms",
+        "checked by the FailoverMonitor to 600 ms",
         lambda: _monitored(leader_cut_off("naive", seed=0), HEAL_AT - 1, 600)),
     Run("ch00_quorum_cut_off", "quorum failover, the same cut and heal, monitored to 600 ms",
         lambda: _monitored(leader_cut_off("quorum", seed=0), HEAL_AT - 1, 600)),

@@ -16,7 +16,7 @@ SCENARIOS = {"naive": sb.naive_split_brain, "quorum": sb.quorum_split_brain}
 def story(protocol: str):
     """Play :data:`STORY` step by step; return the run and the roles seen after each step."""
     run = SCENARIOS[protocol]().run(sb.STORY, steps=0)
-    monitor = fo.SafetyMonitor(run.sim)
+    monitor = fo.FailoverMonitor(run.sim)
     leaders_seen = []
     while run.k < sb.STORY_STEPS and run.step():
         monitor.check()
@@ -46,7 +46,7 @@ def test_naive_story_shows_two_leaders_and_a_lost_acknowledged_write():
     assert (ops["x=2"]["node"], ops["x=3"]["node"]) == ("A", "B")
     final = cluster_view(run.sim.trace).processes
     assert all(p.annotations["data"] == {"x": 3} for p in final.values())
-    assert any("missing from B" in v for v in monitor.violations)
+    assert any("missing from B" in v.evidence for v in monitor.violations)
 
 
 def test_quorum_story_refuses_the_cut_off_write_and_loses_nothing():
