@@ -20,6 +20,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from ..raft.client import KVRun
+from ..raft.cluster import leader_of
 from ..raft.messages import RAFT_MESSAGES, short
 from ..sim import Simulation, Trace
 from ..viz import ClusterView, Scenario
@@ -70,10 +71,8 @@ def _servers(sim: Simulation) -> list[Hashable]:
 
 
 def _leader(sim: Simulation) -> Hashable | None:
-    """The running server that leads the highest term (what the buttons aim at)."""
-    leaders = [(sim.process(p).term, p) for p in _servers(sim)
-               if sim.is_up(p) and sim.process(p).role == "leader"]
-    return max(leaders)[1] if leaders else None
+    """The leader the buttons aim at, found as the harness finds it."""
+    return leader_of({p: sim.process(p) for p in _servers(sim) if sim.is_up(p)})
 
 
 def _write(sim: Simulation) -> None:
