@@ -16,7 +16,7 @@ at the end of the run is *pending*: it may or may not have taken effect.
 The harness puts it together. :class:`KVRun` is a cluster of
 :class:`~ddia10.raft.kv.KVServer` plus clients on one network;
 :func:`run_workload` drives random operations through seeded random faults
-(:func:`random_faults`); :func:`campaign_seed` judges one such run by Raft's
+(:func:`ddia10.sim.faults.random_faults`); :func:`campaign_seed` judges one such run by Raft's
 invariants, the checker, and the servers' final state. :func:`lease_drift_run`
 is the scenario where a lease read goes wrong: a deposed leader whose clock
 runs slow still trusts its lease and serves a stale value.
@@ -39,6 +39,7 @@ from ..linearizability import (
     trace_operations,
 )
 from ..sim import Context, Process, SimulationTimeout, Trace
+from ..sim.faults import Fault, apply_fault, random_faults, random_network
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
 from .kv import (
@@ -224,88 +225,6 @@ def history_from_trace(
     return {"model": "kv", "init": "", "ops": ops}
 
 
-# ---------------------------------------------------------------------- faults
-FAULT_KINDS = ("crash", "restart", "partition", "heal", "disconnect", "connect")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One scheduled fault: at ``time`` (ms) do ``kind`` to the servers in ``target``
-    (the groups, for a partition)."""
-
-    time: float
-    kind: str
-    target: tuple = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if isinstance(self.time, bool) or not isinstance(self.time, (int, float)) or not (
-            0 <= self.time < math.inf
-        ):
-            raise ValueError(f"fault time must be a number of ms >= 0, got {self.time!r}")
-
-
-def random_faults(
-    seed: int, servers: Sequence[Hashable], duration: float, *,
-    clients: Sequence[Hashable] = (), mean_gap: float = 150.0, max_down: int | None = None,
-) -> list[Fault]:
-    """A seeded random fault schedule over ``duration`` ms: crashes and restarts
-    (at most ``max_down`` servers down at once, a minority by default),
-    partitions into two sides (``clients`` spread over both), disconnections of
-    one server, and heals, about one every ``mean_gap`` ms. The same seed gives
-    the same schedule."""
-    servers, clients = list(servers), list(clients)
-    if len(servers) < 1:
-        raise ValueError("random_faults needs at least one server")
-    if not (isinstance(duration, (int, float)) and duration >= 0):
-        raise ValueError(f"duration must be a number of ms >= 0, got {duration!r}")
-    if not (isinstance(mean_gap, (int, float)) and mean_gap > 0):
-        raise ValueError(f"mean_gap must be a positive number of ms, got {mean_gap!r}")
-    max_down = (len(servers) - 1) // 2 if max_down is None else max_down
-    rng = random.Random(f"ddia10:faults:{seed}")
-    down: set = set()
-    cut: set = set()
-    faults: list[Fault] = []
-    t = rng.expovariate(1 / mean_gap)
-    while t < duration:
-        up = [s for s in servers if s not in down]
-        options = ["partition", "disconnect", "heal"]
-        if len(down) < max_down and up:
-            options.append("crash")
-        if down:
-            options.append("restart")
-        if cut:
-            options.append("connect")
-        kind = rng.choice(options)
-        if kind == "crash":
-            target = (rng.choice(up),)
-            down.add(target[0])
-        elif kind == "restart":
-            target = (rng.choice(sorted(down, key=repr)),)
-            down.discard(target[0])
-        elif kind == "partition":
-            shuffled = rng.sample(servers, len(servers))
-            k = rng.randint(1, max(1, len(servers) - 1))
-            side = [rng.random() < 0.5 for _c in clients]
-            target = (
-                tuple(shuffled[:k]) + tuple(c for c, a in zip(clients, side, strict=True) if a),
-                tuple(shuffled[k:]) + tuple(c for c, a in zip(clients, side, strict=True) if not a),
-            )
-        elif kind == "disconnect":
-            target = (rng.choice(servers),)
-            cut.add(target[0])
-        elif kind == "connect":
-            target = (rng.choice(sorted(cut, key=repr)),)
-            cut.discard(target[0])
-        else:
-            target = ()
-            cut.clear()
-        faults.append(Fault(round(t, 3), kind, target))
-        t += rng.expovariate(1 / mean_gap)
-    return faults
-
-
 # ---------------------------------------------------------------------- the harness
 class KVRun:
     """``n`` key-value servers and ``clients`` client processes (``c1``, ``c2``, ...)
@@ -385,30 +304,12 @@ class KVRun:
             return False
         return True
 
-    def apply_fault(self, fault: Fault) -> None:
-        """Do one :class:`Fault` to the cluster now."""
-        if not isinstance(fault, Fault):
-            raise ValueError(f"apply_fault takes a Fault, got {fault!r}")
-        c = self.cluster
-        if fault.kind == "crash":
-            c.crash(fault.target[0])
-        elif fault.kind == "restart":
-            c.restart(fault.target[0])
-        elif fault.kind == "partition":
-            c.partition(*fault.target)
-        elif fault.kind == "disconnect":
-            c.disconnect(fault.target[0])
-        elif fault.kind == "connect":
-            c.connect(fault.target[0])
-        else:
-            c.heal()
-
     def schedule(self, faults: Sequence[Fault]) -> None:
         """Schedule each fault at its time (relative to now)."""
         start = self.sim.now
         for f in faults:
             label = f"{f.kind} {f.target}"
-            self.sim.at(start + f.time, lambda sim, f=f: self.apply_fault(f), label)
+            self.sim.at(start + f.time, lambda sim, f=f: apply_fault(sim, f), label)
 
     def recover(self) -> None:
         """Heal the network and restart every crashed server."""
@@ -489,11 +390,7 @@ def run_workload(
     for name, x in (("duration", duration), ("drain", drain)):
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
             raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
-    rng = random.Random(f"ddia10:kv-network:{seed}")
-    network = (
-        dict(loss=rng.uniform(0, 0.05), duplicate=rng.uniform(0, 0.05),
-             reorder=rng.uniform(0, 0.1)) if faults else {}
-    )
+    network = random_network(seed) if faults else {}
     workload = workload or Workload()
     run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,
                 check_every_event=check_every_event, trace=trace, latency=(1.0, 5.0),

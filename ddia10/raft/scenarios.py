@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..sim import SimulationTimeout, Trace
+from ..sim.faults import Fault, FaultGenerator, apply_fault
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
 
@@ -183,18 +184,27 @@ def lease_under_drift(clock_rate: float = 1.0, seed: int = 3) -> LeaseRun:
 
 @dataclass
 class CampaignResult:
-    """How one randomized campaign went (``trace``: the run's trace, if it was recorded)."""
+    """How one randomized campaign went: the faults it injected, the
+    configurations it changed to (``membership=True``), the first violation,
+    and the liveness check after the heal (``trace``: the run's trace, if it
+    was recorded)."""
 
     seed: int
     violation: InvariantViolation | None = None
     leader_after_heal_ms: float | None = None
     committed_after_heal: bool = False
-    faults: list = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    configurations: list[list] = field(default_factory=list)
     trace: Trace | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.violation is None and self.committed_after_heal
+
+
+CAMPAIGN_FAULTS = (("crash", 0.15), ("restart", 0.15), ("partition", 0.10), ("heal", 0.10))
+"""The fault a round of :func:`fault_campaign` injects, with its chance; the
+other half of the rounds propose commands instead."""
 
 
 def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = True,
@@ -222,11 +232,18 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
     try:
         if membership:
             c.add_server(6)
+        faults = FaultGenerator(rng, c.ids, max_down=len(c.ids), shuffle=True)
         for r in range(rounds):
             if membership and rng.random() < 0.15:
-                _random_configuration(c, rng, result.faults)
+                _random_configuration(c, rng, result)
             else:
-                _random_fault(c, rng, r, result.faults)
+                kind = faults.roll(CAMPAIGN_FAULTS)
+                if kind is None:
+                    _random_submits(c, faults, r)
+                else:
+                    fault = faults.draw(kind, c.sim.now)
+                    apply_fault(c.sim, fault)
+                    result.faults.append(fault)
             c.run(rng.uniform(10, 200))
         c.heal()
         for pid in c.ids:
@@ -257,41 +274,21 @@ def _voters_applied(c: RaftCluster, index: int) -> bool:
                for p in nodes[leader].config.all_voters)
 
 
-def _random_configuration(c: RaftCluster, rng: random.Random, log: list) -> None:
+def _random_configuration(c: RaftCluster, rng: random.Random, result: CampaignResult) -> None:
     ids = list(c.ids)
     voters = sorted(rng.sample(ids, rng.randint(3, 5)))
     learners = [p for p in ids if p not in voters and rng.random() < 0.5]  # others leave
     if c.change_membership(voters, learners) is not None:
-        log.append(("configure", voters))
+        result.configurations.append(voters)
 
 
-def _random_fault(c: RaftCluster, rng: random.Random, r: int, log: list) -> None:
-    up = [p for p in c.ids if c.sim.is_up(p)]
-    down = [p for p in c.ids if not c.sim.is_up(p)]
-    roll = rng.random()
-    if roll < 0.15 and up:
-        victim = rng.choice(up)
-        c.crash(victim)
-        log.append(("crash", victim))
-    elif roll < 0.30 and down:
-        back = rng.choice(down)
-        c.restart(back)
-        log.append(("restart", back))
-    elif roll < 0.40:
-        ids = list(c.ids)
-        rng.shuffle(ids)
-        cut = rng.randint(1, len(ids) - 1)
-        c.partition(ids[:cut], ids[cut:])
-        log.append(("partition", sorted(ids[:cut]), sorted(ids[cut:])))
-    elif roll < 0.50:
-        c.heal()
-        log.append(("heal",))
-    else:
-        for k in range(rng.randint(1, 3)):
-            target = rng.choice(up) if up and rng.random() < 0.3 else None
-            if target is None or c.sim.is_up(target):
-                c.submit(f"c{r}.{k}", node=target)
-        log.append(("submit",))
+def _random_submits(c: RaftCluster, faults: FaultGenerator, r: int) -> None:
+    """A round without a fault: one to three commands, each to the leader or
+    (30% of the time) to a random running server."""
+    up = faults.up
+    for k in range(faults.rng.randint(1, 3)):
+        target = faults.rng.choice(up) if up and faults.rng.random() < 0.3 else None
+        c.submit(f"c{r}.{k}", node=target)
 
 
 @dataclass
@@ -324,6 +321,7 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
     net = dict(loss=0.1, duplicate=0.05, reorder=0.2) if unreliable else {}
     c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), trace=bool(trace),
                     check_every_event=check_every_event, **net)
+    faults = FaultGenerator(rng, c.ids, max_down=len(c.ids))
     crashes = 0
     for r in range(rounds):
         leader = c.leader()
@@ -331,11 +329,10 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
             c.submit(f"cmd{r}", node=leader)
         c.run(rng.uniform(0, 500) if rng.random() < 0.1 else rng.uniform(0, 13))
         if leader is not None and c.sim.is_up(leader) and rng.random() < 0.5:
-            c.crash(leader)
+            apply_fault(c.sim, faults.draw("crash", c.sim.now, target=(leader,)))
             crashes += 1
-        up = [p for p in c.ids if c.sim.is_up(p)]
-        if len(up) < 3:
-            c.restart(rng.choice([p for p in c.ids if p not in up]))
+        if len(faults.up) < 3:
+            apply_fault(c.sim, faults.draw("restart", c.sim.now))
     c.heal()
     for pid in c.ids:
         if not c.sim.is_up(pid):
