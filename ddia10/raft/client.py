@@ -7,9 +7,9 @@ again — same sequence number — to another server. The store's session table
 (:mod:`ddia10.raft.kv`) turns those retries into exactly-once effects.
 
 Each operation is recorded in the trace as an ``invoke`` when first sent and a
-``return`` when the reply that completes it arrives. :func:`history_from_trace`
-turns those events into a history in the shared JSON format, timed by true
-simulated time (never a client's drifting clock), so
+``return`` when the reply that completes it arrives.
+:func:`ddia10.linearizability.history_from_trace` turns those events into a
+history timed by true simulated time (never a client's drifting clock), so
 :mod:`ddia10.linearizability` can judge any run. An operation still unanswered
 at the end of the run is *pending*: it may or may not have taken effect.
 
@@ -34,11 +34,12 @@ from typing import Any
 from ..linearizability import (
     LINEARIZABLE,
     CheckResult,
+    History,
     check,
-    history_from_dict,
+    history_from_trace,
     trace_operations,
 )
-from ..sim import Context, Process, SimulationTimeout, Trace
+from ..sim import Context, Process, SimulationTimeout
 from ..sim.faults import Fault, apply_fault, random_faults, random_network
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
@@ -210,21 +211,6 @@ class KVClient(Process):
             ctx.set_timer(self.backoff, "retry")
 
 
-# ---------------------------------------------------------------------- histories
-def history_from_trace(
-    trace: Trace, clients: Sequence[Hashable] | None = None, until: float | None = None,
-) -> dict:
-    """The clients' operations in ``trace`` as a ``kv`` history in the shared JSON format.
-
-    ``call`` is the true time of the ``invoke`` event, ``return`` that of the
-    matching ``return`` event, or ``None`` (status ``pending``) if it never came.
-    ``clients`` restricts it to those client pids (default: every client);
-    ``until`` cuts the trace at that time, as if the run had stopped there.
-    """
-    ops = [op for _ident, op in trace_operations(trace, clients=clients, until=until)]
-    return {"model": "kv", "init": "", "ops": ops}
-
-
 # ---------------------------------------------------------------------- the harness
 class KVRun:
     """``n`` key-value servers and ``clients`` client processes (``c1``, ``c2``, ...)
@@ -318,16 +304,16 @@ class KVRun:
             if not self.sim.is_up(pid):
                 self.cluster.restart(pid)
 
-    def history(self, until: float | None = None) -> dict:
-        """The clients' operations so far (or up to time ``until``), in the shared
-        JSON history format."""
-        return history_from_trace(self.sim.trace, self.clients, until)
+    def history(self, until: float | None = None) -> History:
+        """The clients' operations so far (or up to time ``until``), as a ``kv``
+        history (``.to_dict()`` gives the shared JSON format)."""
+        return history_from_trace(self.sim.trace, "kv", clients=self.clients, until=until)
 
     def check_linearizable(
         self, until: float | None = None, timeout_s: float | None = None,
     ) -> CheckResult:
         """The verdict of :func:`ddia10.linearizability.check` on :meth:`history`."""
-        return check(history_from_dict(self.history(until)), timeout_s=timeout_s)
+        return check(self.history(until), timeout_s=timeout_s)
 
     def unbacked_observations(self) -> list[str]:
         """What a client saw that the servers' final state does not back up.
@@ -461,12 +447,12 @@ def campaign_seed(
             run.cluster.check_invariants()
         except InvariantViolation as violation:
             run.violation = violation
-    cut = run.history(until=duration)["ops"]
+    cut = run.history(until=duration).ops
     return CampaignReport(
         seed=seed,
         options=options,
-        ops=len(run.history()["ops"]),
-        pending=sum(op["return"] is None for op in cut),
+        ops=len(run.history().ops),
+        pending=sum(op.pending for op in cut),
         violation=None if run.violation is None else str(run.violation),
         verdict=run.check_linearizable().verdict,
         verdict_at_cut=run.check_linearizable(until=duration).verdict,
@@ -512,11 +498,3 @@ def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: floa
     run.sim.set_clock(old, rate=1.0)
     run.run_until_idle(3000)
     return run
-
-
-def lease_read_under_drift(seed: int = 0, read_mode: str = "lease") -> dict:
-    """The history of :func:`lease_drift_run`: with lease reads it holds a stale
-    read and is not linearizable; with ReadIndex it is."""
-    history = lease_drift_run(seed, read_mode).history()
-    history["scenario"] = f"lease read under clock drift ({read_mode})"
-    return history
