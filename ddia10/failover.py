@@ -39,15 +39,15 @@ Every node annotates its ``role``, ``term``, ``leader``, ``log``, ``commit``
 and ``data`` (the state machine) in the trace whenever they change, and
 client writes appear as ``invoke``/``return`` events, so players can draw who
 leads and what each node holds. :class:`FailoverMonitor` checks the promises
-quorum failover makes after every event of a run; :func:`leader_cut_off` is
-the worked example of chapter 0 ("The problem"), which teaches this module,
-and :func:`slow_network` its demonstration of partial synchrony.
+quorum failover makes after every event of a run. Chapter 0 ("The problem")
+teaches this module; its worked runs, tables and players are in
+:mod:`ddia10.scenarios.the_problem`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -531,123 +531,6 @@ def leader(sim: Simulation, among: Iterable[Hashable] | None = None) -> Hashable
 def states(sim: Simulation) -> dict[Hashable, dict]:
     """What each running node's state machine holds now."""
     return {pid: sim.process(pid).replica.state for pid in sim.pids if sim.is_up(pid)}
-
-
-def client_calls(sim: Simulation):
-    """One row per client call: who asked which node for what, when, and what it heard
-    (``ok``: acknowledged; ``fail``: refused, not applied; ``info``: no answer in time,
-    so the write may or may not take effect; empty: no answer yet)."""
-    import pandas as pd
-
-    answers = {e.data["call"]: e for e in sim.trace.of_kind("return")}
-    rows = []
-    for ask in sim.trace.of_kind("invoke"):
-        answer = answers.get(ask.data["call"])
-        data = answer.data if answer is not None else {}
-        rows.append({
-            "client": ask.data["client"],
-            "node": ask.data["node"],
-            "write": ask.data["op"],
-            "asked at": round(ask.time, 1),
-            "answered at": round(answer.time, 1) if answer is not None else None,
-            "status": data.get("status", ""),
-            "term": data.get("term"),
-            "error": data.get("error", ""),
-        })
-    columns = ["client", "node", "write", "asked at", "answered at", "status", "term", "error"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-CUT_AT = 100.0
-"""When the chapter's worked example cuts the leader off from the others (ms)."""
-
-HEAL_AT = 400.0
-"""When the chapter's worked example heals the network (ms)."""
-
-
-def leader_cut_off(protocol: str, *, seed: int = 0) -> Simulation:
-    """The chapter's worked example, scheduled but not yet run: A leads term 1; at
-    20 ms A's client writes x=1; at :data:`CUT_AT` A is cut off from B and C; at
-    130 ms A's client writes x=2 to A; at 250 ms another client writes x=3 to
-    whoever leads the B-C side; at :data:`HEAL_AT` the network heals."""
-    sim = build_cluster(protocol, seed=seed)
-    sim.at(20, lambda s: write(s, "A", "x", 1, client="client of A"), "x=1 to A")
-    sim.at(CUT_AT, lambda s: s.partition(["A"], ["B", "C"]), "cut A off")
-    sim.at(130, lambda s: write(s, "A", "x", 2, client="client of A"), "x=2 to A")
-    sim.at(250, _write_to_majority_leader, "x=3 to the B-C leader")
-    sim.at(HEAL_AT, lambda s: s.heal(), "heal")
-    return sim
-
-
-def _write_to_majority_leader(sim: Simulation) -> None:
-    target = leader(sim, ["B", "C"])
-    if target is None:
-        sim.note("client of B-C: no leader on the B-C side yet")
-    else:
-        write(sim, target, "x", 3, client="client of B-C")
-
-
-def slow_network(
-    protocol: str = "quorum",
-    *,
-    seed: int = 2,
-    slow_from: float = 200.0,
-    slow_until: float = 1500.0,
-    slow_latency: tuple[float, float] = (40.0, 160.0),
-    horizon: float = 2100.0,
-) -> Simulation:
-    """Partial synchrony, scheduled: from ``slow_from`` to ``slow_until`` every link
-    takes ``slow_latency`` ms, longer than the failure timeout, so followers keep
-    suspecting healthy leaders; then the network is fast again. A client writes
-    to whoever it believes leads every 50 ms until ``horizon``."""
-    for name, t in (("slow_from", slow_from), ("slow_until", slow_until), ("horizon", horizon)):
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-            raise ValueError(f"{name} must be a finite number >= 0 ms, got {t!r}")
-    if not slow_from <= slow_until <= horizon:
-        raise ValueError(
-            f"need slow_from <= slow_until <= horizon, got {slow_from}, {slow_until}, {horizon}"
-        )
-    sim = build_cluster(protocol, seed=seed)
-    links = [(a, b) for i, a in enumerate(sim.pids) for b in sim.pids[i + 1 :]]
-
-    def set_latency(latency: Any) -> Callable[[Simulation], None]:
-        def apply(s: Simulation) -> None:
-            for a, b in links:
-                s.set_link(a, b, latency=latency)
-
-        return apply
-
-    sim.at(slow_from, set_latency(slow_latency), "the network slows down")
-    sim.at(slow_until, set_latency((1.0, 3.0)), "the network is fast again")
-    for i, t in enumerate(range(25, int(horizon), 50)):
-        sim.at(t, lambda s, i=i: write(s, leader(s) or s.pids[0], "n", i, client="client"))
-    return sim
-
-
-def progress_table(sim: Simulation, window: float = 300.0):
-    """Per time window: the highest term any node had reached, and how many client
-    writes were acknowledged, refused, or left with an unknown outcome."""
-    import pandas as pd
-
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
-        raise ValueError(f"window must be a number of ms > 0, got {window!r}")
-    calls = client_calls(sim)
-    terms = [(e.time, e.data["term"]) for e in sim.trace.of_kind("state")]
-    rows = []
-    start = 0.0
-    while start < sim.now:
-        end = start + window
-        asked = calls[(calls["asked at"] >= start) & (calls["asked at"] < end)]
-        counts = asked["status"].value_counts()
-        rows.append({
-            "from (ms)": int(start),
-            "highest term": max((t for time, t in terms if time < end), default=0),
-            "acknowledged": int(counts.get("ok", 0)),
-            "refused": int(counts.get("fail", 0)),
-            "unknown": int(counts.get("info", 0)),
-        })
-        start = end
-    return pd.DataFrame(rows).set_index("from (ms)")
 
 
 # ---------------------------------------------------------------- the promises, as code

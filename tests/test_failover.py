@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from ddia10 import failover as fo
 from ddia10.invariants import InvariantViolation
 from ddia10.rsm import Add, Set, replay
+from ddia10.scenarios import the_problem as ch0
 from ddia10.sim import Simulation
 
 MAJORITY_SIDE = ["B", "C"]
@@ -22,7 +23,7 @@ MAJORITY_SIDE = ["B", "C"]
 
 def partition_the_leader(protocol: str, seed: int = 0) -> tuple[Simulation, fo.FailoverMonitor]:
     """The chapter's worked example (A cut off at 100 ms, healed at 400 ms) and its monitor."""
-    sim = fo.leader_cut_off(protocol, seed=seed)
+    sim = ch0.leader_cut_off(protocol, seed=seed)
     return sim, fo.FailoverMonitor(sim)
 
 
@@ -42,7 +43,7 @@ def test_naive_partitioned_leader_gives_two_leaders_with_divergent_acknowledged_
     ok = {r["op"]: r["node"] for r in acknowledged(sim).values()}
     assert ok == {"x=1": "A", "x=2": "A", "x=3": "B"}
     assert fo.states(sim) == {"A": {"x": 2}, "B": {"x": 3}, "C": {"x": 3}}
-    calls = fo.client_calls(sim)
+    calls = ch0.client_calls(sim)
     assert list(calls["status"]) == ["ok", "ok", "ok"]
 
 
@@ -89,7 +90,7 @@ def test_quorum_minority_leader_refuses_to_acknowledge():
     x2 = next(r for r in returns(sim).values() if r["op"] == "x=2")
     assert x2["node"] == "A" and x2["status"] == "info"
     assert "no majority" in x2["error"]
-    calls = fo.client_calls(sim).set_index("write")
+    calls = ch0.client_calls(sim).set_index("write")
     assert calls.loc["x=2", "status"] == "info" and calls.loc["x=3", "status"] == "ok"
     assert fo.states(sim)["A"] == {"x": 1}  # never applied on the minority side
 
@@ -228,23 +229,14 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
 def test_quorum_stays_safe_while_the_network_is_slower_than_its_timeouts_and_recovers_after():
     """Partial synchrony: while delays exceed the failure timeout, elections repeat and
     nothing is acknowledged, yet nothing breaks; once delays are bounded again, it works."""
-    sim = fo.slow_network(seed=2, slow_from=200, slow_until=1500, horizon=2100)
+    sim = ch0.slow_network(seed=2, slow_from=200, slow_until=1500, horizon=2100)
     monitor = fo.FailoverMonitor(sim)
     assert monitor.run(2100) == []
-    table = fo.progress_table(sim, window=300)
+    table = ch0.progress_table(sim, window=300)
     slow = table.loc[300:1200]
     assert (slow["acknowledged"] == 0).all()
     assert table.loc[1200, "highest term"] - table.loc[0, "highest term"] >= 5
     assert table.loc[1800, "acknowledged"] > 0
-
-
-def test_slow_network_and_progress_table_reject_bad_input():
-    with pytest.raises(ValueError, match="slow_from <= slow_until <= horizon"):
-        fo.slow_network(slow_from=500, slow_until=100)
-    with pytest.raises(ValueError, match="horizon must be a finite number"):
-        fo.slow_network(horizon=float("inf"))
-    with pytest.raises(ValueError, match="window must be a number of ms > 0"):
-        fo.progress_table(fo.build_cluster("quorum"), window=0)
 
 
 # ---------------------------------------------------------------- determinism and validation

@@ -36,14 +36,6 @@ from ddia10.clocks import (
     run_schedule,
     vector_worked_example,
 )
-from ddia10.failover import (
-    HEAL_AT,
-    FailoverMonitor,
-    build_cluster,
-    leader_cut_off,
-    slow_network,
-    submit,
-)
 from ddia10.linearizability.follower_reads import follower_read_run
 from ddia10.raft import RaftCluster
 from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
@@ -66,8 +58,7 @@ from ddia10.raft.scenarios import (
     leader_churn,
     lease_under_drift,
 )
-from ddia10.rsm import Add, Delete, Set
-from ddia10.scenarios import raft, split_brain
+from ddia10.scenarios import raft, the_problem
 from ddia10.scenarios.clocks import (
     lamport_scenario,
     sequencer_crash_scenario,
@@ -110,29 +101,6 @@ def _ran(world, ms):
     """A Simulation or RaftCluster run ``ms`` further: its trace."""
     world.run(ms)
     return world.trace
-
-
-def _monitored(sim, *until):
-    """A failover world checked by its FailoverMonitor up to each time in turn."""
-    monitor = FailoverMonitor(sim)
-    for t in until:
-        monitor.run(t - sim.now)
-    return sim.trace
-
-
-def _rsm_script():
-    sim = build_cluster("quorum", seed=4)
-    script = [Set("x", 10), Add("x", 1), Set("y", "hello"), Add("x", 5), Delete("y")]
-    for i, command in enumerate(script):
-        sim.at(10 + 15 * i, lambda s, c=command: submit(s, "A", c, client="script"))
-    return _ran(sim, 200)
-
-
-def _first_acknowledgement():
-    sim = build_cluster("quorum", seed=4)
-    sim.at(10, lambda s: submit(s, "A", Set("x", 1), client="script"))
-    sim.run_until(lambda s: len(s.trace.of_kind("return")) > 0, 100)
-    return sim.trace
 
 
 def _sequencer_plan():
@@ -182,22 +150,21 @@ RUNS = [
     # chapter 0: the problem
     Run("ch00_naive_cut_off", "naive failover, leader A cut off and healed, "
         "checked by the FailoverMonitor to 600 ms",
-        lambda: _monitored(leader_cut_off("naive", seed=0), HEAL_AT - 1, 600)),
+        lambda: the_problem.checked(the_problem.leader_cut_off("naive"), 600).sim.trace),
     Run("ch00_quorum_cut_off", "quorum failover, the same cut and heal, monitored to 600 ms",
-        lambda: _monitored(leader_cut_off("quorum", seed=0), HEAL_AT - 1, 600)),
+        lambda: the_problem.checked(the_problem.leader_cut_off("quorum"), 600).sim.trace),
     Run("ch00_naive_player", "naive_split_brain() player, its STORY for STORY_STEPS steps",
-        lambda: split_brain.naive_split_brain().run(
-            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+        lambda: the_problem.naive_split_brain().run(
+            the_problem.STORY, steps=the_problem.STORY_STEPS).sim.trace),
     Run("ch00_quorum_player", "quorum_split_brain() player, its STORY for STORY_STEPS steps",
-        lambda: split_brain.quorum_split_brain().run(
-            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+        lambda: the_problem.quorum_split_brain().run(
+            the_problem.STORY, steps=the_problem.STORY_STEPS).sim.trace),
     Run("ch00_rsm_script", "five commands through quorum failover (seed 4), run 200 ms",
-        _rsm_script),
+        lambda: the_problem.replicated_script().trace),
     Run("ch00_first_ack", "one write through quorum failover (seed 4), until A acknowledges",
-        _first_acknowledgement),
+        lambda: the_problem.first_acknowledgement().trace),
     Run("ch00_slow_network", "partial synchrony: slow_network(seed=2), monitored to 2100 ms",
-        lambda: _monitored(slow_network(seed=2, slow_from=200, slow_until=1500,
-                                        horizon=2100), 2100)),
+        lambda: the_problem.checked(the_problem.slow_network(), 2100).sim.trace),
     # chapter 1: linearizability
     Run("ch01_follower_reads", "follower_read_run(seed=1): reads from lagging followers",
         lambda: follower_read_run(seed=1, read_from="follower").trace),

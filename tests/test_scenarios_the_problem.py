@@ -1,4 +1,5 @@
-"""Chapter 0's players tell the story the chapter says they tell."""
+"""Chapter 0's scenarios: the players tell the story the chapter says they tell, and
+the runs and tables show what the chapter reads off them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import itertools
 import pytest
 
 from ddia10 import failover as fo
-from ddia10.scenarios import split_brain as sb
+from ddia10.scenarios import the_problem as sb
 from ddia10.viz import Player, Scenario, cluster_view, static_player
 
 SCENARIOS = {"naive": sb.naive_split_brain, "quorum": sb.quorum_split_brain}
@@ -88,3 +89,47 @@ def test_same_seed_same_story():
 def test_seed_must_be_an_int():
     with pytest.raises(ValueError, match="seed must be an int"):
         sb.naive_split_brain(seed="1")
+
+
+def test_checked_runs_a_world_under_the_failover_monitor():
+    monitor = sb.checked(sb.leader_cut_off("naive"), sb.HEAL_AT - 1)
+    assert monitor.sim.now == sb.HEAL_AT - 1
+    assert fo.leaders(monitor.sim) == {"A": 1, "B": 2}
+    assert {v.invariant for v in monitor.violations} == {fo.NO_MINORITY_ACKNOWLEDGEMENT,
+                                                         fo.NO_LOST_WRITE}
+    monitor.run(sb.END - monitor.sim.now)
+    assert fo.leaders(monitor.sim) == {"B": 2}
+    with pytest.raises(ValueError, match="until must be a time"):
+        sb.checked(monitor.sim, 10)
+
+
+def test_client_calls_say_what_each_client_heard():
+    calls = sb.checked(sb.leader_cut_off("quorum"), sb.END).sim
+    heard = sb.client_calls(calls).set_index("write")
+    assert list(heard["status"]) == ["ok", "info", "ok"]
+    assert list(heard["node"]) == ["A", "A", "B"] and heard.loc["x=3", "term"] == 2
+
+
+def test_the_size_table_shows_even_sizes_buying_no_tolerance():
+    table = sb.cluster_size_table(range(1, 8))
+    assert list(table.index) == list(range(1, 8))
+    assert list(table["majority"]) == [1, 2, 2, 3, 3, 4, 4]
+    assert list(table["tolerated failures"]) == [0, 0, 1, 1, 2, 2, 3]
+
+
+def test_replicas_of_the_script_agree_and_followers_apply_after_the_leader_answers():
+    replicas = sb.replica_table(sb.replicated_script())
+    assert len(set(replicas["log"])) == 1 and (replicas["committed"] == len(sb.SCRIPT)).all()
+    assert replicas.loc["A", "state"] == {"x": 16}
+    at_ack = sb.acknowledgement_table(sb.first_acknowledgement())
+    assert at_ack["stored"].sum() >= 2 and at_ack.loc["A", "applied"] == 1
+    assert at_ack.loc[["B", "C"], "applied"].sum() == 0
+
+
+def test_slow_network_and_progress_table_reject_bad_input():
+    with pytest.raises(ValueError, match="slow_from <= slow_until <= horizon"):
+        sb.slow_network(slow_from=500, slow_until=100)
+    with pytest.raises(ValueError, match="horizon must be a finite number"):
+        sb.slow_network(horizon=float("inf"))
+    with pytest.raises(ValueError, match="window must be a number of ms > 0"):
+        sb.progress_table(fo.build_cluster("quorum"), window=0)
