@@ -36,7 +36,6 @@ from ddia10.clocks import (
     run_schedule,
     vector_worked_example,
 )
-from ddia10.linearizability.follower_reads import follower_read_run
 from ddia10.raft import RaftCluster
 from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
 from ddia10.raft.experiments import (
@@ -58,7 +57,7 @@ from ddia10.raft.scenarios import (
     leader_churn,
     lease_under_drift,
 )
-from ddia10.scenarios import raft, the_problem
+from ddia10.scenarios import linearizability, raft, the_problem
 from ddia10.scenarios.clocks import (
     lamport_scenario,
     sequencer_crash_scenario,
@@ -167,9 +166,9 @@ RUNS = [
         lambda: the_problem.checked(the_problem.slow_network(), 2100).sim.trace),
     # chapter 1: linearizability
     Run("ch01_follower_reads", "follower_read_run(seed=1): reads from lagging followers",
-        lambda: follower_read_run(seed=1, read_from="follower").trace),
+        lambda: linearizability.follower_read_run(seed=1, read_from="follower").trace),
     Run("ch01_leader_reads", "follower_read_run(seed=1, read_from='leader')",
-        lambda: follower_read_run(seed=1, read_from="leader").trace),
+        lambda: linearizability.follower_read_run(seed=1, read_from="leader").trace),
     # chapter 2: ordering
     Run("ch02_lamport_worked", "lamport_worked_example(): final counters A=2, B=4, C=5",
         lambda: lamport_worked_example().trace),
