@@ -30,12 +30,6 @@ from typing import Any, NamedTuple
 import golden_format as golden
 import pytest
 
-from ddia10.clocks import (
-    lamport_worked_example,
-    random_schedule,
-    run_schedule,
-    vector_worked_example,
-)
 from ddia10.raft import RaftCluster
 from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
 from ddia10.raft.experiments import (
@@ -57,13 +51,7 @@ from ddia10.raft.scenarios import (
     leader_churn,
     lease_under_drift,
 )
-from ddia10.scenarios import linearizability, raft, the_problem
-from ddia10.scenarios.clocks import (
-    lamport_scenario,
-    sequencer_crash_scenario,
-    split_sequencers_scenario,
-    vector_scenario,
-)
+from ddia10.scenarios import linearizability, ordering, raft, the_problem
 from ddia10.scenarios.raft_deep import (
     SCRIPTED_TIMEOUT,
     diverged_cluster,
@@ -73,15 +61,6 @@ from ddia10.scenarios.raft_deep import (
     rejoin_scenario,
     worked_example,
     worked_example_scenario,
-)
-from ddia10.tob import (
-    consensus_via_tob,
-    raft_tob_crash_run,
-    raft_tob_partition_run,
-    schedule_broadcasts,
-    sequencer_cluster,
-    sequencer_crash_world,
-    split_sequencers_world,
 )
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -100,22 +79,6 @@ def _ran(world, ms):
     """A Simulation or RaftCluster run ``ms`` further: its trace."""
     world.run(ms)
     return world.trace
-
-
-def _sequencer_plan():
-    sim = sequencer_cluster(["A", "B", "C", "D"], "D", seed=2, latency=(1.0, 6.0))
-    schedule_broadcasts(sim, [(1, "A", "x=1"), (1.5, "B", "y=2"), (2, "C", "x=3"),
-                              (2.5, "A", "y=4")])
-    return _ran(sim, 100)
-
-
-PROPOSALS = {"A": "red", "B": "green", "C": "blue", "D": "amber"}
-
-
-def _stalled_consensus():
-    sim = consensus_via_tob(PROPOSALS, "A", seed=1)
-    sim.crash("A")
-    return _ran(sim, 500)
 
 
 def _roles_run():
@@ -171,37 +134,35 @@ RUNS = [
         lambda: linearizability.follower_read_run(seed=1, read_from="leader").trace),
     # chapter 2: ordering
     Run("ch02_lamport_worked", "lamport_worked_example(): final counters A=2, B=4, C=5",
-        lambda: lamport_worked_example().trace),
+        lambda: ordering.lamport_worked_example().trace),
     Run("ch02_vector_worked", "vector_worked_example(): B=[2,1,0] and C=[0,0,1] concurrent",
-        lambda: vector_worked_example().trace),
+        lambda: ordering.vector_worked_example().trace),
     Run("ch02_lamport_player", "lamport_scenario() player, 60 steps",
-        lambda: lamport_scenario().run(steps=60).sim.trace),
+        lambda: ordering.lamport_scenario().run(steps=60).sim.trace),
     Run("ch02_vector_player", "vector_scenario() player, 60 steps",
-        lambda: vector_scenario().run(steps=60).sim.trace),
-    Run("ch02_random_schedule", "random_schedule(7) of 30 steps on A-D, run out (seed 7)",
-        lambda: run_schedule(list("ABCD"), random_schedule(7, list("ABCD"), 30),
-                             latency=(0.5, 6.0), seed=7).trace),
-    Run("ch02_sequencer", "sequencer D orders four broadcasts (seed 2), run 100 ms",
-        _sequencer_plan),
+        lambda: ordering.vector_scenario().run(steps=60).sim.trace),
+    Run("ch02_random_schedule", "random_clock_run(): random_schedule(7) of 30 steps on A-D",
+        lambda: ordering.random_clock_run().trace),
+    Run("ch02_sequencer", "ordered_broadcasts(): sequencer D orders four broadcasts (seed 2)",
+        lambda: ordering.ordered_broadcasts().trace),
     Run("ch02_sequencer_crash", "sequencer_crash_world(): S crashes at 15 ms, run 300 ms",
-        lambda: _ran(sequencer_crash_world(), 300)),
+        lambda: _ran(ordering.sequencer_crash_world(), 300)),
     Run("ch02_sequencer_failover", "sequencer_crash_world(failover_ms=30), run 300 ms",
-        lambda: _ran(sequencer_crash_world(failover_ms=30), 300)),
+        lambda: _ran(ordering.sequencer_crash_world(failover_ms=30), 300)),
     Run("ch02_sequencer_crash_player", "sequencer_crash_scenario() player, 60 steps",
-        lambda: sequencer_crash_scenario().run(steps=60).sim.trace),
+        lambda: ordering.sequencer_crash_scenario().run(steps=60).sim.trace),
     Run("ch02_split_sequencers", "split_sequencers_world(): two sequencers, run 400 ms",
-        lambda: _ran(split_sequencers_world(), 400)),
+        lambda: _ran(ordering.split_sequencers_world(), 400)),
     Run("ch02_split_sequencers_player", "split_sequencers_scenario() player, 25 steps",
-        lambda: split_sequencers_scenario().run(steps=25).sim.trace),
-    Run("ch02_consensus_via_tob", "consensus_via_tob, seed 0 of the chapter's 20, run 200 ms",
-        lambda: _ran(consensus_via_tob(PROPOSALS, "A", seed=0, latency=(0.5, 8.0),
-                                       reorder=0.3), 200)),
-    Run("ch02_consensus_stalled", "consensus_via_tob(seed=1) with sequencer A crashed, 500 ms",
-        _stalled_consensus),
+        lambda: ordering.split_sequencers_scenario().run(steps=25).sim.trace),
+    Run("ch02_consensus_via_tob", "consensus_run(0): seed 0 of the chapter's 20",
+        lambda: ordering.consensus_run(0).trace),
+    Run("ch02_consensus_stalled", "stalled_consensus(): sequencer A crashed, 500 ms",
+        lambda: ordering.stalled_consensus().trace),
     Run("ch02_raft_tob_crash", "raft_tob_crash_run(): the leader crashes between broadcasts",
-        lambda: raft_tob_crash_run().trace),
+        lambda: ordering.raft_tob_crash_run().trace),
     Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
-        lambda: raft_tob_partition_run()[0].trace),
+        lambda: ordering.raft_tob_partition_run()[0].trace),
     # chapter 4: Raft
     Run("ch04_roles", "RaftCluster(5, seed=3): leader crashed, restarted (the role diagram)",
         _roles_run),
