@@ -32,18 +32,6 @@ import pytest
 
 from ddia10.raft import RaftCluster
 from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
-from ddia10.raft.experiments import (
-    PAPER_DISK_LATENCY,
-    PAPER_LATENCY,
-    PAPER_NETWORK,
-    SAME_DC,
-    SLOW_DISK_FSYNC,
-    SSD_FSYNC,
-    THREE_REGIONS,
-    broadcast_time,
-    commit_latency,
-    election_trial_cluster,
-)
 from ddia10.raft.scenarios import (
     double_vote,
     fault_campaign,
@@ -81,16 +69,6 @@ def _ran(world, ms):
     return world.trace
 
 
-def _roles_run():
-    c = RaftCluster(5, seed=3)
-    first_leader = c.wait_for_leader()
-    c.run(200)
-    c.crash(first_leader)
-    c.run(1000)
-    c.restart(first_leader)
-    return _ran(c, 500)
-
-
 def _membership_refused():
     c = RaftCluster(3, seed=4, latency=5.0, election_timeout=SCRIPTED_TIMEOUT)
     c.campaign(1)
@@ -100,11 +78,6 @@ def _membership_refused():
     c.run(50)
     c.change_membership([1, 2, 3], learners=[4])
     return c.trace
-
-
-def _trial(rule):
-    return election_trial_cluster((150, 150), 1, election_timer=rule, latency=PAPER_NETWORK,
-                                  disk_latency=PAPER_DISK_LATENCY)[1].trace
 
 
 # ---------------------------------------------------------------------- the registry
@@ -164,27 +137,27 @@ RUNS = [
     Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
         lambda: ordering.raft_tob_partition_run()[0].trace),
     # chapter 4: Raft
-    Run("ch04_roles", "RaftCluster(5, seed=3): leader crashed, restarted (the role diagram)",
-        _roles_run),
+    Run("ch04_roles", "roles_run(): leader crashed, restarted (the role diagram)",
+        lambda: raft.roles_run()[0].trace),
     Run("ch04_story", "raft_cluster_scenario() player, its STORY for STORY_STEPS steps",
         lambda: raft.raft_cluster_scenario().run(raft.STORY, steps=raft.STORY_STEPS).sim.trace),
     Run("ch04_commit_latency_dc_ssd", "commit_latency(SAME_DC, SSD): 20 writes, by stage",
-        lambda: commit_latency(SAME_DC, disk_latency=SSD_FSYNC)),
+        lambda: raft.commit_latency(raft.SAME_DC, disk_latency=raft.SSD_FSYNC)),
     Run("ch04_commit_latency_dc_slow", "commit_latency(SAME_DC, slow disk)",
-        lambda: commit_latency(SAME_DC, disk_latency=SLOW_DISK_FSYNC)),
+        lambda: raft.commit_latency(raft.SAME_DC, disk_latency=raft.SLOW_DISK_FSYNC)),
     Run("ch04_commit_latency_regions_ssd", "commit_latency(THREE_REGIONS, SSD)",
-        lambda: commit_latency(THREE_REGIONS, disk_latency=SSD_FSYNC)),
+        lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SSD_FSYNC)),
     Run("ch04_commit_latency_regions_slow", "commit_latency(THREE_REGIONS, slow disk)",
-        lambda: commit_latency(THREE_REGIONS, disk_latency=SLOW_DISK_FSYNC)),
+        lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SLOW_DISK_FSYNC)),
     Run("ch04_broadcast_times", "broadcast_time (ms) for the chapter's three networks",
-        lambda: {"paper network + disk": broadcast_time(PAPER_NETWORK,
-                                                        disk_latency=PAPER_DISK_LATENCY),
-                 "paper latency, no disk": broadcast_time(PAPER_LATENCY),
-                 "mostly disk": broadcast_time((1.5, 3.0), disk_latency=9.0)}),
-    Run("ch04_figure16_trial_etcd", "one Figure 16 trial, 150-150 ms, etcd's timer rules",
-        lambda: _trial("etcd")),
-    Run("ch04_figure16_trial_paper", "one Figure 16 trial, 150-150 ms, the paper's rules "
-        "(no leader within 60 s)", lambda: _trial("paper")),
+        lambda: {"paper network + disk": raft.broadcast_time(
+                     raft.PAPER_NETWORK, disk_latency=raft.PAPER_DISK_LATENCY),
+                 "paper latency, no disk": raft.broadcast_time(raft.PAPER_LATENCY),
+                 "mostly disk": raft.broadcast_time((1.5, 3.0), disk_latency=9.0)}),
+    Run("ch04_figure16_trial_etcd", "traced_trial('etcd'): one Figure 16 trial, 150-150 ms",
+        lambda: raft.traced_trial("etcd")[1].trace),
+    Run("ch04_figure16_trial_paper", "traced_trial('paper'): one Figure 16 trial, 150-150 ms "
+        "(no leader within 60 s)", lambda: raft.traced_trial("paper")[1].trace),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
         lambda: fault_campaign(0, trace=True).trace),
