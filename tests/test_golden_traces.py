@@ -30,26 +30,8 @@ from typing import Any, NamedTuple
 import golden_format as golden
 import pytest
 
-from ddia10.raft import RaftCluster
-from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
-from ddia10.raft.scenarios import (
-    double_vote,
-    fault_campaign,
-    figure8,
-    leader_churn,
-    lease_under_drift,
-)
 from ddia10.scenarios import linearizability, ordering, raft, the_problem
-from ddia10.scenarios.raft_deep import (
-    SCRIPTED_TIMEOUT,
-    diverged_cluster,
-    membership_run,
-    reconcile_scenario,
-    rejoin_run,
-    rejoin_scenario,
-    worked_example,
-    worked_example_scenario,
-)
+from ddia10.scenarios import raft_deep_dive as ch5
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DDIA10_UPDATE_GOLDEN") == "1"
@@ -61,26 +43,13 @@ class Run(NamedTuple):
     build: Callable[[], Any]  # a Trace, or a result to pin item by item
 
 
-# ---------------------------------------------------------------------- small stagings
-# A few runs are staged in a chapter's own cell; these repeat the cell's calls.
+# ---------------------------------------------------------------------- the registry
 def _ran(world, ms):
     """A Simulation or RaftCluster run ``ms`` further: its trace."""
     world.run(ms)
     return world.trace
 
 
-def _membership_refused():
-    c = RaftCluster(3, seed=4, latency=5.0, election_timeout=SCRIPTED_TIMEOUT)
-    c.campaign(1)
-    c.run(1)
-    c.add_server(4)
-    c.change_membership([1, 2, 3], learners=[4])
-    c.run(50)
-    c.change_membership([1, 2, 3], learners=[4])
-    return c.trace
-
-
-# ---------------------------------------------------------------------- the registry
 RUNS = [
     # chapter 0: the problem
     Run("ch00_naive_cut_off", "naive failover, leader A cut off and healed, "
@@ -160,69 +129,65 @@ RUNS = [
         "(no leader within 60 s)", lambda: raft.traced_trial("paper")[1].trace),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
-        lambda: fault_campaign(0, trace=True).trace),
+        lambda: ch5.fault_campaign(0, trace=True).trace),
     Run("ch05_fault_campaign_no_restriction", "fault_campaign(0) without the election "
         "restriction: caught by leader completeness",
-        lambda: fault_campaign(0, bug_no_election_restriction=True, trace=True).trace),
+        lambda: ch5.fault_campaign(0, bug_no_election_restriction=True, trace=True).trace),
     Run("ch05_worked_example", "worked_example(): two writes, a crash, server 3 wins term 2",
-        lambda: worked_example().cluster.trace),
+        lambda: ch5.worked_example().cluster.trace),
     Run("ch05_worked_example_fork", "worked_example(candidate=4): server 4 is refused",
-        lambda: worked_example(candidate=4).cluster.trace),
+        lambda: ch5.worked_example(candidate=4).cluster.trace),
     Run("ch05_worked_example_player", "worked_example_scenario() player, 72 steps",
-        lambda: worked_example_scenario().run(steps=72).sim.trace),
+        lambda: ch5.worked_example_scenario().run(steps=72).sim.trace),
     Run("ch05_diverged_hints", "diverged_cluster(hints=True) run 200 ms: server 5 repaired",
-        lambda: _ran(diverged_cluster(hints=True), 200)),
+        lambda: _ran(ch5.diverged_cluster(hints=True), 200)),
     Run("ch05_diverged_no_hints", "diverged_cluster(hints=False) run 200 ms, one entry a time",
-        lambda: _ran(diverged_cluster(hints=False), 200)),
+        lambda: _ran(ch5.diverged_cluster(hints=False), 200)),
     Run("ch05_reconcile_player_hints", "reconcile_scenario(hints=True) player, 30 steps",
-        lambda: reconcile_scenario(hints=True).run(steps=30).sim.trace),
+        lambda: ch5.reconcile_scenario(hints=True).run(steps=30).sim.trace),
     Run("ch05_reconcile_player_no_hints", "reconcile_scenario(hints=False) player, 45 steps",
-        lambda: reconcile_scenario(hints=False).run(steps=45).sim.trace),
+        lambda: ch5.reconcile_scenario(hints=False).run(steps=45).sim.trace),
     Run("ch05_figure8_bug", "figure8(bug=True): X committed by counting, then overwritten",
-        lambda: figure8(bug=True).trace),
+        lambda: ch5.figure8(bug=True).trace),
     Run("ch05_figure8_d", "figure8(variant='d'): the current-term rule holds X back",
-        lambda: figure8(bug=False, variant="d").trace),
+        lambda: ch5.figure8(bug=False, variant="d").trace),
     Run("ch05_figure8_e", "figure8(variant='e'): X committed through S1's term-4 entry",
-        lambda: figure8(bug=False, variant="e").trace),
+        lambda: ch5.figure8(bug=False, variant="e").trace),
     Run("ch05_membership", "membership_run(): a learner promoted, then a joint change",
-        lambda: membership_run().cluster.trace),
-    Run("ch05_membership_refused", "a change refused before the leader's no-op commits",
-        _membership_refused),
+        lambda: ch5.membership_run().cluster.trace),
+    Run("ch05_membership_refused", "membership_refused(): a change refused before the "
+        "leader's no-op commits", lambda: ch5.membership_refused()[0].trace),
     Run("ch05_reads_read_index", "run_workload(1, 1500 ms, ReadIndex, no faults, CheckQuorum)",
-        lambda: run_workload(1, duration=1500, read_mode="read_index", faults=False,
-                             check_quorum=True).sim.trace),
+        lambda: ch5.run_workload(1, duration=1500, read_mode="read_index", faults=False,
+                                 check_quorum=True).sim.trace),
     Run("ch05_reads_lease", "run_workload(1, 1500 ms, lease reads, no faults, CheckQuorum)",
-        lambda: run_workload(1, duration=1500, read_mode="lease", faults=False,
-                             check_quorum=True).sim.trace),
+        lambda: ch5.run_workload(1, duration=1500, read_mode="lease", faults=False,
+                                 check_quorum=True).sim.trace),
     Run("ch05_lease_drift", "lease_drift_run(0, 'lease', clock_rate=0.1): a stale lease read",
-        lambda: lease_drift_run(0, "lease", clock_rate=0.1).sim.trace),
+        lambda: ch5.lease_drift_run(0, "lease", clock_rate=0.1).sim.trace),
     Run("ch05_lease_drift_read_index", "lease_drift_run(0, 'read_index'): linearizable",
-        lambda: lease_drift_run(0, "read_index").sim.trace),
+        lambda: ch5.lease_drift_run(0, "read_index").sim.trace),
     Run("ch05_rejoin_plain", "rejoin_run(seed 0), no PreVote, no CheckQuorum",
-        lambda: rejoin_run(False, False, 0)),
+        lambda: ch5.rejoin_run(False, False, 0)),
     Run("ch05_rejoin_check_quorum", "rejoin_run(seed 0), CheckQuorum only",
-        lambda: rejoin_run(False, True, 0)),
+        lambda: ch5.rejoin_run(False, True, 0)),
     Run("ch05_rejoin_prevote", "rejoin_run(seed 0), PreVote only",
-        lambda: rejoin_run(True, False, 0)),
+        lambda: ch5.rejoin_run(True, False, 0)),
     Run("ch05_rejoin_both", "rejoin_run(seed 0), PreVote and CheckQuorum",
-        lambda: rejoin_run(True, True, 0)),
+        lambda: ch5.rejoin_run(True, True, 0)),
     Run("ch05_rejoin_player", "rejoin_scenario() player, no guards, 24 steps",
-        lambda: rejoin_scenario(prevote=False, check_quorum=False).run(steps=24).sim.trace),
+        lambda: ch5.rejoin_scenario(prevote=False, check_quorum=False).run(steps=24).sim.trace),
     Run("ch05_rejoin_player_guarded", "rejoin_scenario(PreVote, CheckQuorum) player, 8 steps",
-        lambda: rejoin_scenario(prevote=True, check_quorum=True).run(steps=8).sim.trace),
+        lambda: ch5.rejoin_scenario(prevote=True, check_quorum=True).run(steps=8).sim.trace),
     Run("ch05_double_vote_bug", "double_vote(bug=True): two leaders of term 1",
-        lambda: double_vote(bug=True).trace),
+        lambda: ch5.double_vote(bug=True).trace),
     Run("ch05_double_vote", "double_vote(bug=False): one leader of term 1",
-        lambda: double_vote(bug=False).trace),
-    # the package's random campaigns and Raft runs that only tests stage
+        lambda: ch5.double_vote(bug=False).trace),
+    # the random campaigns that only tests and benchmarks stage
     Run("kv_campaign_seed1", "the key-value campaign's run of seed 1 (3000 ms of faults)",
-        lambda: run_workload(1, duration=3000.0, **campaign_options(1)).sim.trace),
+        lambda: ch5.run_workload(1, duration=3000.0, **ch5.campaign_options(1)).sim.trace),
     Run("raft_leader_churn_seed1", "leader_churn(1, rounds=300): leaders crash while proposing",
-        lambda: leader_churn(1, rounds=300, trace=True).trace),
-    Run("raft_lease_under_drift_slow", "lease_under_drift(clock_rate=0.3): stale lease",
-        lambda: lease_under_drift(clock_rate=0.3).cluster.trace),
-    Run("raft_lease_under_drift_honest", "lease_under_drift(clock_rate=1.0): lease expired",
-        lambda: lease_under_drift(clock_rate=1.0).cluster.trace),
+        lambda: ch5.leader_churn(1, rounds=300, trace=True).trace),
 ]
 
 REWRITE = "DDIA10_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_traces.py -k {name}"
@@ -253,7 +218,7 @@ def test_every_golden_file_belongs_to_a_run():
 
 
 def test_a_changed_run_is_reported_by_its_first_differing_chunk(tmp_path):
-    trace = figure8(bug=False).trace
+    trace = ch5.figure8(bug=False).trace
     path = tmp_path / "run.txt"
     golden.write(path, "run", "a run", golden.snapshot(trace))
     trace.events[250].time += 1.0

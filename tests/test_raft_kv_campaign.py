@@ -11,7 +11,7 @@ check on a thousand seeds.
 
 import pytest
 
-from ddia10.raft.client import campaign_seed, run_workload
+from ddia10.scenarios.raft_deep_dive import campaign_seed, run_workload
 
 
 def assert_clean(report):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from ddia10.raft import INVARIANTS, InvariantViolation, RaftCluster, RaftLog, SafetyMonitor
-from ddia10.raft.scenarios import fault_campaign, figure8, leader_churn
+from ddia10.scenarios.raft_deep_dive import fault_campaign, figure8, leader_churn
 
 
 # ---------------------------------------------------------------- Figure 8

@@ -13,13 +13,13 @@ history timed by true simulated time (never a client's drifting clock), so
 :mod:`ddia10.linearizability` can judge any run. An operation still unanswered
 at the end of the run is *pending*: it may or may not have taken effect.
 
-The harness puts it together. :class:`KVRun` is a cluster of
-:class:`~ddia10.raft.kv.KVServer` plus clients on one network;
-:func:`run_workload` drives random operations through seeded random faults
-(:func:`ddia10.sim.faults.random_faults`); :func:`campaign_seed` judges one such run by Raft's
-invariants, the checker, and the servers' final state. :func:`lease_drift_run`
-is the scenario where a lease read goes wrong: a deposed leader whose clock
-runs slow still trusts its lease and serves a stale value.
+The harness puts it together: :class:`KVRun` is a cluster of
+:class:`~ddia10.raft.kv.KVServer` plus clients on one network, with
+:meth:`KVRun.schedule` for a fault schedule (:mod:`ddia10.sim.faults`) and the
+checks a run ends with (:meth:`KVRun.check_linearizable`,
+:meth:`KVRun.unbacked_observations`). The campaigns and the lease read under
+clock drift that chapter 5 stages on it are in
+:mod:`ddia10.scenarios.raft_deep_dive`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..linearizability import (
-    LINEARIZABLE,
     CheckResult,
     History,
     check,
@@ -40,7 +39,7 @@ from ..linearizability import (
     trace_operations,
 )
 from ..sim import Context, Process, SimulationTimeout
-from ..sim.faults import Fault, apply_fault, random_faults, random_network
+from ..sim.faults import Fault, apply_fault
 from .cluster import RaftCluster
 from .invariants import InvariantViolation
 from .kv import (
@@ -354,147 +353,3 @@ class KVRun:
                 problems.append(f"get of {op['key']!r} by {op['process']} returned "
                                 f"{op['output']!r}, a value the key never held")
         return problems
-
-
-def run_workload(
-    seed: int, *, n: int = 5, clients: int = 3, duration: float = 3000.0,
-    workload: Workload | None = None, read_mode: str = "read_index", faults: bool = True,
-    drain: float = 3000.0, check_every_event: bool = False, trace: bool = True,
-    **raft_options: Any,
-) -> KVRun:
-    """Clients run ``workload`` for ``duration`` ms while seeded random faults hit
-    the servers; then the network heals, every server restarts, the clients get
-    up to ``drain`` ms to finish, then client ``c1`` reads every key (so a lost
-    write shows up as a non-linearizable history), and the run goes on until
-    every server has applied the whole log. With
-    ``faults`` the network also loses, duplicates and reorders messages at
-    seeded rates (up to 5%, 5% and 10%). ``raft_options`` go to every server
-    (lease reads need ``check_quorum=True``). The same arguments give the same
-    run, trace and history."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    for name, x in (("duration", duration), ("drain", drain)):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
-            raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
-    network = random_network(seed) if faults else {}
-    workload = workload or Workload()
-    run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,
-                check_every_event=check_every_event, trace=trace, latency=(1.0, 5.0),
-                **network, **raft_options)
-    if faults:
-        run.schedule(random_faults(seed, run.servers, duration, clients=run.clients))
-    run.run(duration)
-    for pid in run.clients:
-        run.sim.call(pid, lambda c, ctx: c.stop(ctx))
-    if run.violation is None:
-        run.recover()
-        run.run_until_idle(drain)
-        for key in workload.keys:
-            run.submit("c1", "get", key)
-        run.run_until_idle(drain)
-        run.settle(drain)
-    return run
-
-
-@dataclass
-class CampaignReport:
-    """What one seed of the campaign found: the operations in the history, how
-    many were still pending when the faults stopped, the first Raft invariant
-    violated (if any), the checker's verdicts on the whole history and on the
-    history cut where the faults stopped, and what clients saw that the
-    applied state does not back up."""
-
-    seed: int
-    options: dict
-    ops: int
-    pending: int
-    violation: str | None
-    verdict: str
-    verdict_at_cut: str
-    unbacked: list
-
-    @property
-    def ok(self) -> bool:
-        return (self.violation is None and self.verdict == LINEARIZABLE
-                and self.verdict_at_cut == LINEARIZABLE and not self.unbacked)
-
-
-def campaign_options(seed: int, read_mode: str = "read_index") -> dict:
-    """The Raft options a campaign seed runs with, drawn from the seed: PreVote,
-    CheckQuorum (always on for lease reads, which need it) and log compaction."""
-    rng = random.Random(f"ddia10:kv-options:{seed}")
-    return {
-        "prevote": rng.random() < 0.5,
-        "check_quorum": rng.random() < 0.5 or read_mode == "lease",
-        "snapshot_threshold": rng.choice([None, 8, 32]),
-    }
-
-
-def campaign_seed(
-    seed: int, *, duration: float = 3000.0, read_mode: str = "read_index",
-    check_every_event: bool = False, **options: Any,
-) -> CampaignReport:
-    """Run :func:`run_workload` for ``seed`` (Raft options from
-    :func:`campaign_options`, overridden by ``options``) and judge it: Raft's
-    invariants, the linearizability of the history (whole, and cut at
-    ``duration`` where many operations are still in flight), and what clients
-    saw against the servers' final state."""
-    options = {**campaign_options(seed, read_mode), **options}
-    run = run_workload(seed, duration=duration, read_mode=read_mode,
-                       check_every_event=check_every_event, **options)
-    if run.violation is None:
-        try:
-            run.cluster.check_invariants()
-        except InvariantViolation as violation:
-            run.violation = violation
-    cut = run.history(until=duration).ops
-    return CampaignReport(
-        seed=seed,
-        options=options,
-        ops=len(run.history().ops),
-        pending=sum(op.pending for op in cut),
-        violation=None if run.violation is None else str(run.violation),
-        verdict=run.check_linearizable().verdict,
-        verdict_at_cut=run.check_linearizable(until=duration).verdict,
-        unbacked=run.unbacked_observations() if run.violation is None else [],
-    )
-
-
-def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: float = 0.1) -> KVRun:
-    """A leader whose clock runs slow is cut off with one client, and reads.
-
-    Client ``c1`` writes ``x = "1"``. Then the leader and ``c1`` are partitioned
-    from the other four servers and client ``c2``, and the old leader's clock
-    drops to ``clock_rate`` times true speed. The majority elects a new leader
-    and ``c2`` writes ``x = "2"``, which returns. Only then does ``c1`` read
-    ``x`` from the old leader. With ``read_mode="lease"`` the old leader still
-    believes its lease — it measures the lease on its own slow clock — and
-    answers ``"1"``: a stale read, after a write that had already returned.
-    With ``read_mode="read_index"`` it must first hear from a majority, cannot,
-    and ``c1`` gets its answer from the new leader once the partition heals.
-    """
-    if isinstance(clock_rate, bool) or not isinstance(clock_rate, (int, float)) or not (
-        0 < clock_rate <= 1
-    ):
-        raise ValueError(f"clock_rate must be in (0, 1] (a slow clock), got {clock_rate!r}")
-    run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
-                latency=(1.0, 5.0))
-    old = run.cluster.wait_for_leader()
-    run.submit("c1", "put", "x", "1")
-    if not run.run_until_idle(2000):
-        raise RuntimeError(f"seed {seed}: the first write did not complete")
-    others = [s for s in run.servers if s != old]
-    run.sim.note(f"server {old} and c1 are cut off; server {old}'s clock runs at {clock_rate}x")
-    run.cluster.partition([old, "c1"], others + ["c2"])
-    run.sim.set_clock(old, rate=clock_rate)
-    run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
-    run.submit("c2", "put", "x", "2")
-    if not run.run_until_idle(2000, ["c2"]):
-        raise RuntimeError(f"seed {seed}: the new leader did not take the second write")
-    run.run(20)  # the read starts strictly after the write returned
-    run.submit("c1", "get", "x")
-    run.run(1000)
-    run.cluster.heal()
-    run.sim.set_clock(old, rate=1.0)
-    run.run_until_idle(3000)
-    return run

@@ -1,185 +1,31 @@
-"""Scripted and randomized runs of a Raft cluster that the chapters replay.
+"""Chapter 5's random campaigns: faults thrown at Raft, every invariant checked.
 
-- :func:`figure8` — the paper's Figure 8 (§5.4.2), step by step: why a leader
-  may not commit an entry of an earlier term by counting replicas.
-- :func:`double_vote` — the classic election drill whose voter remembers the
-  *term* it voted in instead of the *candidate*: two leaders in one term.
 - :func:`fault_campaign` — random crashes, restarts, partitions, loss,
   duplication and reordering, with every invariant checked after every event,
   then a heal and a liveness check.
 - :func:`leader_churn` — the randomized "Figure 8" churn of the MIT 6.5840
   lab: clients keep proposing while leaders crash after random delays.
-- :func:`lease_under_drift` — a lease read made stale by a slow clock.
+- :func:`run_workload` / :func:`campaign_seed` — clients of the key-value store
+  under seeded random faults, judged by Raft's invariants, the linearizability
+  checker and the servers' final state (:class:`CampaignReport`).
 
-Every function is a pure function of its arguments (seeds included): the same
-call gives the same trace.
+Every fault comes from :mod:`ddia10.sim.faults`. Every function is a pure
+function of its arguments (seeds included): the same call gives the same trace.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sim import SimulationTimeout, Trace
-from ..sim.faults import Fault, FaultGenerator, apply_fault
-from .cluster import RaftCluster
-from .invariants import InvariantViolation
-
-_QUIET = (100_000.0, 200_000.0)  # election timeouts no scripted scenario ever reaches
-
-
-def figure8(bug: bool = False, variant: str = "d", trace: bool = True) -> RaftCluster:
-    """Replay Figure 8 of the Raft paper with five servers S1..S5.
-
-    Our leaders append a no-op when elected, so each term's first entry is its
-    no-op and the paper's entries sit one index later; the terms are the
-    paper's. Timeouts are out of reach and latency is a fixed 10 ms, so only
-    the script's own ``campaign`` calls start elections.
-
-    (a) S1 leads term 2 and replicates entry X (index 3) to S2 only.
-    (b) S1 crashes; S5 wins term 3 with votes from S3 and S4, and appends its
-        no-op at index 3, which no one else receives.
-    (c) S5 crashes; S1 restarts and wins term 4 (its first try, in term 3,
-        fails: S3 already voted in term 3). It appends its no-op (index 4) and
-        copies X to S3. X is now on a majority (S1, S2, S3), yet it is from
-        term 2. With the current-term rule S1 does not commit it; with
-        ``bug=True`` it commits and applies X.
-    (d) ``variant="d"``: S1 crashes before its term-4 no-op reaches a
-        majority. S5 restarts and wins term 5 (votes from S3 and S4: its last
-        term, 3, beats their 2) and overwrites X everywhere with its own
-        entry. With ``bug=True`` an entry that was committed and applied is
-        gone: the monitor records a leader-completeness and a
-        state-machine-safety violation.
-    (e) ``variant="e"``: S1 first replicates its no-op to S3, so an entry of
-        term 4 is on a majority: it commits, and X with it. S5 can no longer
-        win, and X survives.
-
-    Returns the cluster; ``check_invariants()`` on it raises with ``bug=True``
-    in variant ``d`` and passes otherwise.
-    """
-    if variant not in ("d", "e"):
-        raise ValueError(f"variant must be 'd' or 'e' (the paper's two endings), got {variant!r}")
-    c = RaftCluster(5, seed=8, latency=10.0, election_timeout=_QUIET, heartbeat_interval=50.0,
-                    max_batch=1, bug_commit_old_terms=bool(bug), trace=trace)
-    s1 = c.node(1)
-    say = c.sim.note
-
-    say("Term 1: S2 leads; then S1 wins term 2. Every log holds the no-ops of both terms.")
-    c.campaign(2)
-    c.run(100)
-    c.campaign(1)
-    c.run(100)
-
-    say("(a) S1 leads term 2 and replicates X (index 3) to S2 only.")
-    c.partition([1, 2], [3, 4, 5])
-    c.submit("X", node=1)
-    c.run(60)
-
-    say("(b) S1 crashes. S5 wins term 3 with votes from S3 and S4 and appends an entry "
-        "at index 3 that nobody else receives.")
-    c.crash(1)
-    c.partition([2, 3, 4, 5])
-    c.campaign(5)
-    c.run_until(lambda cl: cl.state(5).role == "leader", 1000)
-    c.partition([5], [2, 3, 4])  # its first AppendEntries are still on the wire: lost
-    c.run(60)
-
-    say("(c) S5 crashes; S1 restarts and wins term 4 with votes from S2 and S3, then "
-        "copies X to S3: X (term 2) is stored by a majority.")
-    c.crash(5)
-    c.partition([1, 2, 3], [4])
-    c.restart(1)
-    s1 = c.node(1)
-    c.campaign(1)  # term 3: S3 already voted for S5 in term 3, so this try fails
-    c.run(60)
-    c.campaign(1)  # term 4
-    c.run_until(lambda cl: cl.state(1).role == "leader", 1000)
-    c.run_until(lambda cl: s1.progress[3].match_index >= 3, 1000)
-    if variant == "e":
-        say("(e) S1 also replicates its term-4 entry to S3 before crashing: an entry of "
-            "the current term is on a majority, so it and X commit.")
-        c.run_until(lambda cl: s1.commit_index >= 4, 1000)
-    c.partition([1], [2], [3], [4])  # whatever S1 sends next is lost
-    committed = "committed" if s1.commit_index >= 3 else "not committed"
-    say(f"S1's commit index is {s1.commit_index}: X is {committed}.")
-    c.run(30)  # the messages already on the wire arrive to find the partition
-
-    say("S1 crashes. S5 restarts and stands for election, in term 4 and then in term 5.")
-    c.crash(1)
-    c.heal()
-    c.restart(5)
-    c.campaign(5)
-    c.run(60)
-    if c.state(5).role != "leader":
-        c.campaign(5)
-        c.run(60)
-    c.run(300)
-    if c.state(5).role == "leader":
-        say("S5 leads term 5 and overwrites index 3 on every log it reaches.")
-    else:
-        say("S5 cannot win: a majority holds an entry of term 4, newer than its log.")
-    return c
-
-
-def double_vote(bug: bool = True) -> RaftCluster:
-    """Two candidates of one term and a voter keyed by term (the drill's bug).
-
-    Three servers, fixed 10 ms latency, timeouts out of reach. S1 and S2 both
-    campaign in term 1 at the same instant. S3 hears S1 first and votes for
-    it; then hears S2. A correct voter says no (it voted for S1); a voter that
-    remembers only "I voted in term 1" sees ``voted_for == term`` and says yes
-    again. With ``bug=True`` S1 and S2 both become leader of term 1.
-    """
-    c = RaftCluster(3, seed=9, latency=10.0, election_timeout=_QUIET,
-                    bug_vote_per_term_not_candidate=bool(bug))
-    c.sim.note("S1 and S2 both start an election in term 1.")
-    c.campaign(1)
-    c.campaign(2)
-    c.run(100)
-    return c
-
-
-@dataclass
-class LeaseRun:
-    """What :func:`lease_under_drift` saw: the cluster, the old and new leaders,
-    and whether the old leader still trusted its lease after the new leader had
-    committed a write (a read it served then would be stale)."""
-
-    cluster: RaftCluster
-    old_leader: int
-    new_leader: int
-    write_index: int
-    stale_lease: bool
-
-
-def lease_under_drift(clock_rate: float = 1.0, seed: int = 3) -> LeaseRun:
-    """Lease reads lean on clocks: run one with the leader's clock at ``clock_rate``.
-
-    Five servers with CheckQuorum (so followers refuse votes for the minimum
-    election timeout after hearing from a leader). The leader's clock runs at
-    ``clock_rate`` times true time; then a partition cuts it off. The others
-    elect a new leader and commit ``"x=new"``. Right then, does the old leader
-    still believe its lease (``lease_read_ok``)? With an honest clock it does
-    not: its lease, shortened by ``clock_drift_bound``, ran out first. With a
-    clock running slow enough it does, and a lease read there returns the old
-    value: a stale read, which ReadIndex would never serve.
-    """
-    c = RaftCluster(5, seed=seed, check_quorum=True)
-    old = c.wait_for_leader()
-    c.agree("x=old")
-    c.sim.set_clock(old, rate=clock_rate)
-    c.run(100)  # a few heartbeat rounds: the lease is fresh
-    c.partition([old], [p for p in c.ids if p != old])
-    c.sim.note(f"Server {old} (clock at {clock_rate:g}x) is cut off from the majority.")
-    c.run_until(lambda cl: any(n.role == "leader" and pid != old
-                               for pid, n in cl.nodes().items()), 5000)
-    new = next(pid for pid, n in c.nodes().items() if n.role == "leader" and pid != old)
-    index = c.agree("x=new", servers=3)
-    stale = c.sim.call(old, lambda node, ctx: node.lease_read_ok(ctx))
-    c.sim.note(f"Server {new} committed x=new at index {index}; server {old} "
-               f"{'still trusts' if stale else 'no longer trusts'} its lease.")
-    return LeaseRun(c, old, new, index, stale)
+from ...linearizability import LINEARIZABLE
+from ...raft.client import KVRun, Workload
+from ...raft.cluster import RaftCluster
+from ...raft.invariants import InvariantViolation
+from ...sim import SimulationTimeout, Trace
+from ...sim.faults import Fault, FaultGenerator, apply_fault, random_faults, random_network
 
 
 @dataclass
@@ -350,3 +196,108 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
 def _check_rounds(rounds: int) -> None:
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise ValueError(f"rounds must be an int >= 0, got {rounds!r}")
+
+
+# ---------------------------------------------------------------------- the key-value campaign
+def run_workload(
+    seed: int, *, n: int = 5, clients: int = 3, duration: float = 3000.0,
+    workload: Workload | None = None, read_mode: str = "read_index", faults: bool = True,
+    drain: float = 3000.0, check_every_event: bool = False, trace: bool = True,
+    **raft_options: Any,
+) -> KVRun:
+    """Clients run ``workload`` for ``duration`` ms while seeded random faults hit
+    the servers; then the network heals, every server restarts, the clients get
+    up to ``drain`` ms to finish, then client ``c1`` reads every key (so a lost
+    write shows up as a non-linearizable history), and the run goes on until
+    every server has applied the whole log. With
+    ``faults`` the network also loses, duplicates and reorders messages at
+    seeded rates (up to 5%, 5% and 10%). ``raft_options`` go to every server
+    (lease reads need ``check_quorum=True``). The same arguments give the same
+    run, trace and history."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    for name, x in (("duration", duration), ("drain", drain)):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
+            raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
+    network = random_network(seed) if faults else {}
+    workload = workload or Workload()
+    run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,
+                check_every_event=check_every_event, trace=trace, latency=(1.0, 5.0),
+                **network, **raft_options)
+    if faults:
+        run.schedule(random_faults(seed, run.servers, duration, clients=run.clients))
+    run.run(duration)
+    for pid in run.clients:
+        run.sim.call(pid, lambda c, ctx: c.stop(ctx))
+    if run.violation is None:
+        run.recover()
+        run.run_until_idle(drain)
+        for key in workload.keys:
+            run.submit("c1", "get", key)
+        run.run_until_idle(drain)
+        run.settle(drain)
+    return run
+
+
+@dataclass
+class CampaignReport:
+    """What one seed of the campaign found: the operations in the history, how
+    many were still pending when the faults stopped, the first Raft invariant
+    violated (if any), the checker's verdicts on the whole history and on the
+    history cut where the faults stopped, and what clients saw that the
+    applied state does not back up."""
+
+    seed: int
+    options: dict
+    ops: int
+    pending: int
+    violation: str | None
+    verdict: str
+    verdict_at_cut: str
+    unbacked: list
+
+    @property
+    def ok(self) -> bool:
+        return (self.violation is None and self.verdict == LINEARIZABLE
+                and self.verdict_at_cut == LINEARIZABLE and not self.unbacked)
+
+
+def campaign_options(seed: int, read_mode: str = "read_index") -> dict:
+    """The Raft options a campaign seed runs with, drawn from the seed: PreVote,
+    CheckQuorum (always on for lease reads, which need it) and log compaction."""
+    rng = random.Random(f"ddia10:kv-options:{seed}")
+    return {
+        "prevote": rng.random() < 0.5,
+        "check_quorum": rng.random() < 0.5 or read_mode == "lease",
+        "snapshot_threshold": rng.choice([None, 8, 32]),
+    }
+
+
+def campaign_seed(
+    seed: int, *, duration: float = 3000.0, read_mode: str = "read_index",
+    check_every_event: bool = False, **options: Any,
+) -> CampaignReport:
+    """Run :func:`run_workload` for ``seed`` (Raft options from
+    :func:`campaign_options`, overridden by ``options``) and judge it: Raft's
+    invariants, the linearizability of the history (whole, and cut at
+    ``duration`` where many operations are still in flight), and what clients
+    saw against the servers' final state."""
+    options = {**campaign_options(seed, read_mode), **options}
+    run = run_workload(seed, duration=duration, read_mode=read_mode,
+                       check_every_event=check_every_event, **options)
+    if run.violation is None:
+        try:
+            run.cluster.check_invariants()
+        except InvariantViolation as violation:
+            run.violation = violation
+    cut = run.history(until=duration).ops
+    return CampaignReport(
+        seed=seed,
+        options=options,
+        ops=len(run.history().ops),
+        pending=sum(op.pending for op in cut),
+        violation=None if run.violation is None else str(run.violation),
+        verdict=run.check_linearizable().verdict,
+        verdict_at_cut=run.check_linearizable(until=duration).verdict,
+        unbacked=run.unbacked_observations() if run.violation is None else [],
+    )
