@@ -8,18 +8,18 @@ import itertools
 import pytest
 
 from ddia10 import failover as fo
-from ddia10.scenarios import the_problem as sb
+from ddia10.scenarios import the_problem as ch0
 from ddia10.viz import Player, Scenario, cluster_view, static_player
 
-SCENARIOS = {"naive": sb.naive_split_brain, "quorum": sb.quorum_split_brain}
+SCENARIOS = {"naive": ch0.naive_split_brain, "quorum": ch0.quorum_split_brain}
 
 
 def story(protocol: str):
     """Play :data:`STORY` step by step; return the run and the roles seen after each step."""
-    run = SCENARIOS[protocol]().run(sb.STORY, steps=0)
+    run = SCENARIOS[protocol]().run(ch0.STORY, steps=0)
     monitor = fo.FailoverMonitor(run.sim)
     leaders_seen = []
-    while run.k < sb.STORY_STEPS and run.step():
+    while run.k < ch0.STORY_STEPS and run.step():
         monitor.check()
         view = cluster_view(run.sim.trace)
         leaders_seen.append({
@@ -33,10 +33,10 @@ def returns(run) -> dict[str, dict]:
 
 
 def test_the_two_scenarios_offer_the_same_buttons():
-    naive, quorum = sb.naive_split_brain(), sb.quorum_split_brain()
+    naive, quorum = ch0.naive_split_brain(), ch0.quorum_split_brain()
     assert isinstance(naive, Scenario) and isinstance(quorum, Scenario)
     assert list(naive.buttons) == list(quorum.buttons)
-    assert {name for _, name in sb.STORY} <= set(naive.buttons)
+    assert {name for _, name in ch0.STORY} <= set(naive.buttons)
 
 
 def test_naive_story_shows_two_leaders_and_a_lost_acknowledged_write():
@@ -74,62 +74,62 @@ def test_every_button_works_in_every_order_without_raising(protocol):
 @pytest.mark.parametrize("protocol", ["naive", "quorum"])
 def test_both_faces_play_the_story(protocol):
     scenario = SCENARIOS[protocol]()
-    html = static_player(scenario, presses=sb.STORY, steps=sb.STORY_STEPS)
-    assert "ddia10-player" in html and sb.PARTITION in html
-    player = Player(scenario, presses=sb.STORY)
-    assert player.goto(sb.STORY_STEPS) and player.message == ""
+    html = static_player(scenario, presses=ch0.STORY, steps=ch0.STORY_STEPS)
+    assert "ddia10-player" in html and ch0.PARTITION in html
+    player = Player(scenario, presses=ch0.STORY)
+    assert player.goto(ch0.STORY_STEPS) and player.message == ""
 
 
 def test_same_seed_same_story():
-    traces = [SCENARIOS["quorum"](seed=5).run(sb.STORY, steps=sb.STORY_STEPS).sim.trace.to_json()
+    traces = [SCENARIOS["quorum"](seed=5).run(ch0.STORY, steps=ch0.STORY_STEPS).sim.trace.to_json()
               for _ in range(2)]
     assert traces[0] == traces[1]
 
 
 def test_seed_must_be_an_int():
     with pytest.raises(ValueError, match="seed must be an int"):
-        sb.naive_split_brain(seed="1")
+        ch0.naive_split_brain(seed="1")
 
 
 def test_checked_runs_a_world_under_the_failover_monitor():
-    monitor = sb.checked(sb.leader_cut_off("naive"), sb.HEAL_AT - 1)
-    assert monitor.sim.now == sb.HEAL_AT - 1
+    monitor = ch0.checked(ch0.leader_cut_off("naive"), ch0.HEAL_AT - 1)
+    assert monitor.sim.now == ch0.HEAL_AT - 1
     assert fo.leaders(monitor.sim) == {"A": 1, "B": 2}
     assert {v.invariant for v in monitor.violations} == {fo.NO_MINORITY_ACKNOWLEDGEMENT,
                                                          fo.NO_LOST_WRITE}
-    monitor.run(sb.END - monitor.sim.now)
+    monitor.run(ch0.END - monitor.sim.now)
     assert fo.leaders(monitor.sim) == {"B": 2}
     with pytest.raises(ValueError, match="until must be a time"):
-        sb.checked(monitor.sim, 10)
+        ch0.checked(monitor.sim, 10)
 
 
 def test_client_calls_say_what_each_client_heard():
-    calls = sb.checked(sb.leader_cut_off("quorum"), sb.END).sim
-    heard = sb.client_calls(calls).set_index("write")
+    calls = ch0.checked(ch0.leader_cut_off("quorum"), ch0.END).sim
+    heard = ch0.client_calls(calls).set_index("write")
     assert list(heard["status"]) == ["ok", "info", "ok"]
     assert list(heard["node"]) == ["A", "A", "B"] and heard.loc["x=3", "term"] == 2
 
 
 def test_the_size_table_shows_even_sizes_buying_no_tolerance():
-    table = sb.cluster_size_table(range(1, 8))
+    table = ch0.cluster_size_table(range(1, 8))
     assert list(table.index) == list(range(1, 8))
     assert list(table["majority"]) == [1, 2, 2, 3, 3, 4, 4]
     assert list(table["tolerated failures"]) == [0, 0, 1, 1, 2, 2, 3]
 
 
 def test_replicas_of_the_script_agree_and_followers_apply_after_the_leader_answers():
-    replicas = sb.replica_table(sb.replicated_script())
-    assert len(set(replicas["log"])) == 1 and (replicas["committed"] == len(sb.SCRIPT)).all()
+    replicas = ch0.replica_table(ch0.replicated_script())
+    assert len(set(replicas["log"])) == 1 and (replicas["committed"] == len(ch0.SCRIPT)).all()
     assert replicas.loc["A", "state"] == {"x": 16}
-    at_ack = sb.acknowledgement_table(sb.first_acknowledgement())
+    at_ack = ch0.acknowledgement_table(ch0.first_acknowledgement())
     assert at_ack["stored"].sum() >= 2 and at_ack.loc["A", "applied"] == 1
     assert at_ack.loc[["B", "C"], "applied"].sum() == 0
 
 
 def test_slow_network_and_progress_table_reject_bad_input():
     with pytest.raises(ValueError, match="slow_from <= slow_until <= horizon"):
-        sb.slow_network(slow_from=500, slow_until=100)
+        ch0.slow_network(slow_from=500, slow_until=100)
     with pytest.raises(ValueError, match="horizon must be a finite number"):
-        sb.slow_network(horizon=float("inf"))
+        ch0.slow_network(horizon=float("inf"))
     with pytest.raises(ValueError, match="window must be a number of ms > 0"):
-        sb.progress_table(fo.build_cluster("quorum"), window=0)
+        ch0.progress_table(fo.build_cluster("quorum"), window=0)

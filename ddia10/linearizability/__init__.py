@@ -7,6 +7,7 @@
   one key at a time) and :func:`violation_core`.
 - :mod:`.generate`: random histories that are linearizable by construction, and
   ones broken by a stale read or a lost write.
+
 Chapter 1 (``notebooks/01_linearizability.ipynb``) introduces all of it; what it
 stages (a leader with asynchronous followers whose follower reads the checker
 catches, the CAP map) is in :mod:`ddia10.scenarios.linearizability`.
