@@ -509,7 +509,9 @@ def write(
     return submit(sim, node, Set(key, value), client)
 
 
-def leaders(sim: Simulation, among: Iterable[Hashable] | None = None) -> dict[Hashable, int]:
+def current_leaders(
+    sim: Simulation, among: Iterable[Hashable] | None = None,
+) -> dict[Hashable, int]:
     """Every running node (of ``among``, default all) that believes it leads, with its term."""
     pids = sim.pids if among is None else list(among)
     out = {}
@@ -524,7 +526,7 @@ def leaders(sim: Simulation, among: Iterable[Hashable] | None = None) -> dict[Ha
 def leader(sim: Simulation, among: Iterable[Hashable] | None = None) -> Hashable | None:
     """The running node (of ``among``) that leads the highest term, if any: whom a
     client that knows the cluster would send its writes to."""
-    found = leaders(sim, among)
+    found = current_leaders(sim, among)
     return max(found, key=lambda pid: found[pid]) if found else None
 
 
@@ -593,7 +595,7 @@ class FailoverMonitor:
                                           f"{event.pid} acknowledged {op} ({call}) stored on "
                                           f"{stored} of {len(sim.pids)} nodes"))
         self.seen = len(sim.trace)
-        for pid, term in leaders(sim).items():
+        for pid, term in current_leaders(sim).items():
             held = {e.request for e in sim.process(pid).replica.log}
             for call, (acked_term, op) in self.acknowledged.items():
                 if acked_term < term and call not in held:

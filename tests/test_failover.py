@@ -39,7 +39,7 @@ def acknowledged(sim: Simulation) -> dict[str, dict]:
 def test_naive_partitioned_leader_gives_two_leaders_with_divergent_acknowledged_writes():
     sim, monitor = partition_the_leader("naive")
     monitor.run(300)
-    assert fo.leaders(sim) == {"A": 1, "B": 2}
+    assert fo.current_leaders(sim) == {"A": 1, "B": 2}
     ok = {r["op"]: r["node"] for r in acknowledged(sim).values()}
     assert ok == {"x=1": "A", "x=2": "A", "x=3": "B"}
     assert fo.states(sim) == {"A": {"x": 2}, "B": {"x": 3}, "C": {"x": 3}}
@@ -50,7 +50,7 @@ def test_naive_partitioned_leader_gives_two_leaders_with_divergent_acknowledged_
 def test_naive_heal_throws_away_a_write_the_old_leader_acknowledged():
     sim, monitor = partition_the_leader("naive")
     monitor.run(600)
-    assert fo.leaders(sim) == {"B": 2}
+    assert fo.current_leaders(sim) == {"B": 2}
     assert fo.states(sim) == {"A": {"x": 3}, "B": {"x": 3}, "C": {"x": 3}}
     x2 = next(c for c, r in acknowledged(sim).items() if r["op"] == "x=2")
     assert all(x2 not in {e.request for e in sim.process(p).replica.log} for p in sim.pids)
@@ -75,12 +75,12 @@ def test_naive_two_leaders_can_share_a_term_and_the_lower_id_keeps_it():
     sim.at(50, lambda s: s.partition(["A"], ["B"], ["C"]))
     monitor = fo.FailoverMonitor(sim)
     monitor.run(300)
-    assert fo.leaders(sim) == {"A": 1, "B": 2, "C": 2}
+    assert fo.current_leaders(sim) == {"A": 1, "B": 2, "C": 2}
     assert [(v.invariant, v.evidence) for v in monitor.violations][:1] == [
         (fo.ONE_LEADER_PER_TERM, "term 2 has two leaders: B and C")]
     sim.heal()
     monitor.run(200)
-    assert fo.leaders(sim) == {"B": 2}
+    assert fo.current_leaders(sim) == {"B": 2}
 
 
 # ---------------------------------------------------------------- quorum failover
@@ -99,7 +99,7 @@ def test_quorum_majority_side_elects_a_new_leader_in_a_higher_term_and_continues
     sim, monitor = partition_the_leader("quorum")
     monitor.run(300)
     new = fo.leader(sim, MAJORITY_SIDE)
-    assert new in MAJORITY_SIDE and fo.leaders(sim)[new] == 2
+    assert new in MAJORITY_SIDE and fo.current_leaders(sim)[new] == 2
     x3 = next(r for r in returns(sim).values() if r["op"] == "x=3")
     assert x3["status"] == "ok" and x3["node"] == new and x3["term"] == 2
 
@@ -107,7 +107,7 @@ def test_quorum_majority_side_elects_a_new_leader_in_a_higher_term_and_continues
 def test_quorum_old_leader_steps_down_on_the_higher_term_and_no_acknowledged_write_is_lost():
     sim, monitor = partition_the_leader("quorum")
     assert monitor.run(600) == []
-    assert list(fo.leaders(sim).values()) == [2]
+    assert list(fo.current_leaders(sim).values()) == [2]
     assert sim.process("A").role == fo.FOLLOWER and sim.process("A").term == 2
     assert fo.states(sim) == {"A": {"x": 3}, "B": {"x": 3}, "C": {"x": 3}}
     for call in acknowledged(sim):
@@ -217,7 +217,7 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
     for r in acknowledged(sim).values():
         ok_terms.setdefault(r["term"], set()).add(r["node"])
     assert all(len(nodes_) == 1 for nodes_ in ok_terms.values())
-    assert len(fo.leaders(sim)) == 1
+    assert len(fo.current_leaders(sim)) == 1
     logs = {tuple(sim.process(p).replica.log) for p in sim.pids}
     assert len(logs) == 1
     (log,) = logs

@@ -94,11 +94,11 @@ def test_seed_must_be_an_int():
 def test_checked_runs_a_world_under_the_failover_monitor():
     monitor = ch0.checked(ch0.leader_cut_off("naive"), ch0.HEAL_AT - 1)
     assert monitor.sim.now == ch0.HEAL_AT - 1
-    assert fo.leaders(monitor.sim) == {"A": 1, "B": 2}
+    assert fo.current_leaders(monitor.sim) == {"A": 1, "B": 2}
     assert {v.invariant for v in monitor.violations} == {fo.NO_MINORITY_ACKNOWLEDGEMENT,
                                                          fo.NO_LOST_WRITE}
     monitor.run(ch0.END - monitor.sim.now)
-    assert fo.leaders(monitor.sim) == {"B": 2}
+    assert fo.current_leaders(monitor.sim) == {"B": 2}
     with pytest.raises(ValueError, match="until must be a time"):
         ch0.checked(monitor.sim, 10)
 
