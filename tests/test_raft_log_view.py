@@ -9,8 +9,7 @@ import re
 import matplotlib
 import pytest
 
-from ddia10.raft.scenarios import figure8
-from ddia10.scenarios.raft_deep import diverged_cluster, reconcile_scenario
+from ddia10.scenarios.raft_deep_dive import diverged_cluster, figure8, reconcile_scenario
 from ddia10.sim import Trace
 from ddia10.viz import cluster_view
 from ddia10.viz.raft_log import (
@@ -170,7 +169,7 @@ def test_bad_inputs_fail_with_a_clear_message(repaired):
 
 
 def test_configuration_entries_are_marked():
-    from ddia10.scenarios.raft_deep import membership_run
+    from ddia10.scenarios.raft_deep_dive import membership_run
 
     run = membership_run()
     grid = log_grid(run.cluster.trace)
@@ -205,7 +204,7 @@ def _text_extents(svg: str):
 
 @pytest.mark.parametrize("grid", ["membership", "wide"])
 def test_svg_is_wide_enough_for_every_word(grid):
-    from ddia10.scenarios.raft_deep import membership_run
+    from ddia10.scenarios.raft_deep_dive import membership_run
 
     if grid == "membership":
         run = membership_run()

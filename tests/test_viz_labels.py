@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from ddia10.scenarios.raft_deep import worked_example_scenario  # noqa: E402
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario  # noqa: E402
 from ddia10.sim import Simulation  # noqa: E402
 from ddia10.viz import spacetime, spacetime_svg  # noqa: E402
 from ddia10.viz.demo import HeartbeatNode  # noqa: E402

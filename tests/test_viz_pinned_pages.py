@@ -18,24 +18,16 @@ from collections.abc import Callable
 
 import pytest
 
-from ddia10.raft import RaftCluster
-from ddia10.raft.scenarios import figure8
-from ddia10.scenarios.raft_deep import worked_example_scenario
-from ddia10.scenarios.split_brain import STORY, STORY_STEPS, naive_split_brain
+from ddia10.scenarios.raft import roles_run
+from ddia10.scenarios.raft_deep_dive import figure8, worked_example_scenario
+from ddia10.scenarios.the_problem import STORY, STORY_STEPS, naive_split_brain
 from ddia10.viz import log_player, static_player
 from ddia10.viz.state_diagram import role_transitions, state_diagram_html
 
 
 def _ch4_roles() -> str:
     """Chapter 4's role diagram of a five-server run whose first leader crashes."""
-    cluster = RaftCluster(5, seed=3)
-    first_leader = cluster.wait_for_leader()
-    cluster.run(200)
-    cluster.crash(first_leader)
-    cluster.run(1000)
-    cluster.restart(first_leader)
-    cluster.run(500)
-    return state_diagram_html(role_transitions(cluster.trace),
+    return state_diagram_html(role_transitions(roles_run()[0].trace),
                               title="Roles of a five-server run, step by step")
 
 

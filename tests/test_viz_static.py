@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario
 from ddia10.viz import cluster_view, log_panel, show, static_player
 from ddia10.viz.demo import heartbeat_scenario
 from ddia10.viz.static import Frame, FrameEvent, FrameNode, PlayerData

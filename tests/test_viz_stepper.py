@@ -7,7 +7,7 @@ import re
 import pytest
 from test_viz_static import browse, needs_chromium
 
-from ddia10.raft.scenarios import figure8
+from ddia10.scenarios.raft_deep_dive import figure8
 from ddia10.viz import log_player, static_player
 from ddia10.viz.demo import heartbeat_scenario
 from ddia10.viz.state_diagram import role_transitions, state_diagram_html

@@ -7,10 +7,13 @@
 - :mod:`~ddia10.raft.options` — timeouts, batching, PreVote/CheckQuorum, bug switches
 - :mod:`~ddia10.raft.invariants` — the five safety properties as code
 - :mod:`~ddia10.raft.cluster` — the harness: servers, faults, checks
-- :mod:`~ddia10.raft.scenarios` — scripted runs the chapters replay (Figure 8, ...)
+- :mod:`~ddia10.raft.kv` and :mod:`~ddia10.raft.client` — a key-value store on Raft, its
+  clients and their harness
+
+What the chapters stage on Raft is in :mod:`ddia10.scenarios.raft` (chapter 4) and
+:mod:`ddia10.scenarios.raft_deep_dive` (chapter 5).
 """
 
-from . import scenarios
 from .cluster import RaftCluster, ServerState
 from .invariants import INVARIANTS, InvariantViolation, SafetyMonitor
 from .log import RaftLog
@@ -32,5 +35,5 @@ __all__ = [
     "INVARIANTS", "NOOP", "ROLES", "AppendEntries", "AppendEntriesReply", "Configuration",
     "InstallSnapshot", "InstallSnapshotReply", "InvariantViolation", "NoOp", "RaftCluster",
     "RaftLog", "RaftNode", "RaftOptions", "RequestVote", "RequestVoteReply", "SafetyMonitor",
-    "ServerState", "scenarios",
+    "ServerState",
 ]

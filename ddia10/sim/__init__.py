@@ -11,7 +11,11 @@ Start here::
     sim = Simulation(seed=1, latency=(1, 5), loss=0.1)
     sim.add("a", Echo)
     sim.run(100)
-    sim.trace.to_dataframe()
+    sim.trace.of_kind("deliver")
+
+:mod:`.faults` draws random fault schedules for campaigns. The simulator
+imports no pandas: :func:`ddia10.viz.trace_table.trace_table` shows a trace as
+a table.
 """
 
 from .latency import Exponential, Fixed, Latency, Uniform, as_latency
