@@ -12,6 +12,11 @@ Start here::
     sim.add("a", Echo)
     sim.run(100)
     sim.trace.to_dataframe()
+
+A handler's sends, timers and writes are requests its
+:class:`~ddia10.sim.context.Context` records and the world carries out after
+the handler returns; a bare ``Context(pid, peers=...)`` steps one process alone
+and shows what it asked for (``ctx.outbox``).
 """
 
 from .context import (
