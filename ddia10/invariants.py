@@ -1,11 +1,15 @@
-"""The one exception every protocol's safety checks raise.
+"""The one exception a broken safety property raises, whatever the protocol.
 
-Each protocol states its safety properties as code (Raft's five in
-:mod:`ddia10.raft.invariants`, quorum failover's three promises in
-:mod:`ddia10.failover`); a monitor on the harness checks them, never the
-servers themselves. A property that fails is an :class:`InvariantViolation`
-naming the property and showing the evidence, whichever protocol broke it.
+Every protocol in the book states its safety properties as code: a monitor
+that belongs to the harness hears what the servers did (or reads the trace)
+and judges it; the servers never check themselves. When a property fails,
+the monitor raises :class:`InvariantViolation` naming the property and
+showing the evidence. Each protocol package re-exports this class rather
+than defining its own, so one ``except InvariantViolation`` catches a
+violation of Raft, of a failover protocol, or of any later one.
 """
+
+from __future__ import annotations
 
 
 class InvariantViolation(AssertionError):

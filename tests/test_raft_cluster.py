@@ -4,10 +4,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from ddia10.raft import NOOP, RaftCluster, RaftLog, RaftOptions
+from ddia10.raft import NOOP, Configuration, RaftCluster, RaftLog, RaftOptions
 from ddia10.raft.cluster import leader_of
+from ddia10.raft.messages import Snapshot
 from ddia10.raft.storage import DurableLog
-from ddia10.sim import Process, Simulation
+from ddia10.sim import Context, Process
 
 
 # ---------------------------------------------------------------- validation
@@ -170,9 +171,7 @@ def test_log_indexes_terms_and_compaction():
 
 
 def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches():
-    sim = Simulation(1)
-    sim.add("n", Process)
-    ctx = sim.call("n", lambda process, ctx: ctx)
+    ctx = Context("n")  # stands alone: its storage is what the writes left
     log, durable = RaftLog(), DurableLog()
 
     def append(entries):
@@ -181,7 +180,7 @@ def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches
         durable.append(ctx, first, tuple(entries))
 
     def reloaded():
-        _snap, again, _d = DurableLog.load(sim.storage("n"))
+        _snap, again, _d = DurableLog.load(ctx.stable)
         return again
 
     append([(1, "a"), (1, "b"), (1, "c")])
@@ -194,7 +193,7 @@ def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches
     durable.truncate(ctx, log, 2)
     append([(4, "g"), (4, "h")])
     log.compact(3, 4)
-    durable.compact(ctx, log, (3, 4, None, []))
+    durable.compact(ctx, log, Snapshot(3, 4, Configuration(()), []))
     again = reloaded()
     assert (again.snapshot_index, again.entries) == (3, [(4, "h")])
     assert (log.snapshot_index, log.entries) == (3, [(4, "h")])

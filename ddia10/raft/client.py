@@ -31,6 +31,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..invariants import InvariantViolation
 from ..linearizability import (
     CheckResult,
     History,
@@ -41,7 +42,6 @@ from ..linearizability import (
 from ..sim import Context, Process, SimulationTimeout
 from ..sim.faults import Fault, apply_fault
 from .cluster import RaftCluster
-from .invariants import InvariantViolation
 from .kv import (
     WRITE_OPS,
     ClientReply,

@@ -20,10 +20,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...invariants import InvariantViolation
 from ...linearizability import LINEARIZABLE
 from ...raft.client import KVRun, Workload
 from ...raft.cluster import RaftCluster
-from ...raft.invariants import InvariantViolation
 from ...sim import SimulationTimeout, Trace
 from ...sim.faults import Fault, FaultGenerator, apply_fault, random_faults, random_network
 
