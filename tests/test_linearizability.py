@@ -7,52 +7,25 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linearizability_oracle import assert_valid_linearization, brute_force
 
 from ddia10.linearizability import (
     ILLEGAL,
     UNKNOWN,
-    CheckResult,
     History,
     Model,
     Operation,
     check,
     history,
     load_history,
-    model_for,
     violation_core,
 )
-from ddia10.linearizability.generate import lost_write, stale_read
 
 HISTORIES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "histories"
 FILES = sorted(HISTORIES.glob("*.json")) if HISTORIES.is_dir() else []
 needs_histories = pytest.mark.skipif(
     not FILES, reason=f"shared Jepsen histories not found at {HISTORIES}"
 )
-
-
-def assert_valid_linearization(h: History, result: CheckResult) -> None:
-    """Replay the witness: every completed op present, points inside intervals, model agrees."""
-    assert result.ok is True
-    points = result.linearization
-    placed = [p.op for p in points]
-    assert len({op.id for op in placed}) == len(placed)
-    completed = {op.id for op in h.ops if not op.pending}
-    assert completed <= {op.id for op in placed}
-    for p in points:
-        assert p.op.call <= p.time <= p.op.end
-    for a, b in zip(points, points[1:], strict=False):
-        assert a.time <= b.time
-    for i, a in enumerate(placed):
-        for b in placed[i + 1:]:
-            assert not b.precedes(a), f"{b.describe()} returned before {a.describe()} was called"
-    model = model_for(h.model, h.init)
-    states: dict = {}
-    for p in points:
-        key = model.partition(p.op) if model.partition else None
-        new = model.apply(states.get(key, model.init), p.op)
-        assert new is not ILLEGAL, f"the model rejects {p.op.describe()}"
-        assert new == p.state
-        states[key] = new
 
 
 @needs_histories
@@ -171,26 +144,6 @@ def test_model_state_must_be_hashable() -> None:
 
 
 # --- against a brute-force oracle on small random histories ---
-
-def brute_force(h: History) -> bool:
-    """Try every order (no memo, no pruning): the definition, executed."""
-    model = model_for(h.model, h.init)
-    ops = list(h.ops)
-
-    def extend(placed: frozenset, state) -> bool:
-        todo = [op for op in ops if op.id not in placed]
-        if all(op.pending for op in todo):
-            return True
-        for op in todo:
-            if any(other.precedes(op) for other in todo):
-                continue
-            new = model.apply(state, op)
-            if new is not ILLEGAL and extend(placed | {op.id}, new):
-                return True
-        return False
-
-    return extend(frozenset(), model.init)
-
 
 @st.composite
 def small_histories(draw) -> History:

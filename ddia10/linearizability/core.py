@@ -87,18 +87,19 @@ def _key_of(op: Operation):
 def _shrink(kept: list[Operation], fails: Callable, closure: Callable) -> list[Operation]:
     size = max(1, len(kept) // 2)
     while True:
+        shrunk = False
         end = len(kept)
         while end > 0:  # chunks of `size`, latest first
             start = max(0, end - size)
             drop = {op.id for op in kept[start:end]}
             trial = closure([op for op in kept if op.id not in drop])
             if trial and len(trial) < len(kept) and fails(trial):
-                kept = trial
+                kept, shrunk = trial, True
                 end = min(start, len(kept))
             else:
                 end = start
-        if size == 1:
-            return kept
+        if size == 1 and not shrunk:
+            return kept  # no single operation can go: 1-minimal
         size = max(1, min(size // 2, len(kept) // 2))
 
 
