@@ -58,6 +58,7 @@ EVIDENCE_STEPS = 200_000
 _SHOWN_STEPS = 5
 _SHOWN_STUCK = 6
 _WIDTH = 110
+_VALUE = 24  # characters of a value shown inside an operation's label
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class CheckResult:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
         if self.verdict == LINEARIZABLE:
-            lines = [self._summary()]
+            lines = self._summary().splitlines()
             if order:
                 lines += _steps(self.linearization or [], 0, limit)
             return "\n".join(_clip(line) for line in lines)
@@ -146,7 +147,7 @@ class CheckResult:
         keys = len(self.methods)
         return (f"linearizable: {c.get('ops', 0)} operations ({', '.join(parts)}) on "
                 f"{keys} key{'s' if keys != 1 else ''}, decided by {self.method} in "
-                f"{self.elapsed_s:.2f} s; explain(order=True) lists the order")
+                f"{self.elapsed_s:.2f} s.\nexplain(order=True) lists the order.")
 
     def _where(self) -> str:
         return f" on key {self.key!r}" if self.key is not None else ""
@@ -162,7 +163,8 @@ class CheckResult:
             lines.append(f"None of the {len(self.stuck)} operations that could come next fits:")
             for op in self.stuck[:_SHOWN_STUCK]:
                 why = self.reasons.get(op.id, "")
-                lines.append(f"  - {op.describe()} {_interval(op)}" + (f": {why}" if why else ""))
+                lines.append(f"  - {op.describe(_VALUE)} {_interval(op)}" +
+                             (f": {why}" if why else ""))
             if len(self.stuck) > _SHOWN_STUCK:
                 lines.append(f"  (and {len(self.stuck) - _SHOWN_STUCK} more)")
         return lines
@@ -198,7 +200,7 @@ class CheckResult:
 def _steps(points: list[Point], start: int, limit: int) -> list[str]:
     lines = ["  …"] if start else []
     for k, p in enumerate(points[start:start + limit], start=start + 1):
-        lines.append(f"  {k}. {p.op.describe()} {_interval(p.op)} → {_short(p.state)}")
+        lines.append(f"  {k}. {p.op.describe(_VALUE)} {_interval(p.op)} → {_short(p.state)}")
     if len(points) > start + limit:
         lines.append(f"  (and {len(points) - start - limit} more)")
     return lines
@@ -209,7 +211,7 @@ def _interval(op: Operation) -> str:
     return f"[{op.call:g}, {end}]"
 
 
-def _short(value: Any, width: int = 40) -> str:
+def _short(value: Any, width: int = 32) -> str:
     text = repr(value)
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -244,6 +246,7 @@ def check(
     timeout_s: float | None = None,
     max_memory_mb: float = DEFAULT_MEMORY_MB,
     method: str = "auto",
+    evidence: bool = True,
 ) -> CheckResult:
     """Decide whether ``history`` is linearizable with respect to ``model``.
 
@@ -251,6 +254,8 @@ def check(
     ``timeout_s`` seconds, or once the search memo would pass
     ``max_memory_mb``, the verdict is ``"unknown"``. ``method`` forces
     ``"search"`` (or ``"zones"``, where it applies) instead of ``"auto"``.
+    ``evidence=False`` skips the short search for a longest order when a
+    violation was decided without search (only the verdict is wanted).
     """
     if not isinstance(history, History):
         raise TypeError(f"check() needs a History, got {type(history).__name__}")
@@ -291,7 +296,7 @@ def check(
         if deadline is not None and time.perf_counter() > deadline:
             keys_left.append(key)
             continue
-        outcome = _decide_key(ops, model, builtin, method, deadline, max_memory_mb)
+        outcome = _decide_key(ops, model, builtin, method, deadline, max_memory_mb, evidence)
         explored += outcome.steps
         if outcome.ok is None:
             keys_left.append(key)
@@ -339,7 +344,7 @@ class _KeyOutcome:
 
 
 def _decide_key(ops: list[Operation], model: Model, builtin: bool, method: str,
-                deadline: float | None, max_memory_mb: float) -> _KeyOutcome:
+                deadline: float | None, max_memory_mb: float, evidence: bool) -> _KeyOutcome:
     key = model.partition(ops[0]) if ops and model.partition is not None else None
     facts = analyse(ops, model.init) if builtin else None
     distinct = facts is not None and distinct_values(facts, model.init)
@@ -347,18 +352,18 @@ def _decide_key(ops: list[Operation], model: Model, builtin: bool, method: str,
         raise ValueError(f"method='zones' needs registers (reads and writes only) whose writes "
                          f"all write distinct values, other than the initial one; key {key!r} "
                          "is not one")
+    if facts is not None and facts.orphans and method == "auto":
+        read = min(facts.orphans, key=lambda o: (o.call, o.id))
+        return _with_evidence(READS_FROM, (read,), facts.orphan_reason(read), facts, model,
+                              deadline if evidence else 0.0, len(ops))
     if distinct and method != SEARCH:
         verdict = decide(facts, model.init)
         if not verdict.ok:
             return _with_evidence(ZONES, verdict.witness, verdict.reason, facts, model,
-                                  deadline, len(ops))
+                                  deadline if evidence else 0.0, len(ops))
         points = _points_at(verdict.order, model)
         if points is not None:
             return _KeyOutcome(True, ZONES, points, size=len(ops))
-    elif facts is not None and facts.orphans and method != SEARCH:
-        read = min(facts.orphans, key=lambda o: (o.call, o.id))
-        return _with_evidence(READS_FROM, (read,), facts.orphan_reason(read), facts, model,
-                              deadline, len(ops))
     searched = facts.ops if facts is not None else ops
     try:
         outcome = search(searched, model, deadline=deadline, facts=facts,
@@ -376,7 +381,11 @@ def _decide_key(ops: list[Operation], model: Model, builtin: bool, method: str,
 
 def _with_evidence(method: str, witness: tuple[Operation, ...], reason: str, facts, model,
                    deadline: float | None, size: int) -> _KeyOutcome:
-    """A violation decided without search, with a longest order from a short search."""
+    """A violation decided without search, with a longest order from a short search
+    (none when ``deadline`` is 0: only the verdict is wanted)."""
+    if deadline == 0.0:
+        return _KeyOutcome(False, method, [], 0, list(witness), model.init, witness=witness,
+                           reason=reason, size=size)
     try:
         outcome = search(facts.ops, model, deadline=deadline, facts=facts,
                          max_steps=EVIDENCE_STEPS)
@@ -463,7 +472,7 @@ def why_not(op: Operation, state: Any, model: Model) -> str:
         return (f"it fits (the state would become {_short(new)}), but no order continues "
                 "from there")
     if op.kind in READS:
-        return f"it returned {_short(op.output)}, but the {thing} holds {held}"
+        return f"it returned {_short(op.output, _VALUE)}, but the {thing} holds {held}"
     if op.kind == "cas" and isinstance(op.value, tuple):
         old = _short(op.value[0])
         if op.output:

@@ -67,8 +67,8 @@ def violation_core(
 
     def fails(trial: Sequence[Operation]) -> bool:
         sub = replace(history, ops=tuple(trial), expected=False, meta={})
-        return check(sub, model, timeout_s=timeout_s,
-                     max_memory_mb=max_memory_mb).ok is False
+        return check(sub, model, timeout_s=timeout_s, max_memory_mb=max_memory_mb,
+                     evidence=False).ok is False
 
     kept = closure(ops)
     if not fails(kept):

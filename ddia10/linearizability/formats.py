@@ -29,6 +29,8 @@ FORMATS = ("json", "edn", "jepsen-log")
 
 def parse(text: str, format: str | None = None) -> History:
     """A History from the text of a file in one of :data:`FORMATS` (guessed if None)."""
+    if not text.strip():
+        raise HistoryError("the file is empty: there is no history to check")
     if format is None:
         format = guess_format(text)
     if format == "json":
@@ -81,7 +83,8 @@ _CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
 
 
 def read_edn(text: str) -> list[tuple[int, Any]]:
-    """Every top-level EDN form in ``text``, each with the line it starts on.
+    """Every top-level EDN form in ``text``, each with the line it starts on (for a
+    file that is one vector, every item of it).
 
     The subset histories use: maps, vectors, lists, sets, keywords, strings,
     numbers, ``nil``/``true``/``false``, symbols; tags such as
@@ -106,13 +109,19 @@ def read_edn(text: str) -> list[tuple[int, Any]]:
         form, at = _form(tokens, at)
         if form is not _DISCARDED:
             forms.append((start, form))
+    if len(forms) == 1 and isinstance(forms[0][1], list):  # one vector: its items, each
+        items, starts = forms[0][1], []                     # with the line it starts on
+        _form(tokens, 0, starts)
+        forms = list(zip(starts, items, strict=True))
     return forms
 
 
 _DISCARDED = object()
 
 
-def _form(tokens: list, at: int) -> tuple[Any, int]:
+def _form(tokens: list, at: int, starts: list | None = None) -> tuple[Any, int]:
+    """The form at ``tokens[at]`` and the index after it; ``starts`` collects the line
+    each direct item of a collection starts on."""
     kind, text, line = tokens[at]
     if kind == "open":
         items = []
@@ -126,9 +135,12 @@ def _form(tokens: list, at: int) -> tuple[Any, int]:
                         f"line {tokens[at][2]}: {tokens[at][1]!r} closes {text!r} "
                         f"opened on line {line}")
                 break
+            first = tokens[at][2]
             item, at = _form(tokens, at)
             if item is not _DISCARDED:
                 items.append(item)
+                if starts is not None:
+                    starts.append(first)
         if text == "{":
             if len(items) % 2:
                 raise HistoryError(f"line {line}: a map needs key-value pairs")
@@ -170,13 +182,8 @@ def _atom(text: str) -> Any:
 
 
 def _edn_events(text: str) -> list[tuple[int, dict]]:
-    forms = read_edn(text)
-    if len(forms) == 1 and isinstance(forms[0][1], list):
-        start, items = forms[0]
-        # one vector of maps: number each event by its position (line unknown)
-        forms = [(start + i, item) for i, item in enumerate(items)]
     events = []
-    for line, form in forms:
+    for line, form in read_edn(text):
         if not isinstance(form, dict):
             raise HistoryError(f"line {line}: expected an operation map, got {form!r}")
         events.append((line, {str(k): v for k, v in form.items()}))

@@ -86,21 +86,30 @@ class Operation:
         """Real-time order: self returned strictly before ``other`` was called."""
         return self.ret is not None and self.ret < other.call
 
-    def describe(self) -> str:
-        """A short human label such as ``p3 cas(1→2)=false`` or ``bob read→0``."""
+    def describe(self, width: int | None = None) -> str:
+        """A short human label such as ``p3 cas(1→2)=false`` or ``bob read→0``.
+
+        ``width`` shortens each value shown to that many characters.
+        """
+        def show(v: Any) -> str:
+            text = repr(v)
+            return text if width is None or len(text) <= width else text[:width - 1] + "…"
+
         key = f"[{self.key}]" if self.key is not None else ""
         who = f"p{self.process}" if isinstance(self.process, int) else str(self.process)
         if self.kind in ("read", "get"):
-            shown = "?" if self.pending else repr(self.output)
+            shown = "?" if self.pending else "failed" if self.failed else show(self.output)
             return f"{who} {self.kind}{key}→{shown}"
         if self.kind == "cas":
             old, new = self.value
-            result = "?" if self.pending else str(self.output).lower()
-            return f"{who} cas{key}({old!r}→{new!r})={result}"
+            result = "?" if self.pending else "failed" if self.output is None \
+                else str(self.output).lower()
+            return f"{who} cas{key}({show(old)}→{show(new)})={result}"
+        failed = " failed" if self.failed else ""
         if self.kind in KINDS:
-            return f"{who} {self.kind}{key}({self.value!r})"
-        shown = "?" if self.pending else repr(self.output)
-        return f"{who} {self.kind}{key}({self.value!r})→{shown}"
+            return f"{who} {self.kind}{key}({show(self.value)}){failed}"
+        shown = "?" if self.pending else show(self.output)
+        return f"{who} {self.kind}{key}({show(self.value)})→{shown}"
 
 
 @dataclass(frozen=True)
