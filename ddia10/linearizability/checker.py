@@ -129,6 +129,9 @@ class CheckResult:
             lines = self._summary().splitlines()
             if order:
                 lines += _steps(self.linearization or [], 0, limit)
+            else:
+                lines.append("explain(order=True), or --order on the command line, lists "
+                             "the order.")
             return "\n".join(_clip(line) for line in lines)
         if self.verdict == UNKNOWN:
             lines = self._unknown_lines()
@@ -143,11 +146,11 @@ class CheckResult:
         if c.get("pending"):
             parts.append(f"{c['pending']} pending, {took} of which took effect")
         if c.get("failed"):
-            parts.append(f"{c['failed']} failed (left out)")
+            parts.append(f"{c['failed']} failed and left out")
         keys = len(self.methods)
-        return (f"linearizable: {c.get('ops', 0)} operations ({', '.join(parts)}) on "
-                f"{keys} key{'s' if keys != 1 else ''}, decided by {self.method} in "
-                f"{self.elapsed_s:.2f} s.\nexplain(order=True) lists the order.")
+        return (f"linearizable: {c.get('ops', 0)} operations on {keys} "
+                f"key{'s' if keys != 1 else ''}, decided by {self.method} in "
+                f"{self.elapsed_s:.2f} s\n({'; '.join(parts)})")
 
     def _where(self) -> str:
         return f" on key {self.key!r}" if self.key is not None else ""
@@ -185,7 +188,8 @@ class CheckResult:
 
     def _prefix_lines(self, what: str) -> list[str]:
         if not self.longest:
-            return [f"{what[0].upper()}{what[1:]} is empty: nothing could go first."]
+            why = "nothing could go first" if self.ok is False else "the limit came first"
+            return [f"{what[0].upper()}{what[1:]} is empty: {why}."]
         lines = [f"{what[0].upper()}{what[1:]} places {len(self.longest)} of {self.size} "
                  "operations; its last steps:"]
         start = max(0, len(self.longest) - _SHOWN_STEPS)
