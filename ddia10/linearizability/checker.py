@@ -52,7 +52,7 @@ METHODS = ("auto", SEARCH, ZONES)
 DEFAULT_MEMORY_MB = 1024
 """The memo's default bound: past it the verdict is unknown instead of swapping."""
 
-EVIDENCE_STEPS = 200_000
+EVIDENCE_STEPS = 50_000
 """Search steps spent finding a longest order for a violation decided without search."""
 
 _SHOWN_STEPS = 5
@@ -385,18 +385,22 @@ def _decide_key(ops: list[Operation], model: Model, builtin: bool, method: str,
 
 def _with_evidence(method: str, witness: tuple[Operation, ...], reason: str, facts, model,
                    deadline: float | None, size: int) -> _KeyOutcome:
-    """A violation decided without search, with a longest order from a short search
-    (none when ``deadline`` is 0: only the verdict is wanted)."""
+    """A violation decided without search, with a longest order from a short search over
+    the operations called before the witness is over (none when ``deadline`` is 0: only
+    the verdict is wanted). Ops called later cannot be needed to place earlier ones."""
     if deadline == 0.0:
         return _KeyOutcome(False, method, [], 0, list(witness), model.init, witness=witness,
                            reason=reason, size=size)
+    horizon = max(op.end for op in witness)
+    window = [op for op in facts.ops if op.call <= horizon]
+    window_facts = analyse(window, model.init)
     try:
-        outcome = search(facts.ops, model, deadline=deadline, facts=facts,
+        outcome = search(window_facts.ops, model, deadline=deadline, facts=window_facts,
                          max_steps=EVIDENCE_STEPS)
         order, steps = outcome.order, outcome.steps
     except GiveUp as stop:
         order, steps = stop.longest, stop.steps
-    points, state, stuck = _evidence(facts.ops, model, order)
+    points, state, stuck = _evidence(window_facts.ops, model, order)
     return _KeyOutcome(False, method, points, steps, stuck or list(witness), state,
                        witness=witness, reason=reason, size=size)
 
