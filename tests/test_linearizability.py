@@ -188,3 +188,51 @@ def test_violation_core_of_worked_example_is_the_write_and_the_late_read() -> No
 def test_a_linearizable_history_has_no_core() -> None:
     with pytest.raises(ValueError, match="only a non-linearizable history has a core"):
         violation_core(history(SEED_EXAMPLE[:2], model="register", init=0))
+
+
+# --- explanations a person reads ---
+
+def assert_bounded(text: str, lines: int = 30) -> None:
+    assert len(text.splitlines()) <= lines
+    assert max(len(line) for line in text.splitlines()) <= 110
+
+
+@needs_histories
+@pytest.mark.parametrize("name", ["porcupine-kv-c50-ok", "porcupine-kv-c50-bad",
+                                  "porcupine-etcd_000", "porcupine-etcd_002"])
+def test_explanations_stay_short_whatever_the_history(name: str) -> None:
+    result = check(load_history(HISTORIES / f"{name}.json"))
+    assert_bounded(result.explain())
+    assert_bounded(result.explain(order=True, limit=20), 25)
+
+
+def test_a_violation_is_explained_by_key_state_and_what_could_not_come_next() -> None:
+    ops = [("A", "put", "x", None, 0, 1, "k"), ("B", "get", None, "", 2, 3, "k"),
+           ("C", "put", "y", None, 0, 1, "j")]
+    text = check(history(ops, model="kv")).explain()
+    assert text.startswith("not linearizable on key 'k': no order of its 2 operations")
+    assert "  1. A put[k]('x') [0, 1] → 'x'" in text and "State reached: 'x'" in text
+    assert "  - B get[k]→'' [2, 3]: it returned '', but the key holds 'x'" in text
+
+
+def test_a_linearizable_history_gives_a_summary_and_the_order_on_request() -> None:
+    result = check(history(SEED_EXAMPLE[:2], model="register", init=0))
+    assert result.explain().startswith("linearizable: 2 operations on 1 key, decided by")
+    assert "  2. B read→1 [1, 3] → 1" in result.explain(order=True)
+    assert "(and 1 more)" in result.explain(order=True, limit=1)
+    with pytest.raises(ValueError, match="limit must be an int >= 1"):
+        result.explain(limit=0)
+
+
+def test_unknown_says_which_limit_what_was_decided_and_how_far_it_got() -> None:
+    from ddia10.linearizability.generate import write_heavy
+    from ddia10.linearizability.models import kv
+
+    plain = Model("plain kv", "", step=kv().apply, partition=lambda op: op.key)
+    result = check(write_heavy(0, model="kv", clients=8, keys=2, stale=False), plain,
+                   max_memory_mb=0.05)
+    text = result.explain()
+    assert text.startswith("unknown: the checker reached its memory bound after")
+    assert "0 of 2 keys decided linearizable; left: 'a', 'b'" in text
+    assert "On key 'a', the longest order found so far places" in text
+    assert_bounded(text)

@@ -28,6 +28,7 @@ reason; :meth:`CheckResult.explain` tells it in a bounded number of lines.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -160,7 +161,8 @@ class CheckResult:
         lines = [f"not linearizable{self._where()}: no order of its {self.size} operations "
                  f"fits the model (decided by {method} in {self.elapsed_s:.2f} s)"]
         if self.reason:
-            lines.append(f"Why: {self.reason}.")
+            lines += textwrap.wrap(f"Why: {self.reason}.", _WIDTH - 10,
+                                   subsequent_indent="  ")
         lines += self._prefix_lines("the longest order the checker built")
         if self.stuck:
             lines.append(f"None of the {len(self.stuck)} operations that could come next fits:")
@@ -385,22 +387,18 @@ def _decide_key(ops: list[Operation], model: Model, builtin: bool, method: str,
 
 def _with_evidence(method: str, witness: tuple[Operation, ...], reason: str, facts, model,
                    deadline: float | None, size: int) -> _KeyOutcome:
-    """A violation decided without search, with a longest order from a short search over
-    the operations called before the witness is over (none when ``deadline`` is 0: only
-    the verdict is wanted). Ops called later cannot be needed to place earlier ones."""
+    """A violation decided without search, with a longest order from a short search
+    (none when ``deadline`` is 0: only the verdict is wanted)."""
     if deadline == 0.0:
         return _KeyOutcome(False, method, [], 0, list(witness), model.init, witness=witness,
                            reason=reason, size=size)
-    horizon = max(op.end for op in witness)
-    window = [op for op in facts.ops if op.call <= horizon]
-    window_facts = analyse(window, model.init)
     try:
-        outcome = search(window_facts.ops, model, deadline=deadline, facts=window_facts,
+        outcome = search(facts.ops, model, deadline=deadline, facts=facts,
                          max_steps=EVIDENCE_STEPS)
         order, steps = outcome.order, outcome.steps
     except GiveUp as stop:
         order, steps = stop.longest, stop.steps
-    points, state, stuck = _evidence(window_facts.ops, model, order)
+    points, state, stuck = _evidence(facts.ops, model, order)
     return _KeyOutcome(False, method, points, steps, stuck or list(witness), state,
                        witness=witness, reason=reason, size=size)
 

@@ -75,10 +75,12 @@ class RegisterFacts:
     - ``blind[i]``: it sets the state whatever it was (a write or put);
     - ``dead[i]``: it changes the state and no operation can need the result.
 
-    ``orphans`` are the operations that need a state nobody can have made.
+    ``orphans`` are the operations that need a state nobody can have made;
+    ``init`` is the initial state.
     """
 
     ops: tuple[Operation, ...]
+    init: Any
     needs: tuple[Any, ...]
     makes: tuple[Any, ...]
     candidates: tuple[tuple[int, ...] | None, ...]
@@ -100,19 +102,21 @@ class RegisterFacts:
         i = self.ops.index(op)
         needed = self.needs[i]
         shown = _short(needed)
-        what = f"{op.describe()} needs the state {shown}" if op.kind == "append" else \
-            f"{op.describe()} returned {shown}"
+        what = f"{op.describe(24)} needs the state {shown}" if op.kind == "append" else \
+            f"{op.describe(24)} returned {shown}"
         makers = [o for o, made in zip(self.ops, self.makes, strict=True)
                   if made is not NOTHING and made == needed and o is not op]
-        if not any(o.call <= op.end for o in makers):
+        if needed != self.init and not any(o.call <= op.end for o in makers):
             if not makers:
                 return f"{what}, which no operation that took part made"
             return f"{what}, but every operation that made it was called after it returned"
         done = [o for o, changes in zip(self.ops, self.changes, strict=True)
                 if changes and not o.pending and o.ret < op.call]
-        last = max(done, key=lambda o: (o.call, o.id))
-        return (f"{what}, but {last.describe()} ran entirely before it began and after "
-                f"every operation that made that state had returned: it was overwritten")
+        last = max(done, key=lambda o: (o.call, o.id)).describe(24)
+        if needed == self.init and not makers:
+            return f"{what}, the initial state, but {last} had returned before it began"
+        return (f"{what}, but {last} ran entirely after every operation that made that "
+                "state and before the read: it was overwritten")
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -150,6 +154,7 @@ def analyse(ops: Sequence[Operation], init: Any) -> RegisterFacts | None:
     index = {op.id: i for i, op in enumerate(kept)}
     return RegisterFacts(
         ops=tuple(kept),
+        init=init,
         needs=tuple(needs.get(op.id, NOTHING) for op in kept),
         makes=tuple(makes.get(op.id, NOTHING) for op in kept),
         candidates=tuple(

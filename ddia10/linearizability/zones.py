@@ -92,7 +92,7 @@ def decide(facts: RegisterFacts, init: Any) -> ZoneVerdict:
     """Decide a distinct-value register history (see the module doc)."""
     if facts.orphans:
         r = min(facts.orphans, key=lambda o: (o.call, o.id))
-        return ZoneVerdict(False, witness=(r,), reason=f"{r.describe()} returned a value "
+        return ZoneVerdict(False, witness=(r,), reason=f"{r.describe(24)} returned a value "
                            "that no write can have supplied")
     zones = _zones(facts)
     forward = sorted((z for z in zones if z.forward), key=lambda z: (z.f, z.s))
@@ -141,21 +141,21 @@ def _merge(a: tuple, b: tuple) -> tuple[Operation, ...]:
 
 def _what(z: Zone) -> str:
     return "the initial value" if z.write is None else f"the value {z.write.value!r} " \
-        f"written by {z.write.describe()}"
+        f"written by {z.write.describe(24)}"
 
 
 def _span(z: Zone) -> str:
     start = "the start" if z.write is None else \
-        f"{z.f:g} (when {z.returned_first.describe()} returned)"
-    return f"from {start} until {z.s:g} (when {z.called_last.describe()} was called)"
+        f"{z.f:g} (when {z.returned_first.describe(24)} returned)"
+    return f"from {start} until {z.s:g} (when {z.called_last.describe(24)} was called)"
 
 
 def _conflict_reason(a: Zone, b: Zone) -> str:
     if b.forward:
         return (f"{_what(a)} must survive {_span(a)}, and {_what(b)} {_span(b)}: the two "
                 "spans overlap, so one of them is overwritten while it must still be read")
-    who = b.write.describe() if not b.reads else \
-        f"{b.write.describe()} and the reads of its value"
+    who = b.write.describe(24) if not b.reads else \
+        f"{b.write.describe(24)} and the reads of its value"
     return (f"{_what(a)} must survive {_span(a)}, but {who} must take effect between "
             f"{b.s:g} and {b.f:g}, inside that span")
 
