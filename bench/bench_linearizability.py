@@ -13,6 +13,8 @@ Run from the repository root: ``python bench/bench_linearizability.py [--repeat 
    algorithm Porcupine runs), which can take many seconds per history.
 3. Distinct-value registers (decided by zones, without search): 10,000
    operations of 20 clients.
+4. The limits: how long past its time limit a search that cannot finish
+   returns, and how far the process grows under a memory bound.
 
 Exits non-zero if a shared verdict is wrong or two methods disagree. On a busy
 machine the CPU time is the steadier figure.
@@ -21,6 +23,7 @@ machine the CPU time is the steadier figure.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -129,6 +132,22 @@ def distinct(args) -> list[str]:
     return disagree
 
 
+def limits(args) -> None:
+    """A key-value history the plain search cannot finish: time and memory bounds."""
+    h = write_heavy(0, model="kv", clients=8, stale=False)
+    print("\nLimits, on a key-value history the search without facts cannot finish:")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = check(h, plain(h), max_memory_mb=200)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  memory bound 200 MB: {result.verdict} ({result.limit}) after "
+          f"{result.elapsed_s:.2f} s; the process grew from {before:.0f} to {after:.0f} MB")
+    for limit in (1.0, 5.0):
+        result = check(h, plain(h), timeout_s=limit)
+        over = (result.elapsed_s - limit) / limit * 100
+        print(f"  time limit {limit:g} s: {result.verdict} ({result.limit}) after "
+              f"{result.elapsed_s:.3f} s, {over:+.1f} % of the limit")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per history (median kept)")
@@ -138,6 +157,7 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true",
                         help="also time the search without register facts (slow)")
     args = parser.parse_args()
+    limits(args)
     wrong = []
     if HISTORIES.is_dir():
         wrong = shared(args)

@@ -160,3 +160,17 @@ def test_the_guessing_game_hides_the_evidence_until_the_guess(browser, tmp_path)
     assert page.locator(".lz-card").nth(1).is_visible()
     assert not errors, errors
     page.close()
+
+
+def test_after_a_limit_the_viewer_shows_the_longest_order_found_so_far() -> None:
+    from ddia10.linearizability import Model
+    from ddia10.linearizability.models import kv
+
+    plain = Model("plain kv", "", step=kv().apply, partition=lambda op: op.key)
+    h = write_heavy(0, model="kv", clients=8, stale=False)
+    result = check(h, plain, max_memory_mb=0.05)
+    assert result.ok is None
+    data = viewer_data(h, result)
+    assert not data["complete"] and data["error"] is None
+    assert len(data["points"]) == len(result.longest) > 0
+    assert "unknown: the checker stopped at its limit" in history_viewer(h, result)
