@@ -3,22 +3,18 @@ jumps to the first error, with no console error and no request outside the page.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+import test_site
 
 from ddia10.linearizability import check, history, violation_core
 from ddia10.linearizability.generate import write_heavy
 from ddia10.viz.history_viewer import history_report, history_viewer, viewer_data
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+browser = test_site.browser  # Chromium, launched as the site's own test launches it
 
 BIG = write_heavy(0, clients=20, ops_per_client=100)  # 2,000 operations, one stale read
 BIG_RESULT = check(BIG)
@@ -61,20 +57,6 @@ def test_the_viewer_block_is_self_contained() -> None:
     assert "<svg" in history_viewer(small)  # a static picture until the script runs
     with pytest.raises(TypeError, match="core must be a History"):
         viewer_data(small, core=[1])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    if importlib.util.find_spec("playwright") is None:
-        pytest.skip("playwright is not installed: pip install playwright")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -34,9 +34,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .history import MODEL_NAMES, History, Operation
+from .history import MODEL_NAMES, READS, History, Operation
 from .models import ILLEGAL, Model, model_for
-from .registers import READS, analyse
+from .registers import analyse
 from .search import MEMORY, TIME, GiveUp, search
 from .zones import decide, distinct_values
 

@@ -31,10 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .checker import DEFAULT_MEMORY_MB, check
-from .history import History, Operation
+from .history import READS, History, Operation
 from .models import Model
-
-_READS = ("read", "get")
 
 
 def violation_core(
@@ -146,7 +144,7 @@ def _observed(op: Operation):
     """The value ``op`` needs to have been written, or _NOTHING."""
     if op.pending:
         return _NOTHING
-    if op.kind in _READS:
+    if op.kind in READS:
         return op.output
     if op.kind == "cas" and op.output is True:
         return op.value[0]

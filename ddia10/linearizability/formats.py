@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any
 
-from .history import History, HistoryError, history_from_dict
+from .history import READS, History, HistoryError, history_from_dict
 
 FORMATS = ("json", "edn", "jepsen-log")
 
@@ -259,7 +259,7 @@ def _from_events(events: list[tuple[int, dict]]) -> History:
         if kind == "info":
             continue  # indeterminate: stays pending
         op.update({"return": line, "status": kind})
-        if kind == "ok" and f in ("read", "get"):
+        if kind == "ok" and f in READS:
             op["output"] = _value(event, line)
         elif kind == "ok" and f == "cas":
             op["output"] = True

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checker import check
-from .history import History, Operation
+from .history import READS, History, Operation
 
 _KINDS = {
     "register": ("read", "write"),
     "cas-register": ("read", "write", "cas"),
     "kv": ("get", "put", "append"),
 }
-_READS = ("read", "get")
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def _plan(
             point = rng.uniform(t, end)
             if rng.random() < pending:
                 plan.append(_Planned(process, kind, rng.choice(key_names), value, t, None,
-                                     point, kind not in _READS and rng.random() < 0.5))
+                                     point, kind not in READS and rng.random() < 0.5))
                 process += clients  # the client gave up and reconnects as a new process
             else:
                 plan.append(_Planned(process, kind, rng.choice(key_names), value, t,
@@ -103,7 +102,7 @@ def _execute(
     for i in sorted(range(len(plan)), key=lambda i: plan[i].point):
         p = plan[i]
         current = state.get(p.key, init)
-        if p.kind in _READS:
+        if p.kind in READS:
             outputs[i] = current
             if stale is not None and stale[0] == i:
                 earlier = [v for t, v in history_of.get(p.key, []) if t <= p.point - stale[1]]
@@ -169,7 +168,7 @@ def _broken(how: str, seed: int, model: str, clients: int, ops_per_client: int, 
         rng = random.Random(f"{seed}/{how}/{attempt}")
         plan = _plan(rng, model, clients, ops_per_client, values, keys, pending)
         if how == "stale read":
-            targets = [i for i, p in enumerate(plan) if p.kind in _READS and p.ret is not None]
+            targets = [i for i, p in enumerate(plan) if p.kind in READS and p.ret is not None]
         else:
             targets = [i for i, p in enumerate(plan)
                        if p.kind in ("write", "put", "append") and p.ret is not None]
@@ -244,7 +243,7 @@ def write_heavy(
     perturbed = None
     ops = _execute(plan, init)
     if stale:
-        reads = [i for i, p in enumerate(plan) if p.kind in _READS]
+        reads = [i for i, p in enumerate(plan) if p.kind in READS]
         rng.shuffle(reads)
         for i in reads:
             aged = _execute(plan, init, stale=(i, rng.uniform(1, 4)))

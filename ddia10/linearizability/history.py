@@ -39,6 +39,8 @@ from typing import Any
 
 KINDS = ("read", "write", "cas", "get", "put", "append")
 STATUSES = ("ok", "fail", "info", "pending")
+READS = ("read", "get")
+"""Kinds that observe the state and change nothing (when they return)."""
 MODEL_NAMES = ("register", "cas-register", "kv")
 """Built-in models; a history naming another model is checked with the reader's own."""
 
@@ -97,7 +99,7 @@ class Operation:
 
         key = f"[{self.key}]" if self.key is not None else ""
         who = f"p{self.process}" if isinstance(self.process, int) else str(self.process)
-        if self.kind in ("read", "get"):
+        if self.kind in READS:
             shown = "?" if self.pending else "failed" if self.failed else show(self.output)
             return f"{who} {self.kind}{key}→{shown}"
         if self.kind == "cas":
@@ -306,7 +308,6 @@ def validate_operation(op: Operation, model: str) -> None:
         raise HistoryError(f"{name}: get must return a string, got {op.output!r}")
 
 
-_READS = ("read", "get")
 _ARGUMENTS = ("write", "cas", "put", "append")
 
 
@@ -336,7 +337,7 @@ def make_operation(
     if kind in _ARGUMENTS and "value" not in data:
         raise HistoryError(f"{name}: no 'value' (what it wrote); write null explicitly if meant")
     completed = ret is not None and status == "ok"
-    if completed and (kind in _READS or kind == "cas") and "output" not in data:
+    if completed and (kind in READS or kind == "cas") and "output" not in data:
         raise HistoryError(f"{name}: completed with status 'ok' but no 'output' "
                            "(what it returned); write null explicitly if meant")
     value = data.get("value")

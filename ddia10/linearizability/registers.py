@@ -41,9 +41,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .history import Operation
+from .history import READS, Operation
 
-READS = ("read", "get")
 WRITES = ("write", "put")
 INIT = -1
 """The candidate standing for the initial value."""

@@ -47,7 +47,7 @@ from typing import Any
 
 from .history import Operation
 from .models import ILLEGAL, Model
-from .registers import INIT, NOTHING, RegisterFacts
+from .registers import NOTHING, RegisterFacts
 
 TIME = "time"
 MEMORY = "memory"
@@ -177,6 +177,9 @@ def _search(ops, model, deadline, max_bytes, max_steps, facts) -> Outcome:  # no
                 raise GiveUp(MEMORY, count, order_of(longest))
             if max_steps is not None and count > max_steps:
                 raise GiveUp(STEPS, count, order_of(longest))
+        # Choose the next operation to place: `forced` ones are the only choice at their
+        # level, so when they fail the level fails.
+        forced = False
         if scan:
             # A new level. A legal observer (a read that fits) is placed first and
             # alone: if that fails, every other choice at this level fails too.
@@ -185,78 +188,57 @@ def _search(ops, model, deadline, max_bytes, max_steps, facts) -> Outcome:  # no
             while node <= n and not (observer[node - 1] and
                                      steps[node - 1](state) is not ILLEGAL):
                 node = nxt[node]
+            forced = node <= n
+            new = state
+            if not forced:
+                node = nxt[0]
+        if not forced:
+            while node <= n and (observer[node - 1] or dead[node - 1]):
+                node = nxt[node]  # observers were tried by the scan; dead writes hide
+            if n < node <= 2 * n and dead[node - n - 1]:
+                node -= n  # the earliest return is a dead write's: it must go now, alone
+                forced = True
             if node <= n:
-                i = node - 1
-                for w in sources[i]:
-                    readers_left[w] -= 1
-                if registers and not readers_left[src]:
-                    sk = 0
-                else:
-                    sk = shifted.get(state)
-                    if sk is None:
-                        sk = shifted[state] = (len(shifted) + 1) << n
-                        state_bytes += sys.getsizeof(state) + key_bytes + 64
-                size = len(seen)
-                seen.add(bits | bit[i] | sk)
-                if len(seen) == size:  # explored before and failed: backtrack
-                    for w in sources[i]:
-                        readers_left[w] += 1
-                    node = 2 * n + 1
+                new = steps[node - 1](state)
+                if new is ILLEGAL and not forced:
+                    node = nxt[node]
                     continue
-                stack.append((node, state, src, True, ()))
-                bits |= bit[i]
-                remaining -= 1
-                placed_count += 1
-                _lift(nxt, prv, node, node + n)
+        if node <= n and new is not ILLEGAL:
+            i = node - 1
+            hidden: tuple[int, ...] = ()
+            if blind[i] and not forced:  # a blind write hides the dead ones before it
+                hidden = _callable_dead(nxt, node, n, dead)
+            placed = bits | bit[i]
+            for h in hidden:
+                placed |= bit[h - 1]
+            for w in sources[i]:  # a read, or an append, reads the state it sees
+                readers_left[w] -= 1
+            writer = i if changes[i] else src
+            if registers and not readers_left[writer]:
+                sk = 0
+            else:
+                sk = shifted.get(new)
+                if sk is None:
+                    sk = shifted[new] = (len(shifted) + 1) << n
+                    state_bytes += sys.getsizeof(new) + key_bytes + 64
+            size = len(seen)
+            seen.add(placed | sk)
+            if len(seen) != size:
+                for h in hidden:
+                    _lift(nxt, prv, h, h + n)
+                stack.append((node, state, src, forced, hidden))
+                state, bits, src = new, placed, writer
+                placed_count += 1 + len(hidden)
+                remaining -= len(hidden)
+                if pending[i]:
+                    _lift(nxt, prv, node, None)
+                else:
+                    remaining -= 1
+                    _lift(nxt, prv, node, node + n)
                 scan = True
                 continue
-            node = nxt[0]
-        while node <= n and (observer[node - 1] or dead[node - 1]):
-            node = nxt[node]  # observers were tried by the scan; dead writes hide
-        forced = False
-        if node > n and node <= 2 * n and dead[node - n - 1]:
-            node -= n  # the earliest return is a dead write's: it must go now, alone
-            forced = True
-        if node <= n:
-            i = node - 1
-            new = steps[i](state)
-            if new is not ILLEGAL:
-                hidden: tuple[int, ...] = ()
-                if blind[i] and not forced:  # a blind write hides the dead ones before it
-                    hidden = _callable_dead(nxt, node, n, dead)
-                placed = bits | bit[i]
-                for h in hidden:
-                    placed |= bit[h - 1]
-                for w in sources[i]:  # an append reads the state it extends
-                    readers_left[w] -= 1
-                if registers and not readers_left[i if changes[i] else src]:
-                    sk = 0
-                else:
-                    sk = shifted.get(new)
-                    if sk is None:
-                        sk = shifted[new] = (len(shifted) + 1) << n
-                        state_bytes += sys.getsizeof(new) + key_bytes + 64
-                size = len(seen)
-                seen.add(placed | sk)
-                if len(seen) != size:
-                    for h in hidden:
-                        _lift(nxt, prv, h, h + n)
-                    stack.append((node, state, src, forced, hidden))
-                    state = new
-                    bits = placed
-                    placed_count += 1 + len(hidden)
-                    remaining -= len(hidden)
-                    if changes[i]:
-                        src = i
-                    if pending[i]:
-                        _lift(nxt, prv, node, None)
-                    else:
-                        remaining -= 1
-                        _lift(nxt, prv, node, node + n)
-                    scan = True
-                    continue
-                for w in sources[i]:
-                    readers_left[w] += 1
+            for w in sources[i]:  # explored before, and it failed
+                readers_left[w] += 1
             if not forced:
                 node = nxt[node]
                 continue
@@ -336,4 +318,4 @@ def _effect_only(step):
     return changed
 
 
-__all__ = ["GiveUp", "INIT", "MEMORY", "Outcome", "STEPS", "TIME", "search"]
+__all__ = ["GiveUp", "MEMORY", "Outcome", "STEPS", "TIME", "search"]

@@ -36,8 +36,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from .history import Operation
-from .registers import INIT, READS, RegisterFacts
+from .history import READS, Operation
+from .registers import INIT, RegisterFacts
 
 
 def distinct_values(facts: RegisterFacts, init: Hashable) -> bool:
