@@ -98,7 +98,7 @@ class Operation:
             return text if width is None or len(text) <= width else text[:width - 1] + "…"
 
         key = f"[{self.key}]" if self.key is not None else ""
-        who = f"p{self.process}" if isinstance(self.process, int) else str(self.process)
+        who = row_label(self.process)
         if self.kind in READS:
             shown = "?" if self.pending else "failed" if self.failed else show(self.output)
             return f"{who} {self.kind}{key}→{shown}"
@@ -185,15 +185,28 @@ class History:
         Checking the result asks only "is there *some* serial order the model
         accepts?" — serializability of one-operation transactions — because no
         operation precedes another any more. Pending operations stay optional.
+        A client with several operations becomes one client per operation
+        (``A:1``, ``A:2``, ...), since one client's operations may not overlap.
         """
         if not self.ops:
             return self
         start = min(op.call for op in self.ops)
         end = max(op.ret if op.ret is not None else op.call for op in self.ops)
-        stretched = tuple(
-            replace(op, call=start, ret=None if op.pending else end) for op in self.ops
-        )
-        return replace(self, ops=stretched)
+        per_client: dict = {}
+        for op in self.ops:
+            per_client[op.process] = per_client.get(op.process, 0) + 1
+        seen: dict = {}
+        stretched = []
+        for op in sorted(self.ops, key=lambda o: (o.call, o.id)):
+            process = op.process
+            if per_client[process] > 1:
+                seen[process] = seen.get(process, 0) + 1
+                process = f"{row_label(process)}:{seen[process]}"
+            stretched.append(replace(op, process=process, call=start,
+                                     ret=None if op.pending else end))
+        order = {op.id: i for i, op in enumerate(self.ops)}
+        stretched.sort(key=lambda o: order[o.id])
+        return replace(self, ops=tuple(stretched))
 
     def to_dict(self) -> dict:
         """The shared JSON form of this history."""
@@ -203,6 +216,11 @@ class History:
         data.update({k: v for k, v in self.meta.items() if k not in data})
         data["ops"] = [_op_to_dict(op) for op in self.ops]
         return data
+
+
+def row_label(process) -> str:
+    """How a client is named in labels: ``p3`` for numbered clients, the name otherwise."""
+    return f"p{process}" if isinstance(process, int) else str(process)
 
 
 def _check_one_at_a_time(ops: tuple[Operation, ...]) -> None:
