@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .history import MODEL_NAMES, READS, History, Operation
-from .models import ILLEGAL, Model, model_for
+from .models import ILLEGAL, Model, is_builtin, model_for
 from .registers import analyse
 from .search import MEMORY, TIME, GiveUp, search
 from .zones import decide, distinct_values
@@ -278,7 +278,7 @@ def check(
         model = model_for(history.model, history.init)
     elif not isinstance(model, Model):
         raise TypeError(f"model must be a Model, got {type(model).__name__}")
-    builtin = model.name in MODEL_NAMES and model.compile is not None
+    builtin = is_builtin(model)
     if method == ZONES and not builtin:
         raise ValueError("method='zones' needs a built-in register or kv model")
     started = time.perf_counter()

@@ -138,6 +138,12 @@ def kv(init: str = "") -> Model:
     )
 
 
+def is_builtin(model: Model) -> bool:
+    """True for the register, CAS register and key-value models of this module, whose
+    reads and writes the checker may reason about without search."""
+    return model.compile is _register_rule and model.step is None
+
+
 def model_for(name: str, init: Any = None) -> Model:
     """The built-in model a history file names (``register``, ``cas-register``, ``kv``)."""
     if name == "register":
