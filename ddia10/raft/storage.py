@@ -60,11 +60,16 @@ class DurableLog:
         ctx.persist("last_index", index)
 
     def compact(self, ctx: Context, log: RaftLog, snapshot: Snapshot) -> None:
-        """``log`` was just compacted up to ``snapshot``'s index: store the snapshot
-        and restart the chain right after it."""
+        """``log`` was just compacted up to ``snapshot``'s index (keeping the
+        entries after it, or none): store the snapshot and restart the chain
+        right after it."""
         index = snapshot.index
         ctx.persist("snapshot", snapshot)
-        later = self.starts[bisect.bisect_right(self.starts, index):]
+        # The batches the log still holds after the snapshot: none when it
+        # discarded a conflicting suffix, and never one it no longer holds.
+        starts = self.starts
+        later = starts[bisect.bisect_right(starts, index):
+                       bisect.bisect_right(starts, log.last_index)]
         if log.last_index > index and (not later or later[0] != index + 1):
             end = later[0] - 1 if later else log.last_index
             ctx.persist(f"entries@{index + 1}", tuple(log.slice(index + 1, end)))
