@@ -124,9 +124,9 @@ class SequencerTOB(Process):
         saved = ctx.stable
         self.sent = saved.get("sent", 0)
         self.next_seq = saved.get("next_seq", 1)
-        self.numbered = saved.get("numbered", {})
+        self.numbered = dict(saved.get("numbered", ()))
         self.sequencer = saved.get("sequencer", self.sequencer)
-        self.delivered = saved.get("delivered", [])
+        self.delivered = list(saved.get("delivered", ()))
         self.heard = ctx.now
         self._announce(ctx)
         if self.failover_ms is not None:
@@ -158,7 +158,7 @@ class SequencerTOB(Process):
         self.next_seq += 1
         self.numbered[(msg.origin, msg.ref)] = number
         ctx.persist("next_seq", self.next_seq)
-        ctx.persist("numbered", self.numbered)
+        ctx.persist("numbered", tuple(self.numbered.items()))
         out = Ordered(number, msg.origin, msg.ref, msg.payload)
         for pid in [ctx.pid, *ctx.peers]:
             ctx.send(pid, out)
@@ -172,7 +172,7 @@ class SequencerTOB(Process):
 
     def deliver(self, ctx: Context, msg: Ordered) -> None:
         self.delivered.append(msg)
-        ctx.persist("delivered", self.delivered)
+        ctx.persist("delivered", tuple(self.delivered))
         ctx.annotate(delivered=tuple(m.payload for m in self.delivered))
         self.on_deliver(ctx, msg)
 

@@ -193,7 +193,7 @@ def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches
     durable.truncate(ctx, log, 2)
     append([(4, "g"), (4, "h")])
     log.compact(3, 4)
-    durable.compact(ctx, log, Snapshot(3, 4, Configuration(()), []))
+    durable.compact(ctx, log, Snapshot(3, 4, Configuration(()), ()))
     again = reloaded()
     assert (again.snapshot_index, again.entries) == (3, [(4, "h")])
     assert (log.snapshot_index, log.entries) == (3, [(4, "h")])

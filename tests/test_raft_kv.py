@@ -78,7 +78,7 @@ def test_state_machine_rejects_what_it_cannot_apply():
     with pytest.raises(ValueError, match="status"):
         ClientReply("a", 1, "maybe")
     with pytest.raises(ValueError, match="snapshot"):
-        KVStateMachine().restore({"data": {}})
+        KVStateMachine().restore({"data": {}, "sessions": {}})
 
 
 # ---------------------------------------------------------------------- the client

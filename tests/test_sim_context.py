@@ -1,6 +1,9 @@
 """Effects as an outbox: a handler's requests are recorded by its context, in
 order, and the world carries them out after the handler returns."""
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from ddia10.sim import (
@@ -24,7 +27,7 @@ class Busy(Process):
         self.seen = []
 
     def on_message(self, ctx, src, msg):
-        ctx.persist("last", [msg])
+        ctx.persist("last", (msg,))
         self.seen.append(ctx.stable["last"])  # its own write, not yet applied
         ctx.annotate(got=msg)
         ctx.set_timer(5, "t")
@@ -40,7 +43,7 @@ def test_a_bare_context_records_every_effect_in_order_typed():
     node.on_start(ctx)
     node.on_message(ctx, 2, "m")
     assert ctx.outbox == [
-        Persist("last", ["m"]),
+        Persist("last", ("m",)),
         Annotate({"got": "m"}),
         SetTimer(5, "t"),
         CancelTimer("other"),
@@ -48,7 +51,7 @@ def test_a_bare_context_records_every_effect_in_order_typed():
         Report(("heard", "m")),
         Send(2, ("ack", "m")),
     ]
-    assert node.seen == [["m"]] and ctx.stable == {"old": 1, "last": ["m"]}
+    assert node.seen == [("m",)] and ctx.stable == {"old": 1, "last": ("m",)}
 
 
 def test_take_empties_the_outbox_and_keeps_the_writes():
@@ -59,12 +62,39 @@ def test_take_empties_the_outbox_and_keeps_the_writes():
     assert ctx.outbox == [] and ctx.stable == {"k": 1}
 
 
-def test_persist_copies_at_the_call():
+@dataclass(frozen=True)
+class Frozen:
+    term: int
+    value: Any
+
+
+@dataclass
+class Thawed:
+    term: int
+    value: Any
+
+
+@pytest.mark.parametrize("value, part", [
+    ([1], "list"), ({"a": 1}, "dict"), ({1}, "set"), ((1, (2, [3])), "list"),
+    (Frozen(1, [(1, "a")]), "list"), (Thawed(1, "a"), "Thawed"),
+])
+def test_persist_refuses_a_value_that_could_change_after_it_was_written(value, part):
     ctx = Context(1)
-    value = [1]
-    ctx.persist("k", value)
-    value.append(2)
-    assert ctx.outbox == [Persist("k", [1])]
+    with pytest.raises(ValueError, match=f"'k' holds a {part} "):
+        ctx.persist("k", value)
+    assert ctx.outbox == []
+
+
+def test_persist_stores_an_immutable_value_as_it_is():
+    ctx = Context(1)
+    entries = ((1, "a"), (2, Frozen(2, None)), (2, frozenset({1, 2})))
+    snapshot = Frozen(3, (("x", "1"), ("y", b"2")))
+    ctx.persist("entries", entries)
+    ctx.persist("snapshot", snapshot)
+    ctx.persist("named", Persist("k", frozenset({1})))
+    stored = ctx.take()
+    assert stored[0].value is entries and stored[1].value is snapshot  # no copy
+    assert ctx.stable["entries"] is entries
 
 
 def test_a_bare_context_draws_what_the_world_would_draw():

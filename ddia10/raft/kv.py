@@ -28,7 +28,6 @@ Raft node that serves clients with it. The client side lives in
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -176,16 +175,28 @@ class KVStateMachine:
         self.data[c.key] = new
         return True
 
-    def snapshot(self) -> dict:
-        """The whole replicated state, sessions included, as plain data."""
-        return {"data": dict(self.data), "sessions": copy.deepcopy(self.sessions)}
+    def snapshot(self) -> KVSnapshot:
+        """The whole replicated state, sessions included, as an immutable value
+        (it goes to stable storage and into InstallSnapshot as it is)."""
+        return KVSnapshot(tuple(sorted(self.data.items())),
+                          tuple(sorted(self.sessions.items(), key=lambda kv: repr(kv[0]))))
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: KVSnapshot) -> None:
         """Replace this state machine's state with a :meth:`snapshot`."""
-        if not isinstance(state, dict) or set(state) != {"data", "sessions"}:
+        if not isinstance(state, KVSnapshot):
             raise ValueError(f"not a key-value snapshot: {state!r}")
-        self.data = dict(state["data"])
-        self.sessions = {c: tuple(v) for c, v in copy.deepcopy(state["sessions"]).items()}
+        self.data = dict(state.data)
+        self.sessions = dict(state.sessions)
+
+
+@dataclass(frozen=True)
+class KVSnapshot:
+    """The key-value store as a value: ``(key, value)`` pairs and, per client,
+    ``(client, (last seq, its result))``, sorted, so equal stores give equal
+    snapshots."""
+
+    data: tuple[tuple[str, str], ...]
+    sessions: tuple[tuple[Hashable, tuple[int, Any]], ...]
 
 
 # ---------------------------------------------------------------------- the server

@@ -268,8 +268,9 @@ class RaftNode(Process):
         """ReadIndex: this server is not (or no longer) leader; the read must go elsewhere."""
 
     def snapshot_state(self) -> Any:
-        """The state machine as a value, for a snapshot (§7)."""
-        return list(self.applied_entries)
+        """The state machine as an immutable value, for a snapshot (§7): it is
+        stored and sent as it is."""
+        return tuple(self.applied_entries)
 
     def restore_state(self, state: Any) -> None:
         """Replace the state machine with a snapshot's value."""

@@ -29,10 +29,19 @@ effect          fields                 what the world does with it
 
 Mistakes of the caller fail at the call, not later while the world applies
 the outbox: a timer delay that is not a finite number >= 0, a message to an
-unknown process, an ``emit`` kind that is none of the three. ``persist``
-copies its value at the call, so changing the object afterwards changes
-nothing stored. :attr:`Context.stable` shows storage with this step's pending
-writes already in it, as a handler that wrote and then reads expects.
+unknown process, an ``emit`` kind that is none of the three, a value for
+``persist`` that could change after it was written.
+
+**Stable storage holds immutable values** — numbers, strings, ``None``,
+tuples and frozensets of them, frozen dataclasses of them
+(:func:`mutable_part` finds what is not) — and stores them as they are, without a copy: a write
+costs what appending to the outbox costs, however large the value. A list,
+a dict or a set is refused at the call, because the protocol would still
+hold it, and changing it later would change "durable" state without a
+write (or a read of ``ctx.stable`` would hand it back to be changed).
+Persist ``tuple(entries)``, not ``entries``. :attr:`Context.stable` shows
+storage with this step's pending writes already in it, as a handler that
+wrote and then reads expects.
 
 Effects are recorded as plain tuples, the cheapest thing to make on every
 message's path, and become the named types above when read through
@@ -42,6 +51,7 @@ message's path, and become the named types above when read through
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import random
 from collections.abc import Hashable, Iterable
@@ -69,7 +79,7 @@ class CancelTimer(NamedTuple):
 
 
 class Persist(NamedTuple):
-    """Write ``value`` (already copied) under ``key`` in stable storage."""
+    """Write ``value`` (immutable, so stored as it is) under ``key`` in stable storage."""
 
     key: str
     value: Any
@@ -163,8 +173,17 @@ class Context:
         self._effects.append((CancelTimer, name))
 
     def persist(self, key: str, value: Any) -> None:
-        """Write ``value`` to stable storage; it survives crashes (copied now)."""
-        self._effects.append((Persist, key, copy.deepcopy(value)))
+        """Write ``value`` to stable storage; it survives crashes. It must be
+        immutable (see the module docstring), so it is stored without a copy."""
+        if value.__class__ not in _ATOMS:
+            part = mutable_part(value)
+            if part is not None:
+                raise ValueError(
+                    f"stable storage takes immutable values (numbers, strings, tuples, "
+                    f"frozensets, frozen dataclasses); {key!r} holds a "
+                    f"{type(part).__name__} ({_brief(part)}): persist a tuple or a frozen "
+                    f"copy instead")
+        self._effects.append((Persist, key, value))
 
     def annotate(self, **fields: Any) -> None:
         """Record protocol state (``role=``, ``term=``, ...) in the trace."""
@@ -208,6 +227,48 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context(pid={self.pid!r}, now={self.now:g}, {len(self._effects)} effects)"
+
+
+_ATOMS = frozenset({type(None), bool, int, float, complex, str, bytes})
+_UNSEEN = object()
+_FROZEN_FIELDS: dict[type, tuple[str, ...] | None] = {}  # class -> its fields, if frozen
+
+
+def mutable_part(value: Any) -> Any:
+    """The first part of ``value`` that could change after it was stored (a
+    list, a dict, an object that is not a frozen dataclass, ...), or ``None``
+    if there is none: ``value`` is made of numbers, strings, ``None``, bytes,
+    tuples (named ones too), frozensets and frozen dataclasses whose fields
+    are all immutable in turn."""
+    kind = value.__class__
+    if kind in _ATOMS:
+        return None
+    if kind is tuple or kind is frozenset or (
+            issubclass(kind, tuple) and not hasattr(value, "__dict__")):
+        for item in value:
+            if item.__class__ not in _ATOMS:
+                part = mutable_part(item)
+                if part is not None:
+                    return part
+        return None
+    names = _FROZEN_FIELDS.get(kind, _UNSEEN)
+    if names is _UNSEEN:
+        params = getattr(kind, "__dataclass_params__", None)
+        names = (tuple(f.name for f in dataclasses.fields(kind))
+                 if params is not None and params.frozen else None)
+        _FROZEN_FIELDS[kind] = names
+    if names is None:
+        return value
+    for name in names:
+        part = mutable_part(getattr(value, name))
+        if part is not None:
+            return part
+    return None
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def process_rng(seed: int, pid: Hashable, incarnation: int) -> random.Random:

@@ -26,7 +26,8 @@ import hashlib
 import heapq
 import math
 import random
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .context import (
@@ -238,10 +239,12 @@ class Simulation:
         self._check_pid(pid)
         return pid in self._paused
 
-    def storage(self, pid: Hashable) -> dict:
-        """A copy of what ``pid`` has persisted."""
+    def storage(self, pid: Hashable) -> Mapping[str, Any]:
+        """What ``pid`` has persisted, read-only and without a copy (stored
+        values are immutable: see :mod:`~ddia10.sim.context`). The view follows
+        later writes; ``dict(...)`` it to keep what is there now."""
         self._check_pid(pid)
-        return copy.deepcopy(self._storage[pid])
+        return MappingProxyType(self._storage[pid])
 
     def call(self, pid: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(process, ctx, *args)`` inside ``pid`` now: how clients talk to
