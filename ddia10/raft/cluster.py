@@ -191,8 +191,10 @@ class RaftCluster:
         return self.node(i).applied_commands
 
     def check_invariants(self) -> None:
-        """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property failed."""
-        self.monitor.check(self.nodes())
+        """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property
+        failed, durability included (what each server would reload is what it holds)."""
+        nodes = self.nodes()
+        self.monitor.check(nodes, {pid: self.sim.storage(pid) for pid in nodes})
 
     def snapshot(self) -> Any:
         """The whole cluster: its world (:meth:`Simulation.snapshot`) and what the

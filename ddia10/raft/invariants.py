@@ -15,6 +15,14 @@ naming the property and showing the evidence.
   leader of every later term.
 - **State machine safety**: no two servers apply different entries at one index.
 
+One more is ours, not the paper's, because the paper's proofs assume it:
+
+- **Durability**: what a running server would reload after a crash — its
+  term, its vote, its snapshot and its log, as :mod:`~ddia10.raft.storage`
+  reads them back — is what it holds now. A server that answers an RPC has
+  promised its stable state; a storage layout that reloads something else
+  breaks every property above after one crash, silently until then.
+
 Some of these are about *history* (what was ever committed, who was ever
 leader), which a look at the servers now cannot see: a server that committed
 an entry may since have crashed. So every server reports the facts as they
@@ -32,19 +40,21 @@ event with ``check_every_event=True``), so the protocol never checks itself.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..invariants import InvariantViolation
+from .storage import DurableLog
 
 ELECTION_SAFETY = "election safety"
 LEADER_APPEND_ONLY = "leader append-only"
 LOG_MATCHING = "log matching"
 LEADER_COMPLETENESS = "leader completeness"
 STATE_MACHINE_SAFETY = "state machine safety"
+DURABILITY = "durability"
 INVARIANTS = (ELECTION_SAFETY, LEADER_APPEND_ONLY, LOG_MATCHING, LEADER_COMPLETENESS,
-              STATE_MACHINE_SAFETY)
+              STATE_MACHINE_SAFETY, DURABILITY)
 
 
 # ---------------------------------------------------------------------- facts
@@ -206,8 +216,10 @@ class RaftMonitor:
                           f"{fact.index}")
 
     # ---------------------------------------------------------------- checks of the present
-    def observe(self, nodes: dict) -> None:
-        """Look at the running servers now: leaders only grew their logs, logs match."""
+    def observe(self, nodes: dict, stored: Mapping[Hashable, Mapping] | None = None) -> None:
+        """Look at the running servers now: leaders only grew their logs, logs
+        match, and (given ``stored``, what each server has persisted, by id)
+        each would reload what it holds."""
         for pid, node in nodes.items():
             if node.role != "leader":
                 continue
@@ -225,6 +237,15 @@ class RaftMonitor:
                                   f"term {log.term_at(index)} there")
             self.leader_tails[key] = (log.last_index, log.last_term)
         self._check_log_matching(nodes)
+        if stored is not None:
+            for pid, node in nodes.items():
+                if pid in stored:
+                    self._check_durability(pid, node, stored[pid])
+
+    def _check_durability(self, pid: Hashable, node: Any, stable: Mapping) -> None:
+        differs = _reload_differs(node, stable)
+        if differs is not None:
+            self._violate(DURABILITY, f"after a crash server {pid!r} would reload {differs}")
 
     def _check_log_matching(self, nodes: dict) -> None:
         logs = [(pid, node.log) for pid, node in nodes.items()]
@@ -243,10 +264,11 @@ class RaftMonitor:
                               f"(term {a.term_at(k)}) but differ at index {first}: "
                               f"{a.entry(first)!r} vs {b.entry(first)!r}")
 
-    def check(self, nodes: dict) -> None:
-        """Raise the first violation seen so far, after a look at ``nodes`` now."""
+    def check(self, nodes: dict, stored: Mapping[Hashable, Mapping] | None = None) -> None:
+        """Raise the first violation seen so far, after a look at ``nodes`` (and
+        what they ``stored``) now."""
         if not self.violations:
-            self.observe(nodes)
+            self.observe(nodes, stored)
         if self.violations:
             raise self.violations[0]
 
@@ -260,6 +282,29 @@ class RaftMonitor:
                   for term, s in self.leader_logs.items()}
         return (self.leaders, shapes, self.committed, self.applied, self.leader_tails,
                 [str(v) for v in self.violations])
+
+
+def _reload_differs(node: Any, stable: Mapping) -> str | None:
+    """What ``node`` would reload from ``stable`` that differs from what it
+    holds, in words; ``None`` if nothing does."""
+    for key, stored, now in (("term", stable.get("term", 0), node.term),
+                             ("voted_for", stable.get("voted_for"), node.voted_for)):
+        if stored != now:
+            return f"{key} {stored!r}, not {now!r}"
+    try:
+        snapshot, log, _durable = DurableLog.load(stable)
+    except KeyError as missing:
+        return f"nothing: its log's chain of batches breaks at {missing}"
+    if snapshot != node.snapshot:
+        return f"snapshot {snapshot!r}, not {node.snapshot!r}"
+    held = node.log
+    if log.last_index != held.last_index:
+        return f"a log ending at {log.last_index}, not at {held.last_index}"
+    if log.entries != held.entries:
+        index = next(i for i in range(held.snapshot_index + 1, held.last_index + 1)
+                     if log.entry(i) != held.entry(i))
+        return f"entry {index} as {log.entry(index)!r}, where it holds {held.entry(index)!r}"
+    return None
 
 
 def _missing(index: int, entry_term: int, commit_term: int, shape: _LeaderLog, term: int) -> str:

@@ -2,7 +2,8 @@
 
 - :mod:`.scripted`: runs whose every election the script starts — the worked
   example and its player, log reconciliation with and without hints, Figure 8,
-  membership changes, and the election drill whose vote is keyed by term.
+  membership changes, the election drill whose vote is keyed by term, and a
+  restart after an installed snapshot.
 - :mod:`.reads`: a lease read made stale by a slow clock, and ReadIndex on the
   same run (:func:`lease_drift_run`).
 - :mod:`.guards`: a cut-off follower rejoins, with and without PreVote and
@@ -25,6 +26,7 @@ from .campaigns import (
     fault_campaign,
     leader_churn,
     run_workload,
+    snapshot_heavy_options,
 )
 from .guards import REJOIN_AWAY_MS, RejoinResult, rejoin_run, rejoin_scenario
 from .reads import lease_drift_run
@@ -45,6 +47,7 @@ from .scripted import (
     membership_refused,
     membership_run,
     reconcile_scenario,
+    snapshot_and_restart,
     states_table,
     vote_answers,
     worked_example,
@@ -57,6 +60,7 @@ __all__ = [
     "CampaignResult", "ChurnResult", "MembershipRun", "RejoinResult", "WorkedExample", "ballots",
     "campaign_options", "campaign_seed", "diverged_cluster", "double_vote", "fault_campaign",
     "figure8", "lease_drift_run", "leader_churn", "membership_refused", "membership_run",
-    "reconcile_scenario", "rejoin_run", "rejoin_scenario", "run_workload", "states_table",
-    "vote_answers", "worked_example", "worked_example_scenario",
+    "reconcile_scenario", "rejoin_run", "rejoin_scenario", "run_workload", "snapshot_and_restart",
+    "snapshot_heavy_options", "states_table", "vote_answers", "worked_example",
+    "worked_example_scenario",
 ]

@@ -2,7 +2,8 @@
 
 - :func:`fault_campaign` — random crashes, restarts, partitions, loss,
   duplication and reordering, with every invariant checked after every event,
-  then a heal and a liveness check.
+  then a heal and a liveness check; ``snapshot_heavy=True`` adds frequent
+  snapshots, a slow disk and crashes aimed at InstallSnapshot.
 - :func:`leader_churn` — the randomized "Figure 8" churn of the MIT 6.5840
   lab: clients keep proposing while leaders crash after random delays.
 - :func:`run_workload` / :func:`campaign_seed` — clients of the key-value store
@@ -24,6 +25,7 @@ from ...invariants import InvariantViolation
 from ...linearizability import LINEARIZABLE
 from ...raft.client import KVRun, Workload
 from ...raft.cluster import RaftCluster
+from ...raft.messages import InstallSnapshot
 from ...sim import SimulationTimeout, Trace
 from ...sim.faults import Fault, FaultGenerator, apply_fault, random_faults, random_network
 
@@ -53,9 +55,19 @@ CAMPAIGN_FAULTS = (("crash", 0.15), ("restart", 0.15), ("partition", 0.10), ("he
 other half of the rounds propose commands instead."""
 
 
+def snapshot_heavy_options(seed: int) -> dict:
+    """The Raft options of a snapshot-heavy campaign seed: a snapshot every 2, 3
+    or 5 applied entries, and a disk that takes 0, 1 or 3 ms per write (so a
+    crash can fall between an InstallSnapshot and the end of its write)."""
+    rng = random.Random(f"ddia10:snapshot-heavy:{seed}")
+    return {"snapshot_threshold": rng.choice([2, 3, 5]),
+            "disk_latency": rng.choice([0.0, 1.0, 3.0])}
+
+
 def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = True,
                    liveness_bound_ms: float = 5000.0, membership: bool = False,
-                   trace: bool = False, **options: Any) -> CampaignResult:
+                   snapshot_heavy: bool = False, trace: bool = False,
+                   **options: Any) -> CampaignResult:
     """Random faults on 5 servers, then a heal and a liveness check.
 
     Each round does one random thing — crash a server, restart one, partition
@@ -64,14 +76,21 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
     messages throughout. With ``membership=True`` a sixth server starts
     outside the cluster, and rounds may also propose a random configuration of
     three to five voters out of the six, keeping some of the others as
-    learners (one step or joint consensus, whichever the change needs). After
-    the last round every server is restarted, the network
-    heals, and a leader must be elected, and a new command applied by every
-    voter, within ``liveness_bound_ms``. ``trace=True`` keeps the run's trace
-    in the result, to look at one campaign; it changes nothing else.
+    learners (one step or joint consensus, whichever the change needs). With
+    ``snapshot_heavy=True`` the servers snapshot every few entries and write
+    to a slow disk (:func:`snapshot_heavy_options`, which ``options``
+    override), and a quarter of the rounds crash a server that an
+    InstallSnapshot is on its way to, the moment it arrives or while the
+    snapshot is being written. After the last round every server is
+    restarted, the network heals, and a leader must be elected, and a new
+    command applied by every voter, within ``liveness_bound_ms``.
+    ``trace=True`` keeps the run's trace in the result, to look at one
+    campaign; it changes nothing else.
     """
     _check_rounds(rounds)
     rng = random.Random(f"raft-campaign:{seed}")
+    if snapshot_heavy:
+        options = {**snapshot_heavy_options(seed), **options}
     c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), loss=0.05, duplicate=0.05, reorder=0.1,
                     check_every_event=check_every_event, trace=bool(trace), **options)
     result = CampaignResult(seed, trace=c.trace if trace else None)
@@ -82,10 +101,12 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
         for r in range(rounds):
             if membership and rng.random() < 0.15:
                 _random_configuration(c, rng, result)
+            elif snapshot_heavy and rng.random() < 0.25:
+                _crash_installing(c, faults, result)
             else:
                 kind = faults.roll(CAMPAIGN_FAULTS)
                 if kind is None:
-                    _random_submits(c, faults, r)
+                    _random_submits(c, faults, r, every_leader=snapshot_heavy)
                 else:
                     fault = faults.draw(kind, c.sim.now)
                     apply_fault(c.sim, fault)
@@ -110,6 +131,24 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
     return result
 
 
+def _crash_installing(c: RaftCluster, faults: FaultGenerator, result: CampaignResult) -> None:
+    """Crash a server an InstallSnapshot is flying to, when it lands or up to
+    two disk writes later (nothing, if no snapshot is in flight to a running
+    server)."""
+    flying = [m for m in c.sim.in_flight()
+              if isinstance(m["msg"], InstallSnapshot) and m["dst"] in faults.up]
+    if not flying or not faults.possible("crash"):
+        return
+    target = faults.rng.choice(flying)
+    c.run_until(lambda cl: all(m["id"] != target["id"] for m in cl.sim.in_flight()),
+                target["due"] - c.sim.now + 1)
+    c.run(faults.rng.uniform(0, 2 * c.options.disk_latency + 1))
+    if c.sim.is_up(target["dst"]):
+        fault = faults.draw("crash", c.sim.now, target=(target["dst"],))
+        apply_fault(c.sim, fault)
+        result.faults.append(fault)
+
+
 def _voters_applied(c: RaftCluster, index: int) -> bool:
     """Has every voter of the leader's configuration applied ``index``?"""
     leader = c.leader()
@@ -128,11 +167,20 @@ def _random_configuration(c: RaftCluster, rng: random.Random, result: CampaignRe
         result.configurations.append(voters)
 
 
-def _random_submits(c: RaftCluster, faults: FaultGenerator, r: int) -> None:
+def _random_submits(c: RaftCluster, faults: FaultGenerator, r: int,
+                    every_leader: bool = False) -> None:
     """A round without a fault: one to three commands, each to the leader or
-    (30% of the time) to a random running server."""
+    (30% of the time) to a random running server; with ``every_leader``, each
+    to every server that believes it leads, a few ms apart (clients that
+    still talk to a deposed leader)."""
     up = faults.up
     for k in range(faults.rng.randint(1, 3)):
+        if every_leader:
+            for pid, node in c.nodes().items():
+                if node.role == "leader":
+                    c.submit(f"c{r}.{k}@{pid}", node=pid)
+            c.run(faults.rng.uniform(0, 10))
+            continue
         target = faults.rng.choice(up) if up and faults.rng.random() < 0.3 else None
         c.submit(f"c{r}.{k}", node=target)
 

@@ -21,6 +21,8 @@ is exact.
   commits.
 - :func:`double_vote` — the classic election drill whose voter remembers the
   *term* it voted in instead of the *candidate*: two leaders in one term.
+- :func:`snapshot_and_restart` — a follower installs a snapshot, has an entry
+  replaced, crashes and restarts: it must reload exactly the log it held.
 """
 
 from __future__ import annotations
@@ -423,6 +425,68 @@ def figure8(bug: bool = False, variant: str = "d", trace: bool = True) -> RaftCl
         say("S5 leads term 5 and overwrites index 3 on every log it reaches.")
     else:
         say("S5 cannot win: a majority holds an entry of term 4, newer than its log.")
+    return c
+
+
+# ------------------------------------------------------------------ durability
+def snapshot_and_restart(*, check_every_event: bool = True) -> RaftCluster:
+    """An installed snapshot, a cut, a crash: what does server 5 reload?
+
+    Five servers, snapshots every 5 applied entries, timeouts out of reach.
+
+    1. Server 1 leads term 1 and commits ``a``; then it and server 5 are cut
+       off, and server 1 takes ``p``..``u``, which reach server 5 only, in
+       five batches (``r`` and ``s`` together): uncommitted entries 3..8.
+    2. Server 2 wins term 2 with servers 3 and 4 and commits ``x``, ``y``
+       (its fifth applied entry: a snapshot at 5) and ``z1``.
+    3. Server 2 and server 5 are put together, alone, and server 2 takes
+       ``z2``. Server 5's log contradicts the leader's snapshot: InstallSnapshot
+       replaces it up to 5 (entries 6..8 of term 1 go too), then one
+       AppendEntries brings ``z1`` and ``z2``.
+    4. Server 3 wins term 3 without ``z2`` (servers 1 and 4 vote for it); its
+       no-op reaches server 5 and replaces ``z2``; then ``w`` follows.
+    5. Server 5 crashes and restarts.
+
+    Server 5 must come back with exactly the log it had: ``z1``, the no-op,
+    ``w``. A storage layout that kept the bookkeeping of the batches the
+    snapshot discarded cut nothing on disk in step 4 and reloads ``z2`` — an
+    entry that was never committed, which server 5 then applies. Returns the
+    cluster (invariants checked after every event unless told otherwise).
+    """
+    c = RaftCluster(5, seed=0, latency=SCRIPTED_LATENCY, election_timeout=SCRIPTED_TIMEOUT,
+                    snapshot_threshold=5, check_every_event=check_every_event)
+    say = c.sim.note
+    say("Server 1 leads term 1 and commits a.")
+    c.campaign(1)
+    c.run(50)
+    c.submit("a")
+    c.run(30)
+    say("Servers 1 and 5 are cut off; p..u reach server 5 only, in five batches.")
+    c.partition([1, 5], [2, 3, 4])
+    for batch in (["p"], ["q"], ["r", "s"], ["t"], ["u"]):
+        for command in batch:
+            c.submit(command)
+        c.run(20)
+    say("Server 2 wins term 2 and commits x, y (a snapshot at 5) and z1.")
+    c.campaign(2)
+    c.run(50)
+    for command in ("x", "y", "z1"):
+        c.submit(command)
+        c.run(30)
+    say("Servers 2 and 5 alone: server 2 takes z2; server 5 gets the snapshot, then z1 and z2.")
+    c.partition([2, 5], [1], [3, 4])
+    c.submit("z2")
+    c.run(150)
+    say("Server 3 wins term 3 without z2; its no-op replaces z2 on server 5, then w.")
+    c.partition([1, 3, 4, 5], [2])
+    c.campaign(3)
+    c.run(50)
+    c.submit("w")
+    c.run(30)
+    say("Server 5 crashes and restarts: it reloads its log from stable storage.")
+    c.crash(5)
+    c.restart(5)
+    c.run(100)
     return c
 
 
