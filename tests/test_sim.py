@@ -191,6 +191,41 @@ def test_reordering_lets_later_messages_overtake():
     assert sorted(got) == list(range(40)) and got != list(range(40))
 
 
+def test_jittered_links_deliver_out_of_order_unless_fifo():
+    orders = {}
+    for fifo in (False, True):
+        sim = Simulation(3, latency=(1, 20), fifo=fifo)
+        sim.add("a", Quiet)
+        sim.add("b", Quiet)
+        for i in range(40):
+            sim.call("a", send("b", i))
+            sim.run(0.5)
+        sim.run(100)
+        orders[fifo] = [m for _, m, _ in sim.process("b").got]
+    assert sorted(orders[False]) == list(range(40)) != orders[False]
+    assert orders[True] == list(range(40))
+
+
+def test_fifo_links_still_lose_duplicate_and_reorder_when_told():
+    sim = Simulation(3, latency=(1, 20), fifo=True, loss=0.2, duplicate=0.2)
+    sim.add("a", Quiet)
+    sim.add("b", Quiet)
+    for i in range(60):
+        sim.call("a", send("b", i))
+    sim.run(100)
+    got = [m for _, m, _ in sim.process("b").got]
+    assert len(set(got)) < 60 and len(got) > len(set(got))  # some lost, some twice
+    assert got == sorted(got)  # each copy in its place in the link's order
+    sim = Simulation(3, latency=5, fifo=True, reorder=0.5)
+    sim.add("a", Quiet)
+    sim.add("b", Quiet)
+    for i in range(40):
+        sim.call("a", send("b", i))
+    sim.run(100)
+    got = [m for _, m, _ in sim.process("b").got]
+    assert sorted(got) == list(range(40)) != got  # held-back messages are overtaken
+
+
 def test_partition_blocks_across_groups_only_and_heal_restores():
     sim = world(1, n=4)
     sim.partition([1, 2], [3, 4])
@@ -360,6 +395,28 @@ def test_enabled_lists_every_pending_choice_and_apply_takes_any_of_them():
     assert any(c.kind == "crash" for c in sim.enabled(crashes=True))
 
 
+def test_with_fifo_links_an_explorer_is_offered_only_the_next_message_of_each_link():
+    sim = Simulation(1, latency=(1, 10), fifo=True)
+    for p in "abc":
+        sim.add(p, Quiet)
+    for i in range(3):
+        sim.call("a", send("b", i))
+    sim.call("a", send("c", 9))
+    offered = [c for c in sim.enabled() if c.kind == "deliver"]
+    assert len(offered) == 2  # a->b's first message and a->c's
+    later = max((e for e in sim.pending()), key=lambda e: e[1])  # a->c's, sent last
+    behind = next(e for e in sim.pending() if e[3][2] == "b" and e[3][3] == 2)
+    with pytest.raises(ValueError, match="earlier message on its link"):
+        sim.apply(Choice("deliver", behind[1], "deliver the third a->b message"))
+    sim.apply(Choice("deliver", later[1], "deliver a->c"))
+    got = []
+    while sim.enabled():
+        choice = next(c for c in sim.enabled() if c.kind == "deliver")
+        sim.apply(choice)
+        got = [m for _, m, _ in sim.process("b").got]
+    assert got == [0, 1, 2]
+
+
 def test_a_chooser_drives_the_whole_run():
     picks = []
 
@@ -402,6 +459,7 @@ def test_snapshot_restore_returns_to_the_same_world_and_hash():
         (lambda: Simulation(1, loss=1.5), ValueError, "loss probability must be in [0, 1]"),
         (lambda: Simulation(1, duplicate=-0.1), ValueError, "duplicate probability"),
         (lambda: Simulation("x"), ValueError, "seed must be an int"),
+        (lambda: Simulation(1, fifo=1), ValueError, "fifo must be True or False"),
         (lambda: Exponential(1, 0), ValueError, "tail mean"),
         (lambda: Uniform(-1, 2), ValueError, "lower bound"),
     ],

@@ -89,8 +89,12 @@ def leader_of(nodes: Mapping[Hashable, RaftNode]) -> Hashable | None:
 class RaftCluster:
     """``n`` Raft servers on a simulated network.
 
-    Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
-    the simulation; every other keyword is a :class:`RaftOptions` field
+    Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``,
+    ``fifo``) go to the simulation. Links are FIFO by default, as the TCP
+    connections of real Raft implementations are: a follower gets a leader's
+    pipelined AppendEntries in the order they were sent, unless ``reorder``
+    holds some back (``fifo=False`` lets every message take its own time).
+    Every other keyword is a :class:`RaftOptions` field
     (``election_timeout``, ``heartbeat_interval``, ``prevote``,
     ``check_quorum``, ``snapshot_threshold``, ``disk_latency``, the ``bug_*``
     switches, ...).
@@ -107,6 +111,7 @@ class RaftCluster:
         loss: float = 0.0,
         duplicate: float = 0.0,
         reorder: float = 0.0,
+        fifo: bool = True,
         trace: bool = True,
         node_class: Callable[..., RaftNode] = RaftNode,
         check_every_event: bool = False,
@@ -126,7 +131,8 @@ class RaftCluster:
         self.check_every_event = bool(check_every_event)
         self.monitor = RaftMonitor()
         self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
-                              reorder=reorder, trace=trace, observer=self.monitor.hear)
+                              reorder=reorder, fifo=fifo, trace=trace,
+                              observer=self.monitor.hear)
         self._servers: list[Hashable] = []
         voters = frozenset(range(1, n + 1))
         for pid in sorted(voters):

@@ -6,6 +6,16 @@ applies unless a link has its own. Reachability is separate from behaviour: a
 partition splits processes into groups that cannot talk across, and a single
 process can be disconnected from everyone. Healing restores reachability but
 keeps per-link behaviour.
+
+**FIFO links.** By default each message draws its own delay, so two messages
+on one link may arrive in either order: the network of the chapters on
+ordering. With ``fifo=True`` every link delivers in the order it was given
+its messages, as a TCP connection does (Raft implementations talk over
+TCP): a message never arrives before one sent earlier on its link, it waits
+for it (:meth:`Network.fifo_due`). Loss and duplication still happen, and
+so does reordering, as a fault one switches on: a message the ``reorder``
+setting holds back is left out of the link's order, and later ones overtake
+it.
 """
 
 from __future__ import annotations
@@ -48,11 +58,23 @@ class LinkSpec:
 class Network:
     """Reachability (partitions, disconnections) and per-link behaviour."""
 
-    def __init__(self, default: LinkSpec) -> None:
+    def __init__(self, default: LinkSpec, fifo: bool = False) -> None:
         self.default = default
+        self.fifo = bool(fifo)
         self.links: dict[tuple[Hashable, Hashable], LinkSpec] = {}
         self.group_of: dict[Hashable, int] = {}  # empty: no partition
         self.disconnected: set[Hashable] = set()
+        self.last_due: dict[tuple[Hashable, Hashable], float] = {}  # FIFO: per link
+
+    def fifo_due(self, src: Hashable, dst: Hashable, due: float) -> float:
+        """FIFO links: when a message given to link ``src -> dst`` with delivery
+        time ``due`` arrives — no earlier than the one given before it."""
+        link = (src, dst)
+        last = self.last_due.get(link)
+        if last is not None and last > due:
+            due = last
+        self.last_due[link] = due
+        return due
 
     def spec(self, src: Hashable, dst: Hashable) -> LinkSpec:
         return self.links.get((src, dst), self.default)

@@ -127,7 +127,10 @@ class Simulation:
     """A seeded, deterministic world of processes exchanging messages.
 
     ``latency`` (a number, ``(lo, hi)`` or a :class:`~ddia10.sim.Latency`),
-    ``loss``, ``duplicate`` and ``reorder`` set the default link. ``trace=False``
+    ``loss``, ``duplicate`` and ``reorder`` set the default link; ``fifo=True``
+    makes every link deliver in the order it was given its messages (see
+    :mod:`~ddia10.sim.network`), also under a chooser or an explorer
+    (:meth:`enabled` offers only the next message of each link). ``trace=False``
     skips recording (for many-trial experiments). ``chooser(sim, choices)``,
     if given, picks each next event instead of the earliest one.
     ``observer(fact)``, if given, hears every fact a process reports
@@ -160,14 +163,17 @@ class Simulation:
         loss: float = 0.0,
         duplicate: float = 0.0,
         reorder: float = 0.0,
+        fifo: bool = False,
         trace: bool = True,
         chooser: Callable[[Simulation, list[Choice]], Choice] | None = None,
         observer: Callable[[Any], Any] | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an int, got {seed!r}")
+        if not isinstance(fifo, bool):
+            raise ValueError(f"fifo must be True or False, got {fifo!r}")
         self.seed = seed
-        self.net = Network(LinkSpec(latency, loss, duplicate, reorder))
+        self.net = Network(LinkSpec(latency, loss, duplicate, reorder), fifo)
         self.trace = Trace()
         self.tracing = bool(trace)
         self.chooser = chooser
@@ -354,10 +360,13 @@ class Simulation:
                 delay = latency.sample(rng)
             else:
                 delay = fast[0] + fast[1] * rng.random() if fast[1] else fast[0]
+            due = now + delay
             if reorder and rng.random() < reorder:
-                delay *= rng.uniform(2.0, 5.0)
+                due = now + delay * rng.uniform(2.0, 5.0)  # held back: out of the link's order
+            elif net.fifo:
+                due = net.fifo_due(src, dst, due)
             self._seq = seq = self._seq + 1
-            heapq.heappush(self._queue, (now + delay, seq, _DELIVER, payload))
+            heapq.heappush(self._queue, (due, seq, _DELIVER, payload))
             if copy_no or not duplicate or rng.random() >= duplicate:
                 return
             self._msg_ids = dup = self._msg_ids + 1
@@ -654,11 +663,18 @@ class Simulation:
     def enabled(self, *, crashes: bool = False) -> list[Choice]:
         """Every event that could happen next, whatever its time: each pending
         delivery (or its loss), each armed timer, each scheduled action, and with
-        ``crashes=True`` a crash of each running process."""
+        ``crashes=True`` a crash of each running process. With FIFO links only
+        the next message of each link (the one due first) may be delivered or
+        lost: later ones wait for it."""
         out: list[Choice] = []
+        heads: set = set()  # FIFO: links whose next message is already offered
         for _t, seq, kind, payload in self.pending():
             if kind == _DELIVER:
                 mid, src, dst, msg = payload
+                if self.net.fifo:
+                    if (src, dst) in heads:
+                        continue
+                    heads.add((src, dst))
                 if dst in self._paused:
                     continue
                 what = f"{type(msg).__name__} {src!r}->{dst!r} (#{mid})"
@@ -685,6 +701,9 @@ class Simulation:
         if where is None:
             raise ValueError(f"{choice.label!r} is no longer enabled")
         entry = self._queue[where]
+        if entry[2] == _DELIVER and self.net.fifo and self._behind(entry):
+            raise ValueError(f"{choice.label!r} is not enabled: an earlier message on its "
+                             "link is still undelivered (FIFO links)")
         self._queue[where] = self._queue[-1]
         self._queue.pop()
         heapq.heapify(self._queue)
@@ -692,6 +711,12 @@ class Simulation:
             self._record("drop", entry[3][2], _message_data(entry[3], reason="explorer"))
         else:
             self._dispatch(entry)
+
+    def _behind(self, entry: tuple) -> bool:
+        """FIFO links: is a message due before ``entry`` still on its link?"""
+        link = entry[3][1:3]
+        return any(e[2] == _DELIVER and e[3][1:3] == link and e[:2] < entry[:2]
+                   for e in self._queue)
 
     def snapshot(self) -> Any:
         """An opaque copy of the whole world (processes, queue, storage, RNGs,
