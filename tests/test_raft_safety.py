@@ -90,9 +90,9 @@ def test_random_fault_campaign_with_options(options):
         assert result.ok, (seed, result.violation)
 
 
-# Seeds 7, 19 and 44 caught a storage layout that kept the bookkeeping of
-# batches an installed snapshot had discarded (durability, then log matching).
-@pytest.mark.parametrize("seed", [7, 19, 44, 0, 1, 2, 3, 4])
+# Seed 887 catches a storage layout that keeps the bookkeeping of batches an
+# installed snapshot discarded: a restart would reload an overwritten entry.
+@pytest.mark.parametrize("seed", [887, 0, 1, 2, 3, 4, 5, 6])
 def test_snapshot_heavy_campaign_keeps_every_invariant_and_recovers(seed):
     result = fault_campaign(seed, rounds=60, snapshot_heavy=True)
     assert result.ok, result.violation

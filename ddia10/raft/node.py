@@ -841,16 +841,17 @@ class RaftNode(Process):
         self._apply_committed(ctx)
 
     def _apply_committed(self, ctx: Context) -> None:
-        applied = []
-        while self.last_applied < self.commit_index:
-            index = self.last_applied + 1
-            term, command = self.log.entry(index)
-            self.last_applied = index
-            applied.append((index, term, command))
-            if not isinstance(command, (NoOp, Configuration)):
-                self.applied_entries.append((index, command))
-                self.apply_command(ctx, index, command)
-        if applied:
+        first = self.last_applied + 1
+        if first <= self.commit_index:
+            applied = []
+            record, apply = self.applied_entries.append, self.apply_command
+            for index, (term, command) in enumerate(self.log.slice(first, self.commit_index),
+                                                    first):
+                self.last_applied = index
+                applied.append((index, term, command))
+                if command.__class__ not in _RAFT_COMMANDS:
+                    record((index, command))
+                    apply(ctx, index, command)
             ctx.report(Applied(self.pid, tuple(applied)))
         self._after_commit(ctx)
         threshold = self.options.snapshot_threshold
@@ -984,6 +985,7 @@ class RaftNode(Process):
 
 
 _MISSING = object()
+_RAFT_COMMANDS = frozenset({NoOp, Configuration})  # Raft's own entries: no client applies them
 
 
 def _ordered(pids: Iterable[Hashable]) -> list:

@@ -246,10 +246,18 @@ def mutable_part(value: Any) -> Any:
     if kind is tuple or kind is frozenset or (
             issubclass(kind, tuple) and not hasattr(value, "__dict__")):
         for item in value:
-            if item.__class__ not in _ATOMS:
-                part = mutable_part(item)
-                if part is not None:
-                    return part
+            if item.__class__ in _ATOMS:
+                continue
+            if item.__class__ is tuple:  # a pair such as a log entry: look inside here
+                for inner in item:
+                    if inner.__class__ not in _ATOMS:
+                        part = mutable_part(inner)
+                        if part is not None:
+                            return part
+                continue
+            part = mutable_part(item)
+            if part is not None:
+                return part
         return None
     names = _FROZEN_FIELDS.get(kind, _UNSEEN)
     if names is _UNSEEN:
