@@ -7,7 +7,7 @@ import pytest
 from ddia10.linearizability import LINEARIZABLE, NOT_LINEARIZABLE, check
 from ddia10.raft.client import KVRun
 from ddia10.raft.kv import ClientReply, KVCommand, KVServer
-from ddia10.scenarios.raft_deep_dive import lease_drift_run
+from ddia10.scenarios.raft_deep_dive import lease_drift_run, lease_restart_run
 
 
 def values_of(run, key):
@@ -117,6 +117,32 @@ def test_6_4_read_index_in_the_same_scenario_stays_linearizable(seed):
     read = next(op for op in hist.ops if op.kind == "get")
     assert read.output == "2"
     assert check(hist).verdict == LINEARIZABLE
+
+
+def stale_reads(read_mode, seeds, **options):
+    """The seeds of lease_restart_run whose history is not linearizable."""
+    return [seed for seed in seeds
+            if not lease_restart_run(seed, read_mode, **options).check_linearizable().ok]
+
+
+def test_lease_reads_go_stale_when_followers_forget_them_in_a_restart():
+    # Every clock exact: the followers that vouched for the lease restart,
+    # forget it, and vote a new leader in while the old lease runs.
+    forced = stale_reads("lease", range(10), quiet_restart=False)
+    natural = stale_reads("lease", range(20), forced=False, quiet_restart=False)
+    assert len(forced) >= 7 and len(natural) >= 5
+    run = lease_restart_run(forced[0], "lease", quiet_restart=False)
+    hist = run.history()
+    write2 = next(op for op in hist.ops if op.process == "c2" and op.kind == "put")
+    read = next(op for op in hist.ops if op.kind == "get")
+    assert read.output == "1" and write2.ret < read.call
+    run.cluster.check_invariants()  # the log stays safe: only the read is wrong
+
+
+@pytest.mark.parametrize("forced, seeds", [(True, range(10)), (False, range(40))])
+def test_a_restarted_server_keeps_quiet_so_no_lease_read_goes_stale(forced, seeds):
+    assert stale_reads("lease", seeds, forced=forced) == []
+    assert stale_reads("read_index", seeds[:10], forced=forced, quiet_restart=False) == []
 
 
 def test_lease_reads_are_safe_while_clocks_keep_to_the_bound():

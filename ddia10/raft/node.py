@@ -94,11 +94,16 @@ candidate of that same term, and the term would have two leaders.
 - thesis §6.4 reads: ReadIndex (note the commit index, confirm leadership with
   a heartbeat round, wait until applied) and lease reads (a leader that heard
   from a majority within the last lease period, on its own clock, answers
-  alone — sound only while clocks drift less than ``clock_drift_bound``).
+  alone — sound only with CheckQuorum, while clocks drift less than
+  ``clock_drift_bound``, and while the followers remember vouching for it: a
+  restarted server keeps quiet for a minimum election timeout,
+  ``quiet_restart``).
 - thesis §9.6 PreVote and CheckQuorum: a would-be candidate first asks whether
   it could win, without raising its term; voters who heard from a leader
   within the minimum election timeout say no; and a leader that has not heard
-  from a majority for an election timeout steps down.
+  from a majority for an election timeout steps down. CheckQuorum's refusal
+  is also the thesis' rule for removed servers (§4.2.3): a server that heard
+  from a leader within the minimum election timeout ignores RequestVote.
 
 **Where each rule lives.** The methods a reader is asked to write (or to
 break) have public names: :meth:`RaftNode.step_term` (§5.1),
@@ -235,6 +240,7 @@ class RaftNode(Process):
         self.role = FOLLOWER
         self.leader_id: Hashable | None = None
         self.leader_contact = float("-inf")  # when a leader was last heard (local clock)
+        self.restarted_at = float("-inf")  # when this incarnation restarted (local clock)
         self.votes: dict[Hashable, bool] = {}  # candidate: who answered, and how
         self.progress: dict[Hashable, Progress] = {}  # leader: each follower
         self.read_only = ReadOnly()  # leader: ReadIndex reads, heartbeat rounds, lease
@@ -247,7 +253,7 @@ class RaftNode(Process):
         when the lease ends) or what the trace was last told: two runs that
         reached the same state at different speeds hash alike."""
         state = dict(vars(self))
-        del state["leader_contact"], state["_published"]
+        del state["leader_contact"], state["restarted_at"], state["_published"]
         state["read_only"] = self.read_only.fingerprint()
         return state
 
@@ -382,6 +388,8 @@ class RaftNode(Process):
         self.votes = {}
         self.read_only = ReadOnly()
         self.leader_contact = float("-inf")
+        if ctx.incarnation > 0 and self.options.quiet_restart:
+            self.restarted_at = ctx.now  # it may have vouched for a lease it no longer recalls
         self.disk = Disk(self.options.disk_latency, self.log.last_index)
         self._published = {}
         self.become_follower(ctx, self.term, None)
@@ -908,11 +916,15 @@ class RaftNode(Process):
         return bool(self.config_entries) and self.config_entries[-1][0] > self.commit_index
 
     def _heard_from_leader(self, ctx: Context) -> bool:
-        """Did we hear from a live leader within the minimum election timeout?"""
+        """Did we hear from a live leader within the minimum election timeout —
+        or, with ``quiet_restart``, restart within it (we may have heard from
+        one just before the crash, and vouched for its lease)?"""
         if self.role == LEADER:
             return True
-        return (self.leader_id is not None
-                and ctx.now - self.leader_contact < self.options.election_timeout[0])
+        window = self.options.election_timeout[0]
+        if ctx.now - self.restarted_at < window:
+            return True
+        return self.leader_id is not None and ctx.now - self.leader_contact < window
 
     def _paper_timer(self) -> bool:
         """Figure 2's timer rules: stepping down keeps the running election timer

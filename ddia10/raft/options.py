@@ -18,6 +18,16 @@ so that split votes are rare. The paper's own setting was 150–300 ms.
   candidate stays a candidate until "election timeout elapses: start new
   election". A pre-candidate that loses waits the same way.
 
+``quiet_restart`` (on by default) keeps a lease sound across crashes. A
+leader's lease rests on the followers' memory that they heard from it
+lately: while they remember, CheckQuorum makes them refuse to vote. A crash
+erases that memory, so a follower that restarts within the lease could vote
+a new leader in while the old one still serves reads alone. With
+``quiet_restart`` a restarted server acts as if it had heard from a leader
+at the moment it restarted: for a minimum election timeout it neither votes
+(with CheckQuorum) nor grants a pre-vote (with PreVote), which covers any
+lease it vouched for before the crash. Its first boot is not a restart.
+
 The ``bug_*`` switches each remove one rule of the protocol, so a reader can
 watch the invariant checker catch what that rule prevents. They are off by
 default and are never on in a correct cluster:
@@ -54,7 +64,9 @@ class RaftOptions:
     ``snapshot_threshold`` compacts the log once that many applied entries sit
     after the last snapshot (``None``: never). ``clock_drift_bound`` is the
     fraction by which any two clocks may disagree in rate; lease reads shorten
-    their lease by it. ``election_timer`` is ``"etcd"`` or ``"paper"`` (see
+    their lease by it. ``quiet_restart`` keeps a restarted server from voting
+    for a minimum election timeout (see the module docstring).
+    ``election_timer`` is ``"etcd"`` or ``"paper"`` (see
     the module docstring). ``disk_latency`` is how long one synchronous write
     to stable storage (an ``fsync``) takes; 0 is a disk with no delay (see
     :mod:`~ddia10.raft.node` for what waits for it).
@@ -69,6 +81,7 @@ class RaftOptions:
     prevote: bool = False
     check_quorum: bool = False
     clock_drift_bound: float = 0.01
+    quiet_restart: bool = True
     election_timer: str = "etcd"
     disk_latency: float = 0.0
     bug_commit_old_terms: bool = False

@@ -4,8 +4,9 @@
   example and its player, log reconciliation with and without hints, Figure 8,
   membership changes, the election drill whose vote is keyed by term, and a
   restart after an installed snapshot.
-- :mod:`.reads`: a lease read made stale by a slow clock, and ReadIndex on the
-  same run (:func:`lease_drift_run`).
+- :mod:`.reads`: two ways to break a lease — a slow clock
+  (:func:`lease_drift_run`) and followers that restart and forget it
+  (:func:`lease_restart_run`) — and ReadIndex on the same runs.
 - :mod:`.guards`: a cut-off follower rejoins, with and without PreVote and
   CheckQuorum (:func:`rejoin_run`, :func:`rejoin_scenario`).
 - :mod:`.campaigns`: random faults thrown at Raft with every invariant checked
@@ -29,7 +30,7 @@ from .campaigns import (
     snapshot_heavy_options,
 )
 from .guards import REJOIN_AWAY_MS, RejoinResult, rejoin_run, rejoin_scenario
-from .reads import lease_drift_run
+from .reads import LEASE_AWAY_MS, lease_drift_run, lease_restart_run
 from .scripted import (
     DIVERGED,
     RAFT_STEPS,
@@ -55,12 +56,12 @@ from .scripted import (
 )
 
 __all__ = [
-    "CAMPAIGN_FAULTS", "DIVERGED", "RAFT_STEPS", "REJOIN_AWAY_MS", "SCRIPTED_LATENCY",
-    "SCRIPTED_TIMEOUT", "SLOW_LATENCY", "WORKED_TIMES", "Ballot", "CampaignReport",
-    "CampaignResult", "ChurnResult", "MembershipRun", "RejoinResult", "WorkedExample", "ballots",
-    "campaign_options", "campaign_seed", "diverged_cluster", "double_vote", "fault_campaign",
-    "figure8", "lease_drift_run", "leader_churn", "membership_refused", "membership_run",
-    "reconcile_scenario", "rejoin_run", "rejoin_scenario", "run_workload", "snapshot_and_restart",
-    "snapshot_heavy_options", "states_table", "vote_answers", "worked_example",
-    "worked_example_scenario",
+    "Ballot", "CAMPAIGN_FAULTS", "CampaignReport", "CampaignResult", "ChurnResult", "DIVERGED",
+    "LEASE_AWAY_MS", "MembershipRun", "RAFT_STEPS", "REJOIN_AWAY_MS", "RejoinResult",
+    "SCRIPTED_LATENCY", "SCRIPTED_TIMEOUT", "SLOW_LATENCY", "WORKED_TIMES", "WorkedExample",
+    "ballots", "campaign_options", "campaign_seed", "diverged_cluster", "double_vote",
+    "fault_campaign", "figure8", "leader_churn", "lease_drift_run", "lease_restart_run",
+    "membership_refused", "membership_run", "reconcile_scenario", "rejoin_run", "rejoin_scenario",
+    "run_workload", "snapshot_and_restart", "snapshot_heavy_options", "states_table",
+    "vote_answers", "worked_example", "worked_example_scenario",
 ]

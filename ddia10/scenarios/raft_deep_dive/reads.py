@@ -1,12 +1,24 @@
-"""Chapter 5's reads: a lease read made stale by a slow clock, and ReadIndex on the same run.
+"""Chapter 5's reads: two ways to break a lease, and ReadIndex on the same runs.
 
-:func:`lease_drift_run` is the one staging of the claim: a deposed leader whose
-clock runs slow still trusts its lease and serves a stale value, which the
-linearizability checker catches; with ReadIndex the same run stays
-linearizable.
+A leader's lease is a promise resting on two things: its own clock, which
+measures the lease, and the followers' memory that they heard from it, which
+keeps them from voting for anyone else until the lease is over. Break either
+and a deposed leader serves a stale value, which the linearizability checker
+catches:
+
+- :func:`lease_drift_run` — the leader's clock runs slow: it measures a lease
+  that has ended in real time as still running;
+- :func:`lease_restart_run` — every clock exact, but the followers that
+  vouched for the lease crash and restart, forget, and vote a new leader in
+  at once (unless ``quiet_restart``, on by default, keeps them quiet).
+
+With ``read_mode="read_index"`` the same runs stay linearizable: the old
+leader must hear from a majority before it answers, and cannot.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Hashable
 
 from ...raft.client import KVRun
 
@@ -28,17 +40,71 @@ def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: floa
         0 < clock_rate <= 1
     ):
         raise ValueError(f"clock_rate must be in (0, 1] (a slow clock), got {clock_rate!r}")
+
+    def slow_clock(run: KVRun, old: Hashable, others: list) -> None:
+        run.sim.note(f"server {old} and c1 are cut off; server {old}'s clock runs at "
+                     f"{clock_rate}x")
+        run.cluster.partition([old, "c1"], others + ["c2"])
+        run.sim.set_clock(old, rate=clock_rate)
+        run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
+
     run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
                 latency=(1.0, 5.0))
+    return _stale_read(run, slow_clock, lambda old: run.sim.set_clock(old, rate=1.0))
+
+
+LEASE_AWAY_MS = 400.0
+"""How long two followers of :func:`lease_restart_run` are cut off before the lease breaks."""
+
+
+def lease_restart_run(seed: int = 0, read_mode: str = "lease", *, forced: bool = True,
+                      quiet_restart: bool = True) -> KVRun:
+    """The followers that vouched for a lease crash and restart; every clock exact.
+
+    Client ``c1`` writes ``x = "1"``. Two followers are cut off from the
+    leader for :data:`LEASE_AWAY_MS`: its lease now rests on the other two alone.
+    Then the leader and ``c1`` are cut off from everyone else, and those two
+    followers crash and restart at once. A server that was away stands for
+    election — at once with ``forced``, else when its own timer fires. A new
+    leader takes ``c2``'s write of ``x = "2"``, which returns; only then does
+    ``c1`` read ``x`` from the old leader. Without ``quiet_restart`` the
+    restarted followers have forgotten that they heard from the old leader
+    and vote at once, while its lease still runs: it answers ``"1"``. With
+    it, they stay quiet for a minimum election timeout, which outlasts any
+    lease they vouched for, and the read cannot be stale.
+    """
+
+    def crash_followers(run: KVRun, old: Hashable, others: list) -> None:
+        away, vouched = others[2:], others[:2]
+        run.sim.note(f"servers {away} are cut off from server {old}")
+        run.cluster.partition(away, [old, *vouched, "c1", "c2"])
+        run.run(LEASE_AWAY_MS)
+        run.sim.note(f"server {old} and c1 are cut off; servers {vouched}, whose answers "
+                     "kept its lease, crash and restart")
+        run.cluster.partition([old, "c1"], others + ["c2"])
+        for pid in vouched:
+            run.cluster.crash(pid)
+            run.cluster.restart(pid)
+        if forced:
+            run.cluster.campaign(away[0])
+        run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
+
+    run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
+                latency=(1.0, 5.0), quiet_restart=bool(quiet_restart))
+    return _stale_read(run, crash_followers, lambda old: None)
+
+
+def _stale_read(run: KVRun, break_lease: Callable[[KVRun, Hashable, list], None],
+                repair: Callable[[Hashable], None]) -> KVRun:
+    """``c1`` writes 1; ``break_lease`` cuts the leader off and gets another one
+    elected; ``c2`` writes 2; then ``c1`` reads from the old leader; finally
+    the network heals (and ``repair`` undoes what else was broken)."""
+    seed = run.cluster.sim.seed
     old = run.cluster.wait_for_leader()
     run.submit("c1", "put", "x", "1")
     if not run.run_until_idle(2000):
         raise RuntimeError(f"seed {seed}: the first write did not complete")
-    others = [s for s in run.servers if s != old]
-    run.sim.note(f"server {old} and c1 are cut off; server {old}'s clock runs at {clock_rate}x")
-    run.cluster.partition([old, "c1"], others + ["c2"])
-    run.sim.set_clock(old, rate=clock_rate)
-    run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
+    break_lease(run, old, [s for s in run.servers if s != old])
     run.submit("c2", "put", "x", "2")
     if not run.run_until_idle(2000, ["c2"]):
         raise RuntimeError(f"seed {seed}: the new leader did not take the second write")
@@ -46,6 +112,6 @@ def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: floa
     run.submit("c1", "get", "x")
     run.run(1000)
     run.cluster.heal()
-    run.sim.set_clock(old, rate=1.0)
+    repair(old)
     run.run_until_idle(3000)
     return run
