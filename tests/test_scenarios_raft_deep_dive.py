@@ -15,6 +15,7 @@ from ddia10.scenarios.raft_deep_dive import (
     reconcile_scenario,
     rejoin_run,
     rejoin_scenario,
+    removed_run,
     vote_answers,
     worked_example,
     worked_example_scenario,
@@ -98,6 +99,14 @@ def test_prevote_and_check_quorum_keep_a_returning_server_from_deposing_the_lead
     guarded = rejoin_run(prevote=True, check_quorum=True)
     assert guarded.away_term == guarded.term_after == guarded.term_before
     assert guarded.elections_after == 0
+
+
+def test_4_2_3_removed_servers_left_running_disrupt_the_cluster_unless_guarded():
+    bare = removed_run(prevote=False, check_quorum=False)
+    assert bare.term_after - bare.term_before > 5 and bare.elections_after > 3
+    for prevote, check_quorum in ((True, False), (False, True)):
+        guarded = removed_run(prevote=prevote, check_quorum=check_quorum)
+        assert guarded.term_after == guarded.term_before and guarded.elections_after == 0
 
 
 def test_learner_catches_up_then_joint_consensus_replaces_voters():

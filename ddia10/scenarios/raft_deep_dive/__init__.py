@@ -7,8 +7,9 @@
 - :mod:`.reads`: two ways to break a lease — a slow clock
   (:func:`lease_drift_run`) and followers that restart and forget it
   (:func:`lease_restart_run`) — and ReadIndex on the same runs.
-- :mod:`.guards`: a cut-off follower rejoins, with and without PreVote and
-  CheckQuorum (:func:`rejoin_run`, :func:`rejoin_scenario`).
+- :mod:`.guards`: a cut-off follower rejoins, and removed servers are left
+  running, with and without PreVote and CheckQuorum (:func:`rejoin_run`,
+  :func:`rejoin_scenario`, :func:`removed_run`).
 - :mod:`.campaigns`: random faults thrown at Raft with every invariant checked
   (:func:`fault_campaign`, :func:`leader_churn`), and the key-value campaign
   judged by the linearizability checker (:func:`run_workload`,
@@ -29,7 +30,15 @@ from .campaigns import (
     run_workload,
     snapshot_heavy_options,
 )
-from .guards import REJOIN_AWAY_MS, RejoinResult, rejoin_run, rejoin_scenario
+from .guards import (
+    REJOIN_AWAY_MS,
+    REMOVED_WATCH_MS,
+    RejoinResult,
+    RemovedResult,
+    rejoin_run,
+    rejoin_scenario,
+    removed_run,
+)
 from .reads import LEASE_AWAY_MS, lease_drift_run, lease_restart_run
 from .scripted import (
     DIVERGED,
@@ -57,11 +66,12 @@ from .scripted import (
 
 __all__ = [
     "Ballot", "CAMPAIGN_FAULTS", "CampaignReport", "CampaignResult", "ChurnResult", "DIVERGED",
-    "LEASE_AWAY_MS", "MembershipRun", "RAFT_STEPS", "REJOIN_AWAY_MS", "RejoinResult",
-    "SCRIPTED_LATENCY", "SCRIPTED_TIMEOUT", "SLOW_LATENCY", "WORKED_TIMES", "WorkedExample",
-    "ballots", "campaign_options", "campaign_seed", "diverged_cluster", "double_vote",
-    "fault_campaign", "figure8", "leader_churn", "lease_drift_run", "lease_restart_run",
-    "membership_refused", "membership_run", "reconcile_scenario", "rejoin_run", "rejoin_scenario",
-    "run_workload", "snapshot_and_restart", "snapshot_heavy_options", "states_table",
-    "vote_answers", "worked_example", "worked_example_scenario",
+    "LEASE_AWAY_MS", "MembershipRun", "RAFT_STEPS", "REJOIN_AWAY_MS", "REMOVED_WATCH_MS",
+    "RejoinResult", "RemovedResult", "SCRIPTED_LATENCY", "SCRIPTED_TIMEOUT", "SLOW_LATENCY",
+    "WORKED_TIMES", "WorkedExample", "ballots", "campaign_options", "campaign_seed",
+    "diverged_cluster", "double_vote", "fault_campaign", "figure8", "leader_churn",
+    "lease_drift_run", "lease_restart_run", "membership_refused", "membership_run",
+    "reconcile_scenario", "rejoin_run", "rejoin_scenario", "removed_run", "run_workload",
+    "snapshot_and_restart", "snapshot_heavy_options", "states_table", "vote_answers",
+    "worked_example", "worked_example_scenario",
 ]

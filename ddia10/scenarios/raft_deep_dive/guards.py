@@ -1,8 +1,9 @@
-"""Chapter 5's PreVote and CheckQuorum: a follower cut off for a while comes back.
+"""Chapter 5's PreVote and CheckQuorum: servers that disturb a healthy leader.
 
 :func:`rejoin_run` cuts a follower off for :data:`REJOIN_AWAY_MS`, heals, and
 watches for another second, with or without each guard; :func:`rejoin_scenario`
-plays it.
+plays it. :func:`removed_run` removes two servers that never hear of their
+removal and leaves them running (thesis §4.2.3), with or without each guard.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from ...raft import RaftCluster
+from ...raft import Configuration, RaftCluster
 from ...viz import Scenario
 from ...viz.raft_log import leaders, log_panel, log_table
 
@@ -74,3 +75,64 @@ def rejoin_scenario(prevote: bool = False, check_quorum: bool = False, seed: int
         description=("The cut-off server's election timer keeps firing. Does its term climb, "
                      "and does the leader lose its job when the server comes back?"),
     )
+
+
+REMOVED_WATCH_MS = 5000.0
+"""How long :func:`removed_run` watches the cluster after removing two servers."""
+
+
+@dataclass(frozen=True)
+class RemovedResult:
+    """How a cluster fared with two removed servers left running: the term
+    when the removal committed and :data:`REMOVED_WATCH_MS` later, and the
+    leaders elected in between."""
+
+    prevote: bool
+    check_quorum: bool
+    seed: int
+    removed: tuple
+    term_before: int
+    term_after: int
+    elections_after: int
+
+
+def removed_run(prevote: bool = False, check_quorum: bool = False, seed: int = 0) -> RemovedResult:
+    """Five servers become three; the two removed ones never learn it.
+
+    The two followers to be removed are cut off, so the configuration that
+    removes them (joint consensus, then the three alone) never reaches them.
+    Once it has committed the network heals, and the removed servers, still
+    running and still believing in the old configuration, hear from no
+    leader: their timers fire and they ask the three for votes, in ever
+    higher terms. Counts the term bumps and elections that follow.
+    """
+    c = RaftCluster(5, seed=seed, prevote=bool(prevote), check_quorum=bool(check_quorum))
+    leader = c.wait_for_leader()
+    c.agree("a")
+    removed = tuple(p for p in c.ids if p != leader)[-2:]
+    kept = [p for p in c.ids if p not in removed]
+    c.sim.note(f"Servers {list(removed)} are cut off, and a change removes them.")
+    c.partition(list(removed), kept)
+    wanted = Configuration(frozenset(kept))
+
+    def removed_for_good(cl: RaftCluster) -> bool:
+        now = cl.leader()
+        if now is None or now in removed:
+            return False
+        node = cl.node(now)
+        if node.config == wanted:
+            return not node._config_pending()
+        if not node.config.joint and not node._config_pending():
+            cl.change_membership(kept)
+        return False
+
+    c.run_until(removed_for_good, 5000)
+    c.sim.note(f"The change has committed; the network heals. Servers {list(removed)} "
+               "keep running.")
+    c.heal()
+    before = max(c.state(p).term for p in kept)
+    start = c.sim.now
+    c.run(REMOVED_WATCH_MS)
+    elected = [t for t, pid, _term in leaders(c.trace) if t > start and pid in kept]
+    return RemovedResult(bool(prevote), bool(check_quorum), seed, removed, before,
+                         max(c.state(p).term for p in kept), len(elected))
