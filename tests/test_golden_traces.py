@@ -118,11 +118,12 @@ RUNS = [
         lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SSD_FSYNC)),
     Run("ch04_commit_latency_regions_slow", "commit_latency(THREE_REGIONS, slow disk)",
         lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SLOW_DISK_FSYNC)),
-    Run("ch04_broadcast_times", "broadcast_time (ms) for the chapter's three networks",
-        lambda: {"paper network + disk": raft.broadcast_time(
-                     raft.PAPER_NETWORK, disk_latency=raft.PAPER_DISK_LATENCY),
+    Run("ch04_broadcast_times", "broadcast_time (ms) for the chapter's four networks",
+        lambda: {"calibrated network + disk": raft.broadcast_time(
+                     raft.CALIBRATED_NETWORK, disk_latency=raft.CALIBRATED_DISK),
                  "paper latency, no disk": raft.broadcast_time(raft.PAPER_LATENCY),
-                 "mostly disk": raft.broadcast_time((1.5, 3.0), disk_latency=9.0)}),
+                 "mostly disk": raft.broadcast_time((1.5, 3.0), disk_latency=9.0),
+                 "LAN, no disk": raft.broadcast_time((0.5, 1.0))}),
     Run("ch04_figure16_trial_etcd", "traced_trial('etcd'): one Figure 16 trial, 150-150 ms",
         lambda: raft.traced_trial("etcd")[1].trace),
     Run("ch04_figure16_trial_paper", "traced_trial('paper'): one Figure 16 trial, 150-150 ms "

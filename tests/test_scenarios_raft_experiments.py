@@ -5,13 +5,13 @@ import math
 import pytest
 
 from ddia10.scenarios.raft import (
+    CALIBRATED_DISK,
+    CALIBRATED_NETWORK,
     FIGURE16_BOTTOM,
     FIGURE16_TOP,
     LEADER_WRITE,
-    PAPER_DISK_LATENCY,
     PAPER_FIGURES,
     PAPER_LATENCY,
-    PAPER_NETWORK,
     SAME_DC,
     SLOW_DISK_FSYNC,
     STAGES,
@@ -19,12 +19,15 @@ from ddia10.scenarios.raft import (
     ElectionTimes,
     broadcast_time,
     commit_latency,
+    delay_sensitivity,
+    draw_delay_sensitivity,
     draw_figure16,
     election_trial,
     election_trial_cluster,
     figure16,
     figure16_table,
     latency_table,
+    network_of_delay,
     paper_comparison,
     paper_statistics,
 )
@@ -53,18 +56,29 @@ def test_with_a_disk_an_election_waits_for_the_candidates_and_a_voters_write():
     # A crash at most half a timeout after the heartbeat, then the candidate's
     # write, its request, a voter's write, the grant and the first heartbeat.
     lo = 150
-    floor = lo / 2 + 2 * PAPER_DISK_LATENCY + 3 * PAPER_NETWORK[0]
-    (line,) = figure16([(lo, 300)], trials=20, latency=PAPER_NETWORK,
-                       disk_latency=PAPER_DISK_LATENCY, election_timer="paper")
+    floor = lo / 2 + 2 * CALIBRATED_DISK + 3 * CALIBRATED_NETWORK.minimum
+    (line,) = figure16([(lo, 300)], trials=20, latency=CALIBRATED_NETWORK,
+                       disk_latency=CALIBRATED_DISK, election_timer="paper")
     assert all(floor <= t.downtime < math.inf for t in line.trials)
 
 
 def test_broadcast_time_includes_one_disk_write_of_the_followers():
-    for latency, disk in ((PAPER_LATENCY, 0.0), (PAPER_NETWORK, PAPER_DISK_LATENCY)):
-        lo, hi = latency
-        measured = broadcast_time(latency, disk_latency=disk)
-        assert 2 * lo + disk <= measured <= 2 * hi + disk
-        assert 13 <= measured <= 17
+    lo, hi = PAPER_LATENCY
+    assert 2 * lo <= broadcast_time(PAPER_LATENCY) <= 2 * hi
+    calibrated = broadcast_time(CALIBRATED_NETWORK, disk_latency=CALIBRATED_DISK)
+    # the slowest of four replies: more than two mean delays and a write, short of 15 ms
+    assert 2 * CALIBRATED_NETWORK.mean + CALIBRATED_DISK < calibrated < 13
+
+
+def test_the_narrow_ranges_split_more_votes_the_longer_a_vote_takes_to_arrive():
+    lines = delay_sensitivity([1.0, 5.0], trials=30)
+    fast, slow = lines[1.0], lines[5.0]
+    assert fast.percentile(50) < 200 < 400 < slow.percentile(50)
+    assert fast.summary()["split or wasted terms"] < slow.summary()["split or wasted terms"]
+    assert network_of_delay(5.0).mean == pytest.approx(5.0)
+    draw_delay_sensitivity(lines)
+    with pytest.raises(ValueError, match="positive number of ms"):
+        network_of_delay(0)
 
 
 def test_randomized_timeouts_elect_sooner_than_nearly_equal_ones(top_lines):
