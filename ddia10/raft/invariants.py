@@ -143,6 +143,12 @@ class RaftMonitor:
         self.applied: dict[int, tuple[int, Any, Hashable]] = {}  # index -> (term, command, by)
         self.leader_tails: dict[tuple[Hashable, int], tuple[int, int]] = {}
         self.violations: list[InvariantViolation] = []
+        # The same history for the indices 1..n all known so far, as lists: most
+        # facts repeat what another server reported, and a slice comparison
+        # confirms that without a step per entry.
+        self._entry_terms: list[int] = []  # of committed entries
+        self._commit_terms: list[int] = []  # the terms they were first known committed in
+        self._applied_entries: list[tuple[int, int, Any]] = []  # (index, term, command)
 
     # ---------------------------------------------------------------- facts from servers
     def hear(self, fact: Any) -> None:
@@ -175,6 +181,22 @@ class RaftMonitor:
                 break
 
     def _committed(self, fact: Committed) -> None:
+        term, lo, hi = fact.term, fact.first - 1, fact.first - 1 + len(fact.terms)
+        if 0 <= lo and hi <= len(self._entry_terms) and \
+                self._entry_terms[lo:hi] == list(fact.terms) and \
+                max(self._commit_terms[lo:hi], default=0) <= term:
+            return  # already known committed, with these terms, no later than this term
+        self._committed_one_by_one(fact)
+        committed, terms, commit_terms = self.committed, self._entry_terms, self._commit_terms
+        for index in range(max(fact.first, 1), hi + 1):
+            if index <= len(terms):
+                commit_terms[index - 1] = committed[index][1]
+        while len(terms) + 1 in committed:
+            entry_term, commit_term = committed[len(terms) + 1]
+            terms.append(entry_term)
+            commit_terms.append(commit_term)
+
+    def _committed_one_by_one(self, fact: Committed) -> None:
         term = fact.term
         later = [(t, shape) for t, shape in self.leader_logs.items() if t > term]
         for index, entry_term in enumerate(fact.terms, fact.first):
@@ -193,8 +215,13 @@ class RaftMonitor:
                 self.committed[index] = (entry_term, term)
 
     def _applied(self, fact: Applied) -> None:
+        entries, dense = fact.entries, self._applied_entries
+        lo = entries[0][0] - 1 if entries else 0
+        if 0 <= lo and lo + len(entries) <= len(dense) and \
+                dense[lo:lo + len(entries)] == list(entries):
+            return  # another server applied exactly these before
         applied = self.applied
-        for index, term, command in fact.entries:
+        for index, term, command in entries:
             first = applied.get(index)
             if first is None:
                 applied[index] = (term, command, fact.server)
@@ -203,6 +230,10 @@ class RaftMonitor:
                               f"server {first[2]!r} applied (term {first[0]}, {first[1]!r}) at "
                               f"index {index}, server {fact.server!r} applied (term {term}, "
                               f"{command!r})")
+        while len(dense) + 1 in applied:
+            index = len(dense) + 1
+            term, command, _server = applied[index]
+            dense.append((index, term, command))
 
     def _truncated(self, fact: Truncated) -> None:
         if fact.index < fact.commit_index:  # only a broken protocol gets here (the bug switches)

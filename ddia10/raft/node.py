@@ -852,14 +852,18 @@ class RaftNode(Process):
         first = self.last_applied + 1
         if first <= self.commit_index:
             applied = []
-            record, apply = self.applied_entries.append, self.apply_command
+            record = self.applied_entries.append
+            # the default state machine is the record itself: nothing to call
+            apply = None if type(self).apply_command is RaftNode.apply_command \
+                else self.apply_command
             for index, (term, command) in enumerate(self.log.slice(first, self.commit_index),
                                                     first):
                 self.last_applied = index
                 applied.append((index, term, command))
                 if command.__class__ not in _RAFT_COMMANDS:
                     record((index, command))
-                    apply(ctx, index, command)
+                    if apply is not None:
+                        apply(ctx, index, command)
             ctx.report(Applied(self.pid, tuple(applied)))
         self._after_commit(ctx)
         threshold = self.options.snapshot_threshold
