@@ -180,50 +180,35 @@ def test_duplicate_one_delivers_every_message_twice():
     assert dup.data["of"] == sim.trace.of_kind("send")[0].data["id"]
 
 
-def test_reordering_lets_later_messages_overtake():
-    sim = Simulation(3, latency=5, reorder=0.5)
+def numbers_from_a_to_b(count, gap=0.0, **network):
+    """What b receives when a sends it 0, 1, ..., one every ``gap`` ms."""
+    sim = Simulation(3, **network)
     sim.add("a", Quiet)
     sim.add("b", Quiet)
-    for i in range(40):
+    for i in range(count):
         sim.call("a", send("b", i))
+        sim.run(gap)
     sim.run(100)
-    got = [m for _, m, _ in sim.process("b").got]
+    return [m for _, m, _ in sim.process("b").got]
+
+
+def test_reordering_lets_later_messages_overtake():
+    got = numbers_from_a_to_b(40, latency=5, reorder=0.5)
     assert sorted(got) == list(range(40)) and got != list(range(40))
 
 
 def test_jittered_links_deliver_out_of_order_unless_fifo():
-    orders = {}
-    for fifo in (False, True):
-        sim = Simulation(3, latency=(1, 20), fifo=fifo)
-        sim.add("a", Quiet)
-        sim.add("b", Quiet)
-        for i in range(40):
-            sim.call("a", send("b", i))
-            sim.run(0.5)
-        sim.run(100)
-        orders[fifo] = [m for _, m, _ in sim.process("b").got]
-    assert sorted(orders[False]) == list(range(40)) != orders[False]
-    assert orders[True] == list(range(40))
+    jittered = numbers_from_a_to_b(40, 0.5, latency=(1, 20))
+    assert sorted(jittered) == list(range(40)) != jittered
+    assert numbers_from_a_to_b(40, 0.5, latency=(1, 20), fifo=True) == list(range(40))
 
 
 def test_fifo_links_still_lose_duplicate_and_reorder_when_told():
-    sim = Simulation(3, latency=(1, 20), fifo=True, loss=0.2, duplicate=0.2)
-    sim.add("a", Quiet)
-    sim.add("b", Quiet)
-    for i in range(60):
-        sim.call("a", send("b", i))
-    sim.run(100)
-    got = [m for _, m, _ in sim.process("b").got]
+    got = numbers_from_a_to_b(60, latency=(1, 20), fifo=True, loss=0.2, duplicate=0.2)
     assert len(set(got)) < 60 and len(got) > len(set(got))  # some lost, some twice
     assert got == sorted(got)  # each copy in its place in the link's order
-    sim = Simulation(3, latency=5, fifo=True, reorder=0.5)
-    sim.add("a", Quiet)
-    sim.add("b", Quiet)
-    for i in range(40):
-        sim.call("a", send("b", i))
-    sim.run(100)
-    got = [m for _, m, _ in sim.process("b").got]
-    assert sorted(got) == list(range(40)) != got  # held-back messages are overtaken
+    held = numbers_from_a_to_b(40, latency=5, fifo=True, reorder=0.5)
+    assert sorted(held) == list(range(40)) != held  # held-back messages are overtaken
 
 
 def test_partition_blocks_across_groups_only_and_heal_restores():
