@@ -14,26 +14,46 @@ Start here::
     sim.trace.to_dataframe()
 """
 
+from .context import (
+    Annotate,
+    CancelTimer,
+    Context,
+    Effect,
+    Emit,
+    Persist,
+    Report,
+    Send,
+    SetTimer,
+)
 from .latency import Exponential, Fixed, Latency, Uniform, as_latency
 from .network import LinkSpec, Network
 from .trace import KINDS, Event, Trace, jsonable
-from .world import Choice, Context, Process, Simulation, SimulationTimeout
+from .world import Choice, Process, Simulation, SimulationTimeout, canonical
 
 __all__ = [
     "KINDS",
+    "Annotate",
+    "CancelTimer",
     "Choice",
     "Context",
+    "Effect",
+    "Emit",
     "Event",
     "Exponential",
     "Fixed",
     "Latency",
     "LinkSpec",
     "Network",
+    "Persist",
     "Process",
+    "Report",
+    "Send",
+    "SetTimer",
     "Simulation",
     "SimulationTimeout",
     "Trace",
     "Uniform",
     "as_latency",
+    "canonical",
     "jsonable",
 ]
