@@ -10,9 +10,10 @@
 - :mod:`~ddia10.raft.scenarios` — scripted runs the chapters replay (Figure 8, ...)
 """
 
+from ..invariants import InvariantViolation
 from . import scenarios
 from .cluster import RaftCluster, ServerState
-from .invariants import INVARIANTS, InvariantViolation, SafetyMonitor
+from .invariants import INVARIANTS, RaftMonitor
 from .log import RaftLog
 from .messages import (
     NOOP,
@@ -31,6 +32,6 @@ from .options import RaftOptions
 __all__ = [
     "INVARIANTS", "NOOP", "ROLES", "AppendEntries", "AppendEntriesReply", "Configuration",
     "InstallSnapshot", "InstallSnapshotReply", "InvariantViolation", "NoOp", "RaftCluster",
-    "RaftLog", "RaftNode", "RaftOptions", "RequestVote", "RequestVoteReply", "SafetyMonitor",
+    "RaftLog", "RaftMonitor", "RaftNode", "RaftOptions", "RequestVote", "RequestVoteReply",
     "ServerState", "scenarios",
 ]

@@ -108,7 +108,7 @@ from typing import Any
 
 from ..quorum import VoteResult
 from ..sim import Context, Process
-from .invariants import InvariantViolation
+from .invariants import Applied, BecameLeader, Committed, Truncated
 from .log import RaftLog
 from .messages import (
     NOOP,
@@ -198,16 +198,10 @@ class RaftNode(Process):
     after ``restored_index`` — unless the state machine's snapshot is the
     record itself, as the default one is.
 
-    What ``Simulation.fingerprint`` hashes is ``vars(node)``, and it leaves
-    time out. So readings of the local clock (when the leader was last heard,
-    when each heartbeat round left, when the lease ends) and what the trace was
-    last told live in ``__slots__``: a snapshot of the world copies them, the
-    fingerprint does not see them. The safety monitor is not the node's at
-    all: the harness sets ``observer`` on the class it builds its servers from.
+    The safety monitor is not the node's: the node reports facts with
+    ``ctx.report`` (see :mod:`~ddia10.raft.invariants`) and the harness's
+    monitor hears them.
     """
-
-    __slots__ = ("leader_contact", "round_sent_at", "lease_until", "_published")
-    observer: Any = None  # a safety monitor with on_leader/on_commit/on_apply/on_truncate
 
     def __init__(self, options: RaftOptions | None = None, voters: Iterable[Hashable] = ()) -> None:
         if options is None:
@@ -228,6 +222,16 @@ class RaftNode(Process):
         self.last_applied = 0
         self.base_config = self.bootstrap
         self.config_entries: list[tuple[int, Configuration]] = []
+
+    def fingerprint(self) -> dict:
+        """The node's state for the world's fingerprint, without readings of its
+        clock (when the leader was last heard, when each heartbeat round left,
+        when the lease ends) or what the trace was last told: two runs that
+        reached the same state at different speeds hash alike."""
+        state = dict(vars(self))
+        for reading in ("leader_contact", "round_sent_at", "lease_until", "_published"):
+            state.pop(reading, None)
+        return state
 
     # ================================================================== hooks
     def apply_command(self, ctx: Context, index: int, command: Any) -> Any:
@@ -423,8 +427,8 @@ class RaftNode(Process):
         for peer in _ordered(self.config.members - {self.pid}):
             self.progress[peer] = Progress(self.log.last_index + 1)
         self.round = 0
-        if self.observer is not None:
-            self.observer.on_leader(self)
+        ctx.report(BecameLeader(self.pid, self.term, tuple(self.log.term_runs()),
+                                self.log.last_index))
         # The no-op (§5.4.2, §8): commits every entry of earlier terms as soon
         # as it commits, and lets ReadIndex and lease reads begin.
         self._append_as_leader(ctx, NOOP)
@@ -825,14 +829,10 @@ class RaftNode(Process):
                 self._on_config_change()
 
     def _truncate_after(self, ctx: Context, index: int) -> None:
-        if index < self.commit_index:  # only a broken protocol gets here (see the bug switches)
-            raise InvariantViolation(
-                "leader completeness",
-                f"leader {self.leader_id!r} of term {self.term} overwrites entry {index + 1}, "
-                f"committed on server {self.pid!r} (commit index {self.commit_index})",
-            )
-        if self.observer is not None:
-            self.observer.on_truncate(self, index)
+        # Below the commit index only a broken protocol cuts (see the bug
+        # switches): the monitor judges that from this fact.
+        ctx.report(Truncated(self.pid, self.term, self.role, self.leader_id, index,
+                             self.commit_index))
         self.log.truncate_after(index)
         self.durable.truncate(ctx, self.log, index)
         self._wrote()
@@ -853,21 +853,24 @@ class RaftNode(Process):
     def _commit_to(self, ctx: Context, index: int) -> None:
         if index <= self.commit_index:
             return
-        if self.observer is not None:
-            self.observer.on_commit(self, self.commit_index, index)
+        first = max(self.commit_index, self.log.snapshot_index) + 1
+        ctx.report(Committed(self.pid, self.term, first,
+                             tuple(term for term, _command in self.log.slice(first, index))))
         self.commit_index = index
         self._apply_committed(ctx)
 
     def _apply_committed(self, ctx: Context) -> None:
+        applied = []
         while self.last_applied < self.commit_index:
             index = self.last_applied + 1
             term, command = self.log.entry(index)
             self.last_applied = index
-            if self.observer is not None:
-                self.observer.on_apply(self, index, term, command)
+            applied.append((index, term, command))
             if not isinstance(command, (NoOp, Configuration)):
                 self.applied_entries.append((index, command))
                 self.apply_command(ctx, index, command)
+        if applied:
+            ctx.report(Applied(self.pid, tuple(applied)))
         self._after_commit(ctx)
         threshold = self.options.snapshot_threshold
         if threshold is not None and self.last_applied - self.log.snapshot_index >= threshold:
