@@ -1,0 +1,82 @@
+"""Two-phase commit: a coordinator, participants with write-ahead logs and
+lock tables, crashes at every point, recovery from the logs, and its safety
+properties as code.
+
+Start here::
+
+    from ddia10.twopc import TwoPC
+    t = TwoPC(participants=3, seed=1)
+    txn = t.begin({"P1": {"x": 1}, "P2": {"y": 1}})
+    t.run(100)
+    t.outcome(txn, "P1"), t.locks("P1")      # ('committed', {})
+
+Modules: :mod:`.messages` (what goes over the wire), :mod:`.wal` (the
+logs), :mod:`.participant`, :mod:`.coordinator`, :mod:`.invariants` (the
+monitor), :mod:`.harness` (:class:`TwoPC`).
+"""
+
+from ..invariants import InvariantViolation
+from .coordinator import Client, Coordinator, Round
+from .harness import CLIENT, COORDINATOR, OUTCOMES, TwoPC
+from .invariants import (
+    ATOMICITY,
+    COMMIT_VALIDITY,
+    INVARIANTS,
+    NO_LOST_LOCKS,
+    TWOPC_FACTS,
+    Decided,
+    Finished,
+    Prepared,
+    TwoPCMonitor,
+)
+from .messages import (
+    ABORT,
+    COMMIT,
+    TWOPC_MESSAGES,
+    Ack,
+    Begin,
+    Decision,
+    DecisionRequest,
+    Prepare,
+    Result,
+    Vote,
+    Writes,
+    txn_label,
+)
+from .options import TwoPCOptions
+from .participant import Participant, TxnState
+
+__all__ = [
+    "ABORT",
+    "ATOMICITY",
+    "CLIENT",
+    "COMMIT",
+    "COMMIT_VALIDITY",
+    "COORDINATOR",
+    "INVARIANTS",
+    "NO_LOST_LOCKS",
+    "OUTCOMES",
+    "TWOPC_FACTS",
+    "TWOPC_MESSAGES",
+    "Ack",
+    "Begin",
+    "Client",
+    "Coordinator",
+    "Decided",
+    "Decision",
+    "DecisionRequest",
+    "Finished",
+    "InvariantViolation",
+    "Participant",
+    "Prepare",
+    "Prepared",
+    "Result",
+    "Round",
+    "TwoPC",
+    "TwoPCMonitor",
+    "TwoPCOptions",
+    "TxnState",
+    "Vote",
+    "Writes",
+    "txn_label",
+]
