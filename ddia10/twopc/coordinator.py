@@ -41,6 +41,7 @@ from .messages import (
     txn_label,
 )
 from .options import TwoPCOptions
+from .published import Published
 
 VOTING = "voting"  # phase 1: Prepares sent, votes coming in
 LOGGING = "logging"  # the decision is being forced to the log
@@ -59,41 +60,19 @@ class Round:
     acked: frozenset = frozenset()
 
 
-class Coordinator(Process):
-    """The single coordinator: decides, logs, tells."""
+class CoordinatorLogic:
+    """What any coordinator does with a transaction: send the Prepares, count
+    the votes, announce the decision, collect acknowledgements, answer
+    questions. How a decision and an end become durable is left to the
+    class that mixes this in (:meth:`_decide`, :meth:`_end`,
+    :meth:`_presume_abort`): a single coordinator writes them to its own
+    log, a replicated one agrees on them with its replicas."""
 
-    def __init__(self, options: TwoPCOptions) -> None:
-        self.options = options
-        self.rounds: dict[int, Round] = {}
-        self.decisions: dict[int, str] = {}  # every decision on the log
-        self.wal_length = 0
-        self._published: dict = {}
+    twopc_options: TwoPCOptions
+    rounds: dict[int, Round]
+    decisions: dict[int, str]  # every decision made durable
 
-    def fingerprint(self) -> dict:
-        """Its state without the annotation cache."""
-        state = dict(vars(self))
-        del state["_published"]
-        return state
-
-    def on_start(self, ctx: Context) -> None:
-        records = wal.records(ctx.stable)
-        self.wal_length = len(records)
-        for record in records:
-            if record[0] == "decision":
-                _kind, txn, outcome, participants = record
-                self.decisions[txn] = outcome
-                if participants:
-                    self.rounds[txn] = Round(participants, None, DECIDED, outcome=outcome)
-            elif record[0] == "end":
-                self.rounds.pop(record[1], None)
-        for txn in self.rounds:  # decided before the crash, not known to be done: say it again
-            self._send_decision(ctx, txn, self.rounds[txn].participants)
-        if self.rounds:
-            ctx.set_timer(self.options.retry_interval, "retry")
-        self._publish(ctx)
-
-    # ------------------------------------------------------------------ messages
-    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+    def _step(self, ctx: Context, src: Hashable, msg: Any) -> None:
         if isinstance(msg, Begin):
             self._begin(ctx, src, msg.txn, msg.writes)
         elif isinstance(msg, Vote):
@@ -102,7 +81,6 @@ class Coordinator(Process):
             self._ack(ctx, src, msg.txn)
         elif isinstance(msg, DecisionRequest):
             self._request(ctx, src, msg.txn)
-        self._publish(ctx)
 
     def _begin(self, ctx: Context, client: Hashable,
                txn: int, writes: tuple[tuple[Hashable, Writes], ...]) -> None:
@@ -112,7 +90,7 @@ class Coordinator(Process):
         self.rounds[txn] = Round(participants, client)
         for participant, part in writes:
             ctx.send(participant, Prepare(txn, part, participants))
-        ctx.set_timer(self.options.vote_timeout, ("votes", txn))
+        ctx.set_timer(self.twopc_options.vote_timeout, ("votes", txn))
 
     def _vote(self, ctx: Context, src: Hashable, msg: Vote) -> None:
         r = self.rounds.get(msg.txn)
@@ -130,26 +108,25 @@ class Coordinator(Process):
             self._decide(ctx, msg.txn, COMMIT)
 
     def _decide(self, ctx: Context, txn: int, outcome: str) -> None:
-        """Force the decision to the log; it goes out once written."""
-        r = self.rounds[txn]
-        ctx.cancel_timer(("votes", txn))
-        self.wal_length = wal.append(ctx, self.wal_length,
-                                     ("decision", txn, outcome, r.participants))
-        self.decisions[txn] = outcome
-        ctx.report(Decided(ctx.pid, txn, outcome, r.participants))
-        self.rounds[txn] = replace(r, stage=LOGGING, outcome=outcome)
-        if self.options.log_write:
-            ctx.set_timer(self.options.log_write, ("logged", txn))
-        else:
-            self._announce(ctx, txn)
+        """Make ``outcome`` for ``txn`` durable; :meth:`_announce` once it is."""
+        raise NotImplementedError
+
+    def _end(self, ctx: Context, txn: int) -> None:
+        """Every participant acknowledged ``txn``: record that it is done."""
+        raise NotImplementedError
+
+    def _presume_abort(self, ctx: Context, src: Hashable, txn: int) -> None:
+        """``src`` asks about ``txn``, of which nothing is known: abort it durably."""
+        raise NotImplementedError
 
     def _announce(self, ctx: Context, txn: int) -> None:
-        """Phase 2: the decision is on the log; tell everyone."""
-        r = self.rounds[txn] = replace(self.rounds[txn], stage=DECIDED)
+        """Phase 2: the decision is durable; tell everyone."""
+        r = self.rounds[txn] = replace(self.rounds[txn], stage=DECIDED,
+                                       outcome=self.decisions[txn])
         if r.client is not None:
             ctx.send(r.client, Result(txn, r.outcome))
         self._send_decision(ctx, txn, r.participants)
-        ctx.set_timer(self.options.retry_interval, "retry")
+        ctx.set_timer(self.twopc_options.retry_interval, "retry")
 
     def _send_decision(self, ctx: Context, txn: int, to: tuple[Hashable, ...]) -> None:
         for participant in to:
@@ -159,49 +136,39 @@ class Coordinator(Process):
         r = self.rounds.get(txn)
         if r is None or r.stage != DECIDED or src not in r.participants:
             return
-        r = replace(r, acked=r.acked | {src})
+        r = self.rounds[txn] = replace(r, acked=r.acked | {src})
         if r.acked == set(r.participants):
             del self.rounds[txn]
-            self.wal_length = wal.append(ctx, self.wal_length, ("end", txn))
+            self._end(ctx, txn)
             if not any(r.stage == DECIDED for r in self.rounds.values()):
                 ctx.cancel_timer("retry")
-        else:
-            self.rounds[txn] = r
 
     def _request(self, ctx: Context, src: Hashable, txn: int) -> None:
-        """A participant in doubt asks. Tell it the logged decision; if there is
-        none and no vote is being counted, abort — on the log first."""
+        """A participant in doubt asks. Tell it the decision once it is durable;
+        if there is none and no vote is being counted, abort."""
         if txn not in self.decisions:
-            if txn in self.rounds:
-                return  # still counting votes: the answer comes with the decision
-            self.wal_length = wal.append(ctx, self.wal_length, ("decision", txn, ABORT, ()))
-            self.decisions[txn] = ABORT
-            ctx.report(Decided(ctx.pid, txn, ABORT, ()))
+            if txn not in self.rounds:
+                self._presume_abort(ctx, src, txn)
+            return
         if self.rounds.get(txn, Round((), None, DECIDED)).stage == DECIDED:
             ctx.send(src, Decision(txn, self.decisions[txn]))
 
-    # ------------------------------------------------------------------ timers
-    def on_timer(self, ctx: Context, name: Any) -> None:
+    def _on_timer(self, ctx: Context, name: Any) -> None:
         if name == "retry":
             for txn, r in self.rounds.items():
                 if r.stage == DECIDED:
                     self._send_decision(ctx, txn, tuple(p for p in r.participants
                                                         if p not in r.acked))
             if any(r.stage == DECIDED for r in self.rounds.values()):
-                ctx.set_timer(self.options.retry_interval, "retry")
+                ctx.set_timer(self.twopc_options.retry_interval, "retry")
         elif name[0] == "votes" and self.rounds.get(name[1], Round((), None)).stage == VOTING:
             self._decide(ctx, name[1], ABORT)
-        elif name[0] == "logged":
-            self._announce(ctx, name[1])
-        self._publish(ctx)
 
-    # ------------------------------------------------------------------ the view
-    def view(self) -> dict:
-        """What a reader sees of the coordinator, as plain values."""
+    def coordinator_view(self) -> dict:
+        """What a reader sees of the coordinator's work, as plain values."""
         stages = {r.stage for r in self.rounds.values()}
-        role = ("phase 1" if VOTING in stages else "phase 2" if stages else "coordinator")
         return {
-            "role": role,
+            "phase": 1 if VOTING in stages else 2 if stages else None,
             "votes": {txn_label(t): sorted(map(str, r.yes)) for t, r in self.rounds.items()
                       if r.stage == VOTING},
             "decided": {txn_label(t): o for t, o in sorted(self.decisions.items())},
@@ -210,12 +177,78 @@ class Coordinator(Process):
                               for t, r in self.rounds.items() if r.stage != VOTING},
         }
 
-    def _publish(self, ctx: Context) -> None:
-        view = self.view()
-        changed = {k: v for k, v in view.items() if self._published.get(k) != v}
-        if changed:
-            self._published = view
-            ctx.annotate(**changed)
+
+class Coordinator(CoordinatorLogic, Published, Process):
+    """The single coordinator: it decides alone and keeps its decisions on its own log."""
+
+    def __init__(self, options: TwoPCOptions) -> None:
+        self.twopc_options = options
+        self.rounds: dict[int, Round] = {}
+        self.decisions: dict[int, str] = {}
+        self.wal_length = 0
+        self._published: dict = {}
+
+    def on_start(self, ctx: Context) -> None:
+        records = wal.records(ctx.stable)
+        self.wal_length = len(records)
+        for record in records:
+            if record[0] == "decision":
+                _kind, txn, outcome, participants = record
+                self.decisions[txn] = outcome
+                if participants:
+                    self.rounds[txn] = Round(participants, None, DECIDED, outcome=outcome)
+            elif record[0] == "end":
+                self.rounds.pop(record[1], None)
+        for txn in self.rounds:  # decided before the crash, not known to be done: say it again
+            self._send_decision(ctx, txn, self.rounds[txn].participants)
+        if self.rounds:
+            ctx.set_timer(self.twopc_options.retry_interval, "retry")
+        self._publish(ctx)
+
+    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        self._step(ctx, src, msg)
+        self._publish(ctx)
+
+    def on_timer(self, ctx: Context, name: Any) -> None:
+        if isinstance(name, tuple) and name[0] == "logged":
+            self._announce(ctx, name[1])
+        else:
+            self._on_timer(ctx, name)
+        self._publish(ctx)
+
+    def _decide(self, ctx: Context, txn: int, outcome: str) -> None:
+        """Force the decision to the log: the point of no return. It goes out
+        once the write is done."""
+        r = self.rounds[txn]
+        ctx.cancel_timer(("votes", txn))
+        self._log_decision(ctx, txn, outcome, r.participants)
+        self.rounds[txn] = replace(r, stage=LOGGING, outcome=outcome)
+        if self.twopc_options.log_write:
+            ctx.set_timer(self.twopc_options.log_write, ("logged", txn))
+        else:
+            self._announce(ctx, txn)
+
+    def _log_decision(self, ctx: Context, txn: int, outcome: str,
+                      participants: tuple[Hashable, ...]) -> None:
+        self.wal_length = wal.append(ctx, self.wal_length,
+                                     ("decision", txn, outcome, participants))
+        self.decisions[txn] = outcome
+        ctx.report(Decided(ctx.pid, txn, outcome, participants))
+
+    def _end(self, ctx: Context, txn: int) -> None:
+        self.wal_length = wal.append(ctx, self.wal_length, ("end", txn))
+
+    def _presume_abort(self, ctx: Context, src: Hashable, txn: int) -> None:
+        """Nothing on the log: the transaction was never decided, so it aborts —
+        written down first, so that it can never be committed afterwards."""
+        self._log_decision(ctx, txn, ABORT, ())
+        ctx.send(src, Decision(txn, ABORT))
+
+    def view(self) -> dict:
+        """What a reader sees of the coordinator, as plain values."""
+        view = self.coordinator_view()
+        phase = view.pop("phase")
+        return {"role": f"phase {phase}" if phase else "coordinator", **view}
 
 
 class Client(Process):

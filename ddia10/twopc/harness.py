@@ -25,6 +25,8 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
+from ..raft.invariants import RAFT_FACTS, RaftMonitor
+from ..raft.options import RaftOptions
 from ..sim import Simulation, SimulationTimeout, Trace
 from ..sim.world import canonical
 from . import wal
@@ -33,6 +35,7 @@ from .invariants import TwoPCMonitor
 from .messages import ABORT, COMMIT, Writes
 from .options import TwoPCOptions
 from .participant import Participant
+from .replicated import CoordinatorReplica
 
 COORDINATOR = "C"
 CLIENT = "client"
@@ -58,6 +61,8 @@ class TwoPC:
         seed: int = 0,
         *,
         rows: Mapping[str, Mapping[str, int]] | None = None,
+        replicas: int = 1,
+        raft: Mapping[str, Any] | None = None,
         latency: Any = (1.0, 5.0),
         loss: float = 0.0,
         duplicate: float = 0.0,
@@ -69,6 +74,10 @@ class TwoPC:
         if isinstance(participants, bool) or not isinstance(participants, int) \
                 or participants < 1:
             raise ValueError(f"participants must be an int >= 1, got {participants!r}")
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+            raise ValueError(f"replicas must be an int >= 1, got {replicas!r}")
+        if replicas == 1 and raft:
+            raise ValueError("raft options apply to a replicated coordinator (replicas >= 2)")
         unknown = set(options) - TwoPCOptions.names()
         if unknown:
             raise ValueError(f"unknown two-phase commit option(s) {sorted(unknown)}; "
@@ -78,16 +87,32 @@ class TwoPC:
         rows = _check_rows(rows, self.participants)
         self.check_every_event = bool(check_every_event)
         self.monitor = TwoPCMonitor()
+        self.raft_monitor = RaftMonitor()
         self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
-                              reorder=reorder, trace=trace, observer=self.monitor.hear)
-        self.coordinators = self._add_coordinators()
+                              reorder=reorder, trace=trace, observer=self._hear)
+        if replicas == 1:
+            self.sim.add(COORDINATOR, lambda: Coordinator(self.options))
+            self.coordinators: list[Hashable] = [COORDINATOR]
+        else:
+            raft_options = RaftOptions(**dict(raft or {}))
+            self.coordinators = [f"C{i}" for i in range(1, replicas + 1)]
+            voters = frozenset(self.coordinators)
+            for pid in self.coordinators:
+                self.sim.add(pid, _replica(self.options, raft_options, voters))
         for pid in self.participants:
             self.sim.add(pid, _participant(self.options, self.coordinators, rows.get(pid, {})))
         self.sim.add(CLIENT, Client)
 
-    def _add_coordinators(self) -> list[Hashable]:
-        self.sim.add(COORDINATOR, lambda: Coordinator(self.options))
-        return [COORDINATOR]
+    def _hear(self, fact: Any) -> None:
+        """The world's observer: Raft's facts to Raft's monitor, the rest to ours."""
+        if isinstance(fact, RAFT_FACTS):
+            self.raft_monitor.hear(fact)
+        else:
+            self.monitor.hear(fact)
+
+    @property
+    def replicated(self) -> bool:
+        return self.coordinators != [COORDINATOR]
 
     # ---------------------------------------------------------------- looking
     @property
@@ -100,16 +125,32 @@ class TwoPC:
         return self.coordinators + self.participants
 
     def coordinator(self) -> Hashable | None:
-        """The process acting as coordinator now (``None`` if it is down)."""
-        return COORDINATOR if self.sim.is_up(COORDINATOR) else None
+        """The process acting as coordinator now: the single coordinator if it
+        runs, or the running replica that leads the highest term; else ``None``."""
+        if not self.replicated:
+            return COORDINATOR if self.sim.is_up(COORDINATOR) else None
+        leaders = [(node.term, pid) for pid, node in self._running(self.coordinators).items()
+                   if node.role == "leader"]
+        return max(leaders)[1] if leaders else None
+
+    def wait_for_coordinator(self, timeout_ms: float = 2000.0) -> Hashable:
+        """Run until some process coordinates (a replicated coordinator first
+        elects a leader); its id."""
+        self.run_until(lambda t: t.coordinator() is not None, timeout_ms)
+        return self.coordinator()
 
     def outcome(self, txn: int, pid: Hashable) -> str | None:
         """What ``pid``'s log says of ``txn``: ``"committed"``, ``"aborted"``,
         ``"in-doubt"`` (a participant that promised and has not heard), or
         ``None`` (nothing yet). Read from stable storage, so a crashed process
-        answers too."""
+        answers too — except a replica of a replicated coordinator, which
+        answers from the decisions it has applied (``None`` while crashed)."""
         self._check_txn(txn)
         self._known(pid)
+        if self.replicated and pid in self.coordinators:
+            decided = self._running([pid]).get(pid)
+            outcome = decided.decisions.get(txn) if decided is not None else None
+            return _PAST.get(outcome)
         said = None
         for record in wal.records(self.sim.storage(pid)):
             if record[1] != txn:
@@ -148,23 +189,25 @@ class TwoPC:
 
     def check_invariants(self) -> None:
         """Raise :class:`~ddia10.twopc.InvariantViolation` if any safety property failed."""
-        running = {p: self.sim.process(p) for p in self.participants if self.sim.is_up(p)}
-        self.monitor.check(running)
+        self.monitor.check(self._running(self.participants))
+        if self.replicated:
+            self.raft_monitor.check(self._running(self.coordinators))
 
     def snapshot(self) -> Any:
-        """The world and what the monitor has heard (which the world's snapshot leaves out)."""
-        return self.sim.snapshot(), copy.deepcopy(self.monitor)
+        """The world and what the monitors have heard (which the world's snapshot
+        leaves out)."""
+        return self.sim.snapshot(), copy.deepcopy((self.monitor, self.raft_monitor))
 
     def restore(self, snap: Any) -> None:
-        """Return to :meth:`snapshot`, monitor included."""
-        world, monitor = snap
+        """Return to :meth:`snapshot`, monitors included."""
+        world, monitors = snap
         self.sim.restore(world)
-        self.monitor = copy.deepcopy(monitor)
-        self.sim.observe(self.monitor.hear)
+        self.monitor, self.raft_monitor = copy.deepcopy(monitors)
 
     def fingerprint(self) -> str:
-        """A hash of the world's state and of the history the monitor has heard."""
-        blob = repr((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
+        """A hash of the world's state and of the history the monitors have heard."""
+        blob = repr((self.sim.fingerprint(), canonical(self.monitor.fingerprint()),
+                     canonical(self.raft_monitor.fingerprint())))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     # ---------------------------------------------------------------- clients and time
@@ -236,6 +279,9 @@ class TwoPC:
         if pid not in self.ids:
             raise KeyError(f"unknown process {pid!r}; processes are {self.ids}")
 
+    def _running(self, pids: Iterable[Hashable]) -> dict[Hashable, Any]:
+        return {p: self.sim.process(p) for p in pids if self.sim.is_up(p)}
+
     def _participant(self, pid: Hashable) -> Participant | None:
         if pid not in self.participants:
             raise KeyError(f"unknown participant {pid!r}; participants are {self.participants}")
@@ -257,6 +303,10 @@ _PAST = {COMMIT: "committed", ABORT: "aborted"}
 
 def _participant(options: TwoPCOptions, coordinators: list, rows: dict) -> Callable[[], Any]:
     return lambda: Participant(options, coordinators, rows)
+
+
+def _replica(options: TwoPCOptions, raft: RaftOptions, voters: frozenset) -> Callable[[], Any]:
+    return lambda: CoordinatorReplica(options, raft, voters)
 
 
 def _check_rows(rows: Any, participants: list) -> dict:

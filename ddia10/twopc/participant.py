@@ -44,6 +44,7 @@ from .messages import (
     txn_label,
 )
 from .options import TwoPCOptions
+from .published import Published
 
 WAITING = "waiting"  # in line for locks; has not voted
 LOGGING = "logging"  # locks held, its prepare record being forced; has not voted yet
@@ -70,7 +71,7 @@ class TxnState:
         return self.status == PREPARED
 
 
-class Participant(Process):
+class Participant(Published, Process):
     """One participant. ``rows`` is its data when first started;
     ``coordinators`` are the processes that may decide (one, or the replicas
     of a replicated coordinator): it asks them when in doubt."""
@@ -86,12 +87,6 @@ class Participant(Process):
         self.queue: tuple[int, ...] = ()  # transactions waiting for locks, in arrival order
         self.wal_length = 0
         self._published: dict = {}
-
-    def fingerprint(self) -> dict:
-        """Its state without the annotation cache."""
-        state = dict(vars(self))
-        del state["_published"]
-        return state
 
     # ------------------------------------------------------------------ start
     def on_start(self, ctx: Context) -> None:
@@ -258,10 +253,3 @@ class Participant(Process):
             "in_doubt": in_doubt,
             "waiting": [txn_label(txn) for txn in self.queue],
         }
-
-    def _publish(self, ctx: Context) -> None:
-        view = self.view()
-        changed = {k: v for k, v in view.items() if self._published.get(k) != v}
-        if changed:
-            self._published = view
-            ctx.annotate(**changed)
