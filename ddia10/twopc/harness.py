@@ -214,7 +214,7 @@ class TwoPC:
     def begin(self, writes: Mapping[Hashable, Mapping[str, int]]) -> int:
         """The client starts a transaction now: ``writes`` maps each participant
         to its ``{row: delta}``. Returns the transaction's number."""
-        parts = _check_writes(writes, self.participants)
+        parts = check_writes(writes, self.participants)
         target = self.coordinator() or self.coordinators[0]
         return self.sim.call(CLIENT, lambda client, ctx: client.submit(ctx, target, parts))
 
@@ -323,7 +323,8 @@ def _check_rows(rows: Any, participants: list) -> dict:
     return out
 
 
-def _check_writes(writes: Any, participants: list) -> tuple[tuple[Hashable, Writes], ...]:
+def check_writes(writes: Any, participants: list) -> tuple[tuple[Hashable, Writes], ...]:
+    """``writes`` ({participant: {row: delta}}) checked, as a Begin carries them."""
     if not isinstance(writes, Mapping) or not writes:
         raise ValueError("a transaction needs at least one participant: writes must map "
                          f"participants to {{row: delta}}, got {writes!r}")
