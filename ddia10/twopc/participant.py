@@ -245,7 +245,9 @@ class Participant(Published, Process):
     def view(self) -> dict:
         """What a reader sees of this participant, as plain values."""
         in_doubt = [txn_label(txn) for txn, t in self.txns.items() if t.in_doubt]
-        role = "in doubt" if in_doubt else "blocked" if self.queue else "participant"
+        preparing = any(t.status == LOGGING for t in self.txns.values())
+        role = ("in doubt" if in_doubt else "preparing" if preparing
+                else "blocked" if self.queue else "participant")
         return {
             "role": role,
             "rows": dict(sorted(self.rows.items())),
