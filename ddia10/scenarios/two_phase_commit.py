@@ -113,10 +113,12 @@ KILL_PHASE2 = "Kill coordinator in phase 2"
 KILL_PARTICIPANT = "Kill participant P2"
 RESTART = "Restart"
 
-PLAYER_OPTIONS = {"log_write": 4.0, "retry_interval": 120.0, "vote_timeout": 120.0,
+PLAYER_OPTIONS = {"log_write": 4.0, "retry_interval": 120.0, "vote_timeout": 400.0,
                   "lock_timeout": 300.0}
 """Slow enough to watch: a forced write takes 4 ms, a participant in doubt
-asks again every 120 ms, a prepare waits for locks up to 300 ms."""
+asks again every 120 ms, a prepare waits for locks up to 300 ms and the
+coordinator for votes up to 400 ms (so a transaction that waited for locks
+can still commit)."""
 
 STORY_PHASE1: list[tuple[int, str]] = [(0, START), (7, KILL_PHASE1), (12, RESTART),
                                        (12, START)]
