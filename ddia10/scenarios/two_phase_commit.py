@@ -17,16 +17,23 @@
 - The fix: :func:`time_in_doubt` measures how long participants stay in
   doubt once the coordinator is lost, alone (until it restarts) or
   replicated with Raft (until a new leader takes over).
+- Invariants under random faults: :func:`campaign_run` is one seed's run of
+  random transactions and faults, checked after every event; :func:`campaign`
+  counts many.
 - The real thing: :func:`real_postgres` runs the same coordinator against two
   throwaway PostgreSQL servers when they can run here.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..runtime import progress
 from ..sim import Fixed, Simulation, Trace
-from ..twopc import CLIENT, COORDINATOR, TwoPC, txn_label, wal
+from ..sim.faults import apply_fault, random_faults, random_network
+from ..twopc import CLIENT, COORDINATOR, InvariantViolation, TwoPC, txn_label, wal
 from ..twopc.coordinator import DECIDED, LOGGING, VOTING
 from ..viz import ClusterView, Scenario
 
@@ -345,6 +352,92 @@ def time_in_doubt(replicas: int, seed: int = 0, *, restart_after: float = 1000.0
     t.run_until(lambda t: all(t.outcome(txn, p) in ("committed", "aborted")
                               for p in t.participants), restart_after + 5000)
     return Doubt(replicas, seed, t.sim.now - lost, t.outcome(txn, "P1"))
+
+
+# ---------------------------------------------------------------------- random faults
+CAMPAIGN_ROWS = {"P1": {"a": 5, "b": 5}, "P2": {"a": 5, "b": 5}, "P3": {"a": 5, "b": 5}}
+"""Few rows, so that transactions contend for locks; small balances, so that
+some writes fail their check and vote no."""
+
+CAMPAIGN_DURATION = 2000.0
+"""How long a campaign run's faults and transactions go on (ms); after it the
+network heals, everything restarts, and the run goes on until it settles."""
+
+
+@dataclass(frozen=True)
+class CampaignRun:
+    """One seed's run: how its transactions ended (``outcomes`` maps each to
+    ``committed``, ``aborted``, ``in-doubt``, or ``unheard`` when no
+    participant ever heard of it: its request was lost), and the first
+    violation."""
+
+    seed: int
+    outcomes: dict[int, str]
+    violation: InvariantViolation | None
+
+
+def campaign_run(seed: int, *, replicas: int = 1, bug: bool = False,
+                 transactions: int = 10) -> CampaignRun:
+    """Three participants, ``transactions`` random transactions and a random
+    fault schedule (crashes, restarts, partitions, a lossy, duplicating,
+    reordering network), every property checked after every event; then the
+    network heals, every process restarts and the run settles."""
+    rng = random.Random(f"ddia10:twopc-campaign:{seed}")
+    t = TwoPC(participants=3, seed=seed, rows=CAMPAIGN_ROWS, replicas=replicas, trace=False,
+              check_every_event=True, bug_abort_in_doubt=bug, **random_network(seed))
+    t.wait_for_coordinator()  # a replicated coordinator elects its first leader
+    start = t.sim.now
+    writes = {}
+    for _ in range(transactions):
+        parts = rng.sample(t.participants, rng.randint(1, len(t.participants)))
+        w = {p: {rng.choice("ab"): rng.randint(-4, 3)} for p in sorted(parts)}
+        t.sim.at(start + round(rng.uniform(0, CAMPAIGN_DURATION), 3),
+                 lambda sim, w=w: writes.update({t.begin(w): tuple(w)}), "begin")
+    for fault in random_faults(seed, t.ids, CAMPAIGN_DURATION, clients=[CLIENT]):
+        t.sim.at(start + fault.time, lambda sim, f=fault: apply_fault(sim, f), fault.kind)
+    try:
+        t.run(CAMPAIGN_DURATION)
+        t.heal()
+        for pid in t.ids:
+            t.sim.reconnect(pid)
+            if not t.sim.is_up(pid):
+                t.restart(pid)
+        t.run(5000)
+    except InvariantViolation as violation:
+        return CampaignRun(seed, {}, violation)
+    outcomes = {}
+    for txn, parts in writes.items():
+        said = {t.outcome(txn, p) for p in parts}
+        outcomes[txn] = ("in-doubt" if "in-doubt" in said else
+                         "committed" if said == {"committed"} else
+                         "unheard" if said == {None} else "aborted")
+    return CampaignRun(seed, outcomes, None)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """Many seeds' runs, counted."""
+
+    replicas: int
+    bug: bool
+    runs: int
+    violations: int
+    committed: int
+    aborted: int
+    unheard: int
+    in_doubt: int
+    first_violation: str | None
+
+
+def campaign(seeds: Iterable[int], *, replicas: int = 1, bug: bool = False) -> Campaign:
+    """:func:`campaign_run` for every seed, counted: runs, runs that broke a
+    property, and how the transactions of the others ended."""
+    runs = [campaign_run(seed, replicas=replicas, bug=bug) for seed in progress(list(seeds))]
+    broken = [r for r in runs if r.violation is not None]
+    ends = [o for r in runs for o in r.outcomes.values()]
+    return Campaign(replicas, bug, len(runs), len(broken), ends.count("committed"),
+                    ends.count("aborted"), ends.count("unheard"), ends.count("in-doubt"),
+                    f"seed {broken[0].seed}: {broken[0].violation}" if broken else None)
 
 
 # ---------------------------------------------------------------------- the real thing
