@@ -11,8 +11,10 @@ Start here::
     t.outcome(txn, "P1"), t.locks("P1")      # ('committed', {})
 
 Modules: :mod:`.messages` (what goes over the wire), :mod:`.wal` (the
-logs), :mod:`.participant`, :mod:`.coordinator`, :mod:`.invariants` (the
-monitor), :mod:`.harness` (:class:`TwoPC`).
+logs), :mod:`.options`, :mod:`.participant`, :mod:`.coordinator` (with the
+client), :mod:`.replicated` (the coordinator as a Raft group),
+:mod:`.invariants` (the monitor), :mod:`.harness` (:class:`TwoPC`). Chapter 3
+teaches them; its stagings are in :mod:`ddia10.scenarios.two_phase_commit`.
 """
 
 from ..invariants import InvariantViolation
@@ -45,6 +47,7 @@ from .messages import (
 )
 from .options import TwoPCOptions
 from .participant import Participant, TxnState
+from .replicated import CoordinatorReplica, Decide, End
 
 __all__ = [
     "ABORT",
@@ -62,9 +65,12 @@ __all__ = [
     "Begin",
     "Client",
     "Coordinator",
+    "CoordinatorReplica",
+    "Decide",
     "Decided",
     "Decision",
     "DecisionRequest",
+    "End",
     "Finished",
     "InvariantViolation",
     "Participant",
