@@ -119,3 +119,14 @@ def test_a_service_needs_a_command_and_a_readiness_check(workspace):
         Service("x", [], log=workspace.file("x.log"), ready=lambda: True)
     with pytest.raises(ValueError, match="ready must be a function"):
         Service("x", ["true"], log=workspace.file("x.log"), ready=True)
+
+
+
+def test_no_protocol_module_reaches_for_real_servers():
+    from test_layout import PACKAGE, imported_modules, package_of, protocol_files
+
+    for path in protocol_files():
+        if path.relative_to(PACKAGE).parts[0] == "real":
+            continue
+        modules = imported_modules(path.read_text(encoding="utf-8"), package_of(path))
+        assert not any(m == "ddia10.real" or m.startswith("ddia10.real.") for m in modules), path

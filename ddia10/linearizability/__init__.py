@@ -7,10 +7,10 @@
   one key at a time) and :func:`violation_core`.
 - :mod:`.generate`: random histories that are linearizable by construction, and
   ones broken by a stale read or a lost write.
-- :mod:`.follower_reads`: a leader with asynchronous followers on the simulator,
-  whose follower reads the checker catches.
 
-Chapter 1 (``notebooks/01_linearizability.ipynb``) introduces all of it.
+Chapter 1 (``notebooks/01_linearizability.ipynb``) introduces all of it; what it
+stages (a leader with asynchronous followers whose follower reads the checker
+catches, the CAP map) is in :mod:`ddia10.scenarios.linearizability`.
 """
 
 from .checker import (

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,16 @@ class ServerState:
     snapshot_index: int
     config: Configuration | None
     restored_index: int = 0
+
+
+def leader_of(nodes: Mapping[Hashable, RaftNode]) -> Hashable | None:
+    """The leader a client would find among ``nodes`` (running servers by id): the
+    one leading the highest term, or ``None``. Two leaders of one term happen only
+    when a safety rule is broken; then the lowest id counts. The harness and every
+    player find the leader this way."""
+    leaders = [(node.term, -pid if isinstance(pid, int) else 0, pid)
+               for pid, node in nodes.items() if node.role == "leader"]
+    return max(leaders)[2] if leaders else None
 
 
 class RaftCluster:
@@ -153,10 +163,8 @@ class RaftCluster:
         return self.sim.process(i)
 
     def leader(self) -> Hashable | None:
-        """The running server that leads the highest term, or ``None``."""
-        leaders = [(node.term, -pid if isinstance(pid, int) else 0, pid)
-                   for pid, node in self.nodes().items() if node.role == "leader"]
-        return max(leaders)[2] if leaders else None
+        """The running server that leads the highest term, or ``None`` (see :func:`leader_of`)."""
+        return leader_of(self.nodes())
 
     def state(self, i: Hashable) -> ServerState:
         self._known(i)

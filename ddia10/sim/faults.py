@@ -196,7 +196,7 @@ def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
     for name, x in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
             raise ValueError(f"the most {name} is a probability in [0, 1], got {x!r}")
-    rng = random.Random(f"ddia10:kv-network:{seed}")
+    rng = random.Random(f"ddia10:kv-network:{seed}")  # the stream the key-value campaign drew
     return {"loss": rng.uniform(0, loss), "duplicate": rng.uniform(0, duplicate),
             "reorder": rng.uniform(0, reorder)}
 
