@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
+from ..raft.cluster import leader_of
 from ..raft.invariants import RAFT_FACTS, RaftMonitor
 from ..raft.options import RaftOptions
 from ..sim import Simulation, SimulationTimeout, Trace
@@ -129,9 +130,7 @@ class TwoPC:
         runs, or the running replica that leads the highest term; else ``None``."""
         if not self.replicated:
             return COORDINATOR if self.sim.is_up(COORDINATOR) else None
-        leaders = [(node.term, pid) for pid, node in self._running(self.coordinators).items()
-                   if node.role == "leader"]
-        return max(leaders)[1] if leaders else None
+        return leader_of(self._running(self.coordinators))
 
     def wait_for_coordinator(self, timeout_ms: float = 2000.0) -> Hashable:
         """Run until some process coordinates (a replicated coordinator first
