@@ -11,6 +11,7 @@ import pytest
 
 from ddia10.real import postgres
 from ddia10.real.services import Workspace, running_services
+from ddia10.twopc import wal
 
 MISSING = postgres.available()
 if MISSING and os.environ.get("CI") == "true":
@@ -81,3 +82,15 @@ def test_a_decision_on_the_log_is_carried_out_after_the_coordinator_restarts(rea
     real.restart_coordinator()
     assert real.prepared("P1") == real.prepared("P2") == []
     assert real.balances("P1") == {"A": 40} and real.balances("P2") == {"B": 60}
+
+
+def test_a_server_that_is_down_loses_its_messages_until_it_is_back(real):
+    real.servers["P2"].stop()
+    txn = real.begin(TRANSFER, timeout_ms=300)  # P2 never votes: the vote timer aborts
+    assert real.results[txn] == "abort" and real.prepared("P1") == []
+    drops = [e for e in real.trace.of_kind("drop") if e.data.get("reason") == "server down"]
+    assert {e.pid for e in drops} == {"P2"}
+    real.servers["P2"].start()
+    real.run(timeout_ms=2000)  # the coordinator's next resend reaches P2, which acknowledges
+    assert ("end", txn) in wal.records(real.coordinator.stable())  # everyone acknowledged
+    assert real.coordinator.next_timer() is None

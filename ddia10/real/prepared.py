@@ -160,10 +160,10 @@ class PostgresTwoPC:
 
     # ---------------------------------------------------------------- running
     def begin(self, writes: Mapping[str, Mapping[str, int]], *,
-              crash: str | None = None) -> int:
-        """Run one transaction to its end (or to the crash): the client asks the
-        coordinator, and the coordinator drives the servers. ``crash`` is one
-        of :data:`CRASH_POINTS`, or ``None``."""
+              crash: str | None = None, timeout_ms: float = 5000.0) -> int:
+        """Run one transaction to its end (or to the crash, or for at most
+        ``timeout_ms``): the client asks the coordinator, and the coordinator
+        drives the servers. ``crash`` is one of :data:`CRASH_POINTS`, or ``None``."""
         if crash is not None and crash not in CRASH_POINTS:
             raise ValueError(f"crash must be one of {CRASH_POINTS} or None, got {crash!r}")
         parts = check_writes(writes, self.participants)
@@ -175,7 +175,7 @@ class PostgresTwoPC:
         if crash == "after decision":
             self.coordinator.crash_after = lambda effect: effect.value[0] == "decision"
         self.inbox.append((CLIENT, COORDINATOR, Begin(txn, parts)))
-        self.run(stop_before_votes=(crash == "before decision"))
+        self.run(stop_before_votes=(crash == "before decision"), timeout_ms=timeout_ms)
         return txn
 
     def crash_coordinator(self) -> None:
@@ -197,8 +197,10 @@ class PostgresTwoPC:
         self.run()
 
     def run(self, *, stop_before_votes: bool = False, timeout_ms: float = 5000.0) -> None:
-        """Deliver messages and fire timers until nothing is left to do (or, with
-        ``stop_before_votes``, crash the coordinator when only votes are left)."""
+        """Deliver messages and fire timers until nothing is left to do or
+        ``timeout_ms`` has passed (a server that stays down keeps the
+        coordinator resending); with ``stop_before_votes``, crash the
+        coordinator when only votes are left."""
         deadline = self.clock() + timeout_ms
         while self.clock() < deadline:
             if stop_before_votes and self.inbox and all(
@@ -217,9 +219,9 @@ class PostgresTwoPC:
             if self.coordinator.fire_due():
                 continue
             when = self.coordinator.next_timer()
-            if when is None or when > self.clock() + self.options.retry_interval:
-                return  # nothing left but timers that would only repeat what was done
-            time.sleep(max(0.0, when - self.clock()) / 1000.0)
+            if when is None:
+                return
+            time.sleep(max(0.0, min(when, deadline) - self.clock()) / 1000.0)
 
     # ---------------------------------------------------------------- the participants
     def _send(self, src: Hashable, dst: Hashable, msg: Any) -> None:
@@ -228,13 +230,20 @@ class PostgresTwoPC:
         if dst == CLIENT:
             self.inbox.append((src, CLIENT, msg))
             return
-        self.trace.append(self.clock(), "deliver", dst,
-                          {"id": None, "src": src, "dst": dst, "msg": msg})
-        if isinstance(msg, Prepare):
-            self._reply(dst, Vote(msg.txn, self._prepare(dst, msg.txn, msg.writes)))
-        elif isinstance(msg, Decision):
-            self._finish(dst, msg.txn, msg.outcome)
-            self._reply(dst, Ack(msg.txn))
+        data = {"id": None, "src": src, "dst": dst, "msg": msg}
+        try:
+            if isinstance(msg, Prepare):
+                answer = Vote(msg.txn, self._prepare(dst, msg.txn, msg.writes))
+            elif isinstance(msg, Decision):
+                self._finish(dst, msg.txn, msg.outcome)
+                answer = Ack(msg.txn)
+            else:
+                return
+        except self._server(dst).psycopg.OperationalError:  # the server is down: lost
+            self.trace.append(self.clock(), "drop", dst, {**data, "reason": "server down"})
+            return
+        self.trace.append(self.clock(), "deliver", dst, data)
+        self._reply(dst, answer)
 
     def _reply(self, pid: str, msg: Any) -> None:
         self.trace.append(self.clock(), "send", pid,
