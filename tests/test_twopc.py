@@ -103,6 +103,18 @@ def test_a_participant_that_crashed_after_voting_yes_is_in_doubt_and_holds_its_l
     assert t.locks("P1") == {} and t.rows("P1") == {"A": 100}
 
 
+def test_a_participant_that_crashed_before_voting_has_promised_nothing():
+    t, txn = transfer()
+    t.run_until(lambda t: t.outcome(txn, "P1") == "in-doubt", 50)
+    assert t.outcome(txn, "P2") is None  # its Prepare is still on the way
+    t.crash("P2")
+    t.run(20)
+    t.restart("P2")  # nothing on its log: it knows nothing of T1
+    t.run(200)  # the coordinator's vote timer runs out: abort
+    assert [t.outcome(txn, p) for p in ("C", "P1", "P2")] == ["aborted"] * 3
+    assert t.locks("P1") == t.locks("P2") == {}
+
+
 def test_a_participant_that_has_not_voted_may_give_up_waiting_for_locks():
     t, first = transfer(lock_timeout=20.0, retry_interval=200.0)
     t.run_until(lambda t: in_doubt_everywhere(t, first), 50)
