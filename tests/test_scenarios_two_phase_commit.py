@@ -15,7 +15,7 @@ def test_the_transfer_takes_two_round_trips_and_two_forced_writes():
                                  "participants committed": 2 * rt + 2 * w,
                                  "coordinator done": 2.5 * rt + 2 * w}
     table = ch3.timeline(t.trace)
-    prepare = table[table["what"] == "sends Prepare"].iloc[0]
+    prepare = table[table["what"] == "sends PrepareToCommit"].iloc[0]
     assert (prepare["t (ms)"], prepare["to"]) == (ch3.LATENCY, "P1, P2")
 
 
@@ -71,7 +71,7 @@ def test_a_second_transaction_waits_behind_one_in_doubt():
     table = ch3.participant_table(t).set_index("participant")
     assert table.loc["P1", "locks"] == "A=T1" and table.loc["P1", "in doubt"] == "T1"
     assert table.loc["P1", "waiting for locks"] == "T2"
-    logs = ch3.log_table(t)
+    logs = ch3.wal_table(t)
     assert list(logs["record"]) == ["prepare", "prepare"]  # nothing on the coordinator's log
 
 

@@ -11,6 +11,7 @@ from ddia10.twopc import (
     NO_LOST_LOCKS,
     Ack,
     Begin,
+    CommitVote,
     Coordinator,
     Decided,
     Decision,
@@ -18,12 +19,11 @@ from ddia10.twopc import (
     Finished,
     InvariantViolation,
     Participant,
-    Prepare,
     Prepared,
+    PrepareToCommit,
     TwoPC,
     TwoPCMonitor,
     TwoPCOptions,
-    Vote,
 )
 
 TRANSFER = {"P1": {"A": -100}, "P2": {"B": 100}}
@@ -53,8 +53,8 @@ def test_a_transfer_commits_everywhere_in_two_round_trips_after_the_request():
     assert t.locks("P1") == t.locks("P2") == {}
     assert t.result(txn) == COMMIT
     # the request, one round trip to prepare, the answer, one round trip to finish
-    assert kinds(t) == ["Begin", "Prepare", "Prepare", "Vote", "Vote", "Result",
-                        "Decision", "Decision", "Ack", "Ack"]
+    assert kinds(t) == ["Begin", "PrepareToCommit", "PrepareToCommit", "CommitVote",
+                        "CommitVote", "Result", "Decision", "Decision", "Ack", "Ack"]
     assert t.sim.storage("C")["wal:2"] == ("end", txn)
 
 
@@ -82,10 +82,10 @@ def test_a_participant_forces_its_prepare_record_before_it_votes_yes():
     ctx = Context("P1", peers=("C", "P2"))
     node.on_start(ctx)
     ctx.take()
-    node.on_message(ctx, "C", Prepare(1, (("A", -100),), ("P1", "P2")))
+    node.on_message(ctx, "C", PrepareToCommit(1, (("A", -100),), ("P1", "P2")))
     effects = [e for e in ctx.take() if isinstance(e, (Persist, Report, Send))]
     assert effects[:3] == [Persist("wal:1", ("prepare", 1, (("A", -100),), ("P1", "P2"))),
-                           Report(Prepared("P1", 1)), Send("C", Vote(1, True))]
+                           Report(Prepared("P1", 1)), Send("C", CommitVote(1, True))]
     assert node.locks == {"A": 1}
 
 
@@ -106,7 +106,7 @@ def test_a_participant_that_crashed_after_voting_yes_is_in_doubt_and_holds_its_l
 def test_a_participant_that_crashed_before_voting_has_promised_nothing():
     t, txn = transfer()
     t.run_until(lambda t: t.outcome(txn, "P1") == "in-doubt", 50)
-    assert t.outcome(txn, "P2") is None  # its Prepare is still on the way
+    assert t.outcome(txn, "P2") is None  # its PrepareToCommit is still on the way
     t.crash("P2")
     t.run(20)
     t.restart("P2")  # nothing on its log: it knows nothing of T1
@@ -188,9 +188,9 @@ def test_a_coordinator_forces_its_decision_to_the_log_before_anyone_hears_it():
     ctx = Context("C", peers=("P1", "P2", "client"))
     node.on_start(ctx)
     node.on_message(ctx, "client", Begin(1, (("P1", (("A", 1),)), ("P2", (("B", 1),)))))
-    node.on_message(ctx, "P1", Vote(1, True))
+    node.on_message(ctx, "P1", CommitVote(1, True))
     ctx.take()
-    node.on_message(ctx, "P2", Vote(1, True))
+    node.on_message(ctx, "P2", CommitVote(1, True))
     effects = [e for e in ctx.take() if isinstance(e, (Persist, Send))]
     assert effects[0] == Persist("wal:1", ("decision", 1, COMMIT, ("P1", "P2")))
     assert {e.dst for e in effects[1:]} == {"client", "P1", "P2"}
@@ -201,9 +201,9 @@ def test_a_coordinator_decides_commit_only_with_every_yes():
     ctx = Context("C", peers=("P1", "P2", "P3", "client"))
     node.on_start(ctx)
     node.on_message(ctx, "client", Begin(1, tuple((p, (("x", 1),)) for p in ("P1", "P2"))))
-    node.on_message(ctx, "P1", Vote(1, True))
-    node.on_message(ctx, "P1", Vote(1, True))  # a repeated vote counts once
-    node.on_message(ctx, "P3", Vote(1, True))  # not a participant of T1
+    node.on_message(ctx, "P1", CommitVote(1, True))
+    node.on_message(ctx, "P1", CommitVote(1, True))  # a repeated vote counts once
+    node.on_message(ctx, "P3", CommitVote(1, True))  # not a participant of T1
     assert not any(isinstance(e, Persist) for e in ctx.take())
     node.on_timer(ctx, ("votes", 1))
     assert Persist("wal:1", ("decision", 1, ABORT, ("P1", "P2"))) in ctx.take()
@@ -228,7 +228,7 @@ def test_a_second_transaction_waits_behind_one_in_doubt_and_goes_once_it_is_deci
 @pytest.mark.parametrize("cooperative, expected", [(False, "in-doubt"), (True, "aborted")])
 def test_cooperative_termination_ends_doubt_when_a_peer_never_voted(cooperative, expected):
     t, txn = transfer(cooperative=cooperative)
-    t.disconnect("P2")  # P2 never hears the Prepare
+    t.disconnect("P2")  # P2 never hears the PrepareToCommit
     t.run_until(lambda t: t.outcome(txn, "P1") == "in-doubt", 50)
     t.crash("C")
     t.connect("P2")
@@ -303,8 +303,9 @@ def test_a_participant_answers_a_peer_only_with_what_it_knows():
     node.on_start(ctx)
     node.on_message(ctx, "P1", DecisionRequest(7))  # never heard of T7: it aborts it
     assert Send("P1", Decision(7, ABORT)) in ctx.take()
-    node.on_message(ctx, "C", Prepare(7, (("x", 1),), ("P1", "P2")))  # late: the answer is no
-    assert Send("C", Vote(7, False)) in ctx.take() and node.locks == {}
+    late = PrepareToCommit(7, (("x", 1),), ("P1", "P2"))
+    node.on_message(ctx, "C", late)  # it aborted T7: the answer is no
+    assert Send("C", CommitVote(7, False)) in ctx.take() and node.locks == {}
 
 
 # ---------------------------------------------------------------- bad input

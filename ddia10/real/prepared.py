@@ -7,15 +7,16 @@ PostgreSQL server plays a participant. What the coordinator sends becomes SQL
 on that server, and what the server answers comes back as the message a
 simulated participant would send:
 
-=========================  ==================================================  ==========
-coordinator sends          the server runs                                     answer
-=========================  ==================================================  ==========
-``Prepare(txn, writes)``   ``BEGIN``; one ``UPDATE`` per row; ``PREPARE        ``Vote``
-                           TRANSACTION 'ddia10-txn'`` (a failed check or a
-                           lock wait past ``lock_timeout``: ``ROLLBACK``, no)
-``Decision(txn, commit)``  ``COMMIT PREPARED 'ddia10-txn'``                    ``Ack``
-``Decision(txn, abort)``   ``ROLLBACK PREPARED 'ddia10-txn'``                  ``Ack``
-=========================  ==================================================  ==========
+=================================  ===========================================  ==============
+coordinator sends                  the server runs                              answer
+=================================  ===========================================  ==============
+``PrepareToCommit(txn, writes)``   ``BEGIN``; one ``UPDATE`` per row;           ``CommitVote``
+                                   ``PREPARE TRANSACTION 'ddia10-txn'`` (a
+                                   failed check or a lock wait past
+                                   ``lock_timeout``: ``ROLLBACK``, and no)
+``Decision(txn, commit)``          ``COMMIT PREPARED 'ddia10-txn'``             ``Ack``
+``Decision(txn, abort)``           ``ROLLBACK PREPARED 'ddia10-txn'``           ``Ack``
+=================================  ===========================================  ==============
 
 PostgreSQL never asks a coordinator anything: a prepared transaction waits,
 holding its locks, through restarts and crashes, until someone commits or
@@ -47,11 +48,11 @@ from ..twopc.messages import (
     COMMIT,
     Ack,
     Begin,
+    CommitVote,
     Decision,
     DecisionRequest,
-    Prepare,
+    PrepareToCommit,
     Result,
-    Vote,
     Writes,
 )
 from ..twopc.options import TwoPCOptions
@@ -204,7 +205,7 @@ class PostgresTwoPC:
         deadline = self.clock() + timeout_ms
         while self.clock() < deadline:
             if stop_before_votes and self.inbox and all(
-                    isinstance(m[2], Vote) for m in self.inbox):
+                    isinstance(m[2], CommitVote) for m in self.inbox):
                 self.crash_coordinator()
                 return
             if self.inbox:
@@ -232,8 +233,8 @@ class PostgresTwoPC:
             return
         data = {"id": None, "src": src, "dst": dst, "msg": msg}
         try:
-            if isinstance(msg, Prepare):
-                answer = Vote(msg.txn, self._prepare(dst, msg.txn, msg.writes))
+            if isinstance(msg, PrepareToCommit):
+                answer = CommitVote(msg.txn, self._prepare(dst, msg.txn, msg.writes))
             elif isinstance(msg, Decision):
                 self._finish(dst, msg.txn, msg.outcome)
                 answer = Ack(msg.txn)

@@ -11,7 +11,7 @@
   :data:`STORY_PHASE2` are the two stories the chapter plays.
 - In doubt, made visible: :func:`blocked_run` stops a run while a second
   transaction waits behind one in doubt; :func:`participant_table` and
-  :func:`log_table` show locks, waiters and every process's log.
+  :func:`wal_table` show locks, waiters and every process's log.
 - Termination: :func:`termination_table` shows when asking the other
   participants ends the doubt and when it cannot.
 - The fix: :func:`time_in_doubt` measures how long participants stay in
@@ -271,7 +271,7 @@ def participant_table(t: TwoPC):
     return pd.DataFrame(rows)
 
 
-def log_table(t: TwoPC):
+def wal_table(t: TwoPC):
     """Every record on every process's log, in order."""
     import pandas as pd
 

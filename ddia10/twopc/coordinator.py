@@ -1,7 +1,7 @@
 """The coordinator of two-phase commit, and the client that hands it transactions.
 
 Phase 1: on ``Begin`` the coordinator sends each participant its writes in a
-``Prepare`` and collects votes. One no, or silence until ``vote_timeout``,
+``PrepareToCommit`` and collects votes. One no, or silence until ``vote_timeout``,
 means abort; yes from everyone means commit. Either way the decision is
 forced to the coordinator's log *before* anyone hears it: that write is the
 point of no return. Phase 2: it sends the decision, answers the client, and
@@ -32,11 +32,11 @@ from .messages import (
     COMMIT,
     Ack,
     Begin,
+    CommitVote,
     Decision,
     DecisionRequest,
-    Prepare,
+    PrepareToCommit,
     Result,
-    Vote,
     Writes,
     txn_label,
 )
@@ -75,7 +75,7 @@ class CoordinatorLogic:
     def _step(self, ctx: Context, src: Hashable, msg: Any) -> None:
         if isinstance(msg, Begin):
             self._begin(ctx, src, msg.txn, msg.writes)
-        elif isinstance(msg, Vote):
+        elif isinstance(msg, CommitVote):
             self._vote(ctx, src, msg)
         elif isinstance(msg, Ack):
             self._ack(ctx, src, msg.txn)
@@ -89,10 +89,10 @@ class CoordinatorLogic:
         participants = tuple(p for p, _w in writes)
         self.rounds[txn] = Round(participants, client)
         for participant, part in writes:
-            ctx.send(participant, Prepare(txn, part, participants))
+            ctx.send(participant, PrepareToCommit(txn, part, participants))
         ctx.set_timer(self.twopc_options.vote_timeout, ("votes", txn))
 
-    def _vote(self, ctx: Context, src: Hashable, msg: Vote) -> None:
+    def _vote(self, ctx: Context, src: Hashable, msg: CommitVote) -> None:
         r = self.rounds.get(msg.txn)
         if r is None or src not in r.participants:
             if msg.txn in self.decisions:  # a late or repeated vote: it may still need to hear

@@ -6,17 +6,17 @@ are numbered ``1, 2, ...``; a transaction's writes at one participant are a
 sorted tuple of ``(row, delta)`` pairs (a transfer of 100 from row ``A`` is
 ``(("A", -100),)``).
 
-====================  ==========================  =====================================
-message               from → to                   meaning
-====================  ==========================  =====================================
-``Begin``             client → coordinator        run this transaction
-``Prepare``           coordinator → participant   lock, check, and promise to commit
-``Vote``              participant → coordinator   yes (promised, logged) or no
-``Decision``          coordinator → participant   the outcome: ``commit`` or ``abort``
-``Ack``               participant → coordinator   the outcome is applied and logged
-``DecisionRequest``   participant → anyone        what became of this transaction?
-``Result``            coordinator → client        the outcome, once it is logged
-====================  ==========================  =====================================
+=======================  ==========================  =====================================
+message                  from → to                   meaning
+=======================  ==========================  =====================================
+``Begin``                client → coordinator        run this transaction
+``PrepareToCommit``      coordinator → participant   lock, check, and promise to commit
+``CommitVote``           participant → coordinator   yes (promised, logged) or no
+``Decision``             coordinator → participant   the outcome: ``commit`` or ``abort``
+``Ack``                  participant → coordinator   the outcome is applied and logged
+``DecisionRequest``      participant → anyone        what became of this transaction?
+``Result``               coordinator → client        the outcome, once it is logged
+=======================  ==========================  =====================================
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ class Begin:
 
 
 @dataclass(frozen=True)
-class Prepare:
+class PrepareToCommit:
     txn: int
     writes: Writes
     participants: tuple[Hashable, ...]
 
 
 @dataclass(frozen=True)
-class Vote:
+class CommitVote:
     txn: int
     yes: bool
 
@@ -73,7 +73,7 @@ class Result:
     outcome: str
 
 
-TWOPC_MESSAGES = (Begin, Prepare, Vote, Decision, Ack, DecisionRequest, Result)
+TWOPC_MESSAGES = (Begin, PrepareToCommit, CommitVote, Decision, Ack, DecisionRequest, Result)
 
 
 def txn_label(txn: int) -> str:

@@ -3,7 +3,7 @@
 Each row holds an integer (an account balance). A transaction's part here is
 a list of ``(row, delta)`` writes that must leave no row below zero.
 
-On ``Prepare`` the participant takes an exclusive lock on every row it
+On ``PrepareToCommit`` the participant takes an exclusive lock on every row it
 writes — all of them at once, or it waits in line, visibly, until the
 transaction holding them finishes or ``lock_timeout`` passes (then it votes
 no). With the locks held it checks the writes; if they are good it forces a
@@ -36,10 +36,10 @@ from .messages import (
     ABORT,
     COMMIT,
     Ack,
+    CommitVote,
     Decision,
     DecisionRequest,
-    Prepare,
-    Vote,
+    PrepareToCommit,
     Writes,
     txn_label,
 )
@@ -110,7 +110,7 @@ class Participant(Published, Process):
 
     # ------------------------------------------------------------------ messages
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
-        if isinstance(msg, Prepare):
+        if isinstance(msg, PrepareToCommit):
             self._on_prepare(ctx, src, msg)
         elif isinstance(msg, Decision):
             self._on_decision(ctx, src, msg)
@@ -118,15 +118,15 @@ class Participant(Published, Process):
             self._on_request(ctx, src, msg.txn)
         self._publish(ctx)
 
-    def _on_prepare(self, ctx: Context, src: Hashable, msg: Prepare) -> None:
+    def _on_prepare(self, ctx: Context, src: Hashable, msg: PrepareToCommit) -> None:
         t = self.txns.get(msg.txn)
         if t is None:
             self.txns[msg.txn] = TxnState(WAITING, msg.writes, msg.participants, src)
             self._try_prepare(ctx, msg.txn)
         elif t.status in (PREPARED, COMMITTED):
-            ctx.send(src, Vote(msg.txn, True))  # a repeated Prepare: the same answer
+            ctx.send(src, CommitVote(msg.txn, True))  # a repeat: the same answer
         elif t.status == ABORTED:
-            ctx.send(src, Vote(msg.txn, False))
+            ctx.send(src, CommitVote(msg.txn, False))
 
     def _try_prepare(self, ctx: Context, txn: int) -> None:
         """Lock the rows of ``txn`` (or wait in line), check its writes, promise."""
@@ -154,19 +154,19 @@ class Participant(Published, Process):
 
     def _vote_yes(self, ctx: Context, txn: int) -> None:
         self.txns[txn] = replace(self.txns[txn], status=PREPARED)
-        ctx.send(self.txns[txn].coordinator, Vote(txn, True))
+        ctx.send(self.txns[txn].coordinator, CommitVote(txn, True))
         ctx.set_timer(self.options.retry_interval, ("ask", txn))
 
     def _abort_unvoted(self, ctx: Context, txn: int) -> None:
         """Abort a transaction we never promised (a failed check, a lock timeout,
         a peer's question): our right, and we tell the coordinator no."""
         self._finish(ctx, txn, ABORT)
-        ctx.send(self.txns[txn].coordinator, Vote(txn, False))
+        ctx.send(self.txns[txn].coordinator, CommitVote(txn, False))
 
     def _on_decision(self, ctx: Context, src: Hashable, msg: Decision) -> None:
         t = self.txns.get(msg.txn)
         if t is None and msg.outcome == ABORT:
-            self._abort_unknown(ctx, msg.txn)  # a Prepare still on its way must get a no
+            self._abort_unknown(ctx, msg.txn)  # a PrepareToCommit still on its way must get a no
         elif t is None:
             return  # a commit for a transaction we never promised: not ours to act on
         elif t.status in (WAITING, LOGGING, PREPARED):
@@ -186,7 +186,7 @@ class Participant(Published, Process):
             ctx.send(src, Decision(txn, COMMIT if t.status == COMMITTED else ABORT))
 
     def _abort_unknown(self, ctx: Context, txn: int) -> None:
-        """Abort a transaction we have not heard of, so that a Prepare for it
+        """Abort a transaction we have not heard of, so that a PrepareToCommit for it
         arriving later gets a no."""
         self.txns[txn] = TxnState(WAITING)
         self._finish(ctx, txn, ABORT)
