@@ -150,6 +150,7 @@ class Context:
     def set_timer(self, delay: float, name: Hashable = "timer") -> None:
         """Fire ``on_timer(name)`` after ``delay`` ms of *local* time; replaces a
         pending timer of the same name."""
+        # check_number's rule, inlined: every handler sets timers, so no extra call here
         if (delay.__class__ is not float and delay.__class__ is not int) or not (
             0 <= delay < math.inf
         ):
