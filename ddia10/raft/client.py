@@ -49,7 +49,7 @@ from .kv import (
     ClientRequest,
     KVServer,
     KVStateMachine,
-    validate_operation,
+    check_kv_operation,
 )
 
 
@@ -130,7 +130,7 @@ class KVClient(Process):
 
     def submit(self, ctx: Context, op: str, key: str, value: Any = None) -> None:
         """Queue an operation; it starts as soon as the one before it has returned."""
-        validate_operation(op, key, value)
+        check_kv_operation(op, key, value)
         self.queue.append((op, key, value))
         if self.outstanding is None:
             self._start_next(ctx)

@@ -60,7 +60,7 @@ class ClientRequest:
 
     def __post_init__(self) -> None:
         check_int("a client's sequence number", self.seq, min=1)
-        validate_operation(self.op, self.key, self.value)
+        check_kv_operation(self.op, self.key, self.value)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class KVCommand:
 
     def __post_init__(self) -> None:
         check_int("a client's sequence number", self.seq, min=1)
-        validate_operation(self.op, self.key, self.value)
+        check_kv_operation(self.op, self.key, self.value)
 
     def __str__(self) -> str:
         """How a log entry reads in tables and players: ``c1#3 put x='a'``."""
@@ -103,7 +103,7 @@ class KVCommand:
         return cls(request.client, request.seq, request.op, request.key, request.value)
 
 
-def validate_operation(op: str, key: Any, value: Any) -> None:
+def check_kv_operation(op: str, key: Any, value: Any) -> None:
     """Reject an operation the store cannot apply, with a message that says why."""
     if op not in OPS:
         raise ValueError(f"unknown operation {op!r}; expected one of {OPS}")
