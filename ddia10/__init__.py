@@ -18,6 +18,9 @@ Where things live:
   players, experiments, tables, figures, campaigns).
 - **Views** — :mod:`ddia10.viz` draws traces: space-time diagrams, cluster
   pictures, players, tables.
+
+A new chapter adds a notebook, its protocol and its scenario module, and the
+tests named for the rules they prove: ``CONTRIBUTING.md`` lists the files.
 """
 
 __version__ = "0.1.0"
