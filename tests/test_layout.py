@@ -92,7 +92,7 @@ def test_every_chapter_has_its_scenario_module_and_imports_it(path):
 # ---------------------------------------------------------------------- one name, one meaning
 def public_definitions(source: str) -> list[tuple[str, int]]:
     """The public classes and functions a module defines at its top level (not
-    methods, not nested helpers, not what it imports), with their lines."""
+    methods, not nested functions, not what it imports), with their lines."""
     return [(node.name, node.lineno) for node in ast.parse(source).body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and not node.name.startswith("_")]
@@ -120,7 +120,7 @@ def test_no_two_public_classes_or_functions_share_a_name():
 
 def test_the_definition_reader_sees_top_level_names_only():
     source = ("import os\nfrom .x import shared\nclass Monitor:\n    def check(self): ...\n"
-              "def check():\n    def inner(): ...\n_private = 1\ndef _helper(): ...\n")
+              "def check():\n    def inner(): ...\n_private = 1\ndef _hidden(): ...\n")
     assert public_definitions(source) == [("Monitor", 3), ("check", 5)]
 
 
