@@ -17,6 +17,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+from ..validate import check_choice, check_int, check_str
 from .services import Service, ServiceUnavailable, Workspace, find_program, run_as, service_user
 
 INSTALL = ("apt-get install postgresql (Debian, Ubuntu), brew install postgresql (macOS), "
@@ -66,10 +67,8 @@ class PostgresServer:
 
     def __init__(self, name: str = "postgres", *, max_prepared_transactions: int = 10,
                  settings: dict[str, Any] | None = None) -> None:
-        if isinstance(max_prepared_transactions, bool) or not isinstance(
-                max_prepared_transactions, int) or max_prepared_transactions < 1:
-            raise ValueError("max_prepared_transactions must be an int >= 1 (0 switches "
-                             f"prepared transactions off), got {max_prepared_transactions!r}")
+        check_int("max_prepared_transactions", max_prepared_transactions, min=1)
+        check_str("name", name)
         self.name = name
         self.settings = {"max_prepared_transactions": max_prepared_transactions,
                          "listen_addresses": "", "fsync": "on", **(settings or {})}
@@ -105,8 +104,7 @@ class PostgresServer:
     def stop(self, mode: str = "fast") -> None:
         """Shut the server down: ``"smart"``, ``"fast"`` or ``"immediate"``
         (PostgreSQL's modes; immediate is as good as a crash)."""
-        if mode not in SHUTDOWN:
-            raise ValueError(f"shutdown mode must be one of {sorted(SHUTDOWN)}, got {mode!r}")
+        check_choice("shutdown mode", mode, SHUTDOWN)
         if self.service is not None:
             self.service.stop(SHUTDOWN[mode])
 

@@ -56,6 +56,7 @@ from ..twopc.messages import (
     Writes,
 )
 from ..twopc.options import TwoPCOptions
+from ..validate import check_choice, check_known
 from .postgres import PostgresServer
 from .runtime import RealNode, wall_clock
 
@@ -165,8 +166,8 @@ class PostgresTwoPC:
         """Run one transaction to its end (or to the crash, or for at most
         ``timeout_ms``): the client asks the coordinator, and the coordinator
         drives the servers. ``crash`` is one of :data:`CRASH_POINTS`, or ``None``."""
-        if crash is not None and crash not in CRASH_POINTS:
-            raise ValueError(f"crash must be one of {CRASH_POINTS} or None, got {crash!r}")
+        if crash is not None:
+            check_choice("crash", crash, CRASH_POINTS)
         parts = check_writes(writes, self.participants)
         if not self.coordinator.up:
             raise ValueError("the coordinator is down: restart it first")
@@ -279,6 +280,4 @@ class PostgresTwoPC:
                 pass  # not prepared here (it voted no), or finished already: nothing to do
 
     def _server(self, pid: str) -> PostgresServer:
-        if pid not in self.servers:
-            raise KeyError(f"unknown participant {pid!r}; participants are {self.participants}")
-        return self.servers[pid]
+        return self.servers[check_known("participant", pid, self.participants)]

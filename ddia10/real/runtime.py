@@ -42,6 +42,7 @@ from ..sim.context import (
     Send,
     SetTimer,
 )
+from ..validate import check_callable
 
 
 class RealNode:
@@ -52,8 +53,9 @@ class RealNode:
                  peers: Iterable[Hashable], send: Callable[[Hashable, Hashable, Any], None],
                  trace: Trace, clock: Callable[[], float],
                  observer: Callable[[Any], Any] | None = None) -> None:
-        if not callable(factory) or not callable(send) or not callable(clock):
-            raise ValueError("factory, send and clock must be functions")
+        check_callable("factory", factory, what="a function returning a Process")
+        check_callable("send", send, what="a function of (src, dst, msg)")
+        check_callable("clock", clock, what="a function returning milliseconds")
         self.pid = pid
         self.factory = factory
         self.log = Path(log)

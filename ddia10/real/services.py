@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..validate import check_callable, check_str
+
 
 class ServiceUnavailable(RuntimeError):
     """A real server cannot run on this machine; the message says what is missing
@@ -47,8 +49,7 @@ def find_program(name: str, *, search: Iterable[str] = (), install: str) -> str:
     """The path of executable ``name``: on ``PATH``, else the newest match of the
     ``search`` glob patterns. Raises :class:`ServiceUnavailable` naming
     ``install`` (what to run to get it) when there is none."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"a program name must be a non-empty str, got {name!r}")
+    check_str("program name", name)
     found = shutil.which(name)
     if found:
         return found
@@ -157,8 +158,7 @@ class Service:
                  env: dict | None = None, stop_signal: int = signal.SIGTERM) -> None:
         if not argv:
             raise ValueError("a service needs a command to run")
-        if not callable(ready):
-            raise ValueError(f"ready must be a function returning a bool, got {ready!r}")
+        check_callable("ready", ready, what="a function returning a bool")
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log = Path(log)

@@ -35,6 +35,7 @@ from ..sim import Fixed, Simulation, Trace
 from ..sim.faults import apply_fault, random_faults, random_network
 from ..twopc import CLIENT, COORDINATOR, InvariantViolation, TwoPC, txn_label, wal
 from ..twopc.coordinator import DECIDED, LOGGING, VOTING
+from ..validate import check_bool, check_int, check_number
 from ..viz import ClusterView, Scenario
 
 # ---------------------------------------------------------------------- the transfer timeline
@@ -212,8 +213,7 @@ def _mapping(m: object) -> str:
 
 def commit_scenario(seed: int = 3) -> Scenario:
     """The coordinator, three participants and a client, with fault buttons."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
 
     def build() -> Simulation:
         return TwoPC(participants=3, seed=seed, rows=PLAYER_ROWS, latency=(4.0, 12.0),
@@ -340,6 +340,7 @@ def time_in_doubt(replicas: int, seed: int = 0, *, restart_after: float = 1000.0
     leader) and measure until every participant knows the outcome. A single
     coordinator is restarted ``restart_after`` ms later; a lost leader never
     comes back."""
+    check_number("restart_after", restart_after, min=0, unit="ms")
     t = TwoPC(participants=2, seed=seed, rows=TRANSFER_ROWS, replicas=replicas,
               check_every_event=True)
     coordinator = t.wait_for_coordinator()
@@ -382,6 +383,8 @@ def campaign_run(seed: int, *, replicas: int = 1, bug: bool = False,
     fault schedule (crashes, restarts, partitions, a lossy, duplicating,
     reordering network), every property checked after every event; then the
     network heals, every process restarts and the run settles."""
+    check_int("transactions", transactions, min=1)
+    check_bool("bug", bug)
     rng = random.Random(f"ddia10:twopc-campaign:{seed}")
     t = TwoPC(participants=3, seed=seed, rows=CAMPAIGN_ROWS, replicas=replicas, trace=False,
               check_every_event=True, bug_abort_in_doubt=bug, **random_network(seed))

@@ -30,6 +30,14 @@ from ..raft.invariants import RAFT_FACTS, RaftMonitor
 from ..raft.options import RaftOptions
 from ..sim import Simulation, SimulationTimeout, Trace
 from ..sim.world import canonical
+from ..validate import (
+    check_callable,
+    check_instance,
+    check_int,
+    check_known,
+    check_number,
+    check_str,
+)
 from . import wal
 from .coordinator import Client, Coordinator
 from .invariants import TwoPCMonitor
@@ -72,11 +80,8 @@ class TwoPC:
         check_every_event: bool = False,
         **options: Any,
     ) -> None:
-        if isinstance(participants, bool) or not isinstance(participants, int) \
-                or participants < 1:
-            raise ValueError(f"participants must be an int >= 1, got {participants!r}")
-        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
-            raise ValueError(f"replicas must be an int >= 1, got {replicas!r}")
+        check_int("participants", participants, min=1)
+        check_int("replicas", replicas, min=1)
         if replicas == 1 and raft:
             raise ValueError("raft options apply to a replicated coordinator (replicas >= 2)")
         unknown = set(options) - TwoPCOptions.names()
@@ -219,8 +224,7 @@ class TwoPC:
 
     def run(self, ms: float) -> None:
         """Advance simulated time by ``ms`` (checking after every event if asked to)."""
-        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
-            raise ValueError(f"run time must be a number of ms >= 0, got {ms!r}")
+        check_number("run time", ms, min=0, unit="ms")
         if not self.check_every_event:
             self.sim.run(ms)
             return
@@ -233,8 +237,8 @@ class TwoPC:
     def run_until(self, predicate: Callable[[TwoPC], bool], timeout_ms: float) -> float:
         """Run until ``predicate(self)`` holds; the time it first held.
         Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
-        if not callable(predicate):
-            raise ValueError(f"predicate must be a function of the harness, got {predicate!r}")
+        check_callable("predicate", predicate, what="a function of the harness")
+        check_number("timeout", timeout_ms, min=0, unit="ms")
         if not self.check_every_event:
             return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
         done: list = []
@@ -275,15 +279,13 @@ class TwoPC:
 
     # ---------------------------------------------------------------- helpers
     def _known(self, pid: Hashable) -> None:
-        if pid not in self.ids:
-            raise KeyError(f"unknown process {pid!r}; processes are {self.ids}")
+        check_known("process", pid, self.ids)
 
     def _running(self, pids: Iterable[Hashable]) -> dict[Hashable, Any]:
         return {p: self.sim.process(p) for p in pids if self.sim.is_up(p)}
 
     def _participant(self, pid: Hashable) -> Participant | None:
-        if pid not in self.participants:
-            raise KeyError(f"unknown participant {pid!r}; participants are {self.participants}")
+        check_known("participant", pid, self.participants)
         return self.sim.process(pid) if self.sim.is_up(pid) else None
 
     def _check_txn(self, txn: int) -> None:
@@ -311,13 +313,10 @@ def _replica(options: TwoPCOptions, raft: RaftOptions, voters: frozenset) -> Cal
 def _check_rows(rows: Any, participants: list) -> dict:
     if rows is None:
         return {}
-    if not isinstance(rows, Mapping):
-        raise ValueError(f"rows must map participants to {{row: value}}, got {rows!r}")
+    check_instance("rows", rows, Mapping)
     out = {}
     for pid, data in rows.items():
-        if pid not in participants:
-            raise KeyError(f"rows for unknown participant {pid!r}; participants are "
-                           f"{participants}")
+        check_known("participant", pid, participants)
         out[pid] = dict(_check_row_values(data, f"rows of {pid}", "value"))
     return out
 
@@ -331,10 +330,8 @@ def check_writes(writes: Any, participants: list) -> tuple[tuple[Hashable, Write
     for pid in participants:  # the harness's order, whatever the caller's
         if pid in writes:
             parts.append((pid, _check_row_values(writes[pid], f"writes at {pid}", "delta")))
-    strangers = [p for p in writes if p not in participants]
-    if strangers:
-        raise KeyError(f"writes at unknown participant(s) {strangers}; participants are "
-                       f"{participants}")
+    for pid in writes:
+        check_known("participant", pid, participants)
     return tuple(parts)
 
 
@@ -342,9 +339,6 @@ def _check_row_values(data: Any, what: str, value_name: str) -> Writes:
     if not isinstance(data, Mapping) or not data:
         raise ValueError(f"{what} must be a non-empty {{row: {value_name}}} dict, got {data!r}")
     for row, value in data.items():
-        if not isinstance(row, str) or not row:
-            raise ValueError(f"{what}: a row name must be a non-empty str, got {row!r}")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{what}: the {value_name} of row {row!r} must be an int, "
-                             f"got {value!r}")
+        check_str(f"a row name in {what}", row)
+        check_int(f"the {value_name} of row {row!r} in {what}", value)
     return tuple(sorted(data.items()))

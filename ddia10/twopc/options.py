@@ -10,8 +10,9 @@ participant in doubt for the decision — asks again every ``retry_interval``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
+
+from ..validate import check_bool, check_number
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,12 @@ class TwoPCOptions:
 
     def __post_init__(self) -> None:
         for name in ("vote_timeout", "lock_timeout", "retry_interval"):
-            _check_ms(name, getattr(self, name), positive=True)
-        _check_ms("log_write", self.log_write, positive=False)
+            check_number(name, getattr(self, name), positive=True, unit="ms")
+        check_number("log_write", self.log_write, min=0, unit="ms")
         for name in ("cooperative", "bug_abort_in_doubt"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+            check_bool(name, getattr(self, name))
 
     @classmethod
     def names(cls) -> frozenset[str]:
         return frozenset(f.name for f in fields(cls))
 
-
-def _check_ms(name: str, value: object, *, positive: bool) -> None:
-    ok = (not isinstance(value, bool) and isinstance(value, (int, float))
-          and math.isfinite(value) and (value > 0 if positive else value >= 0))
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number of ms {bound}, got {value!r}")
