@@ -802,7 +802,8 @@ class RaftNode(Process):
     def _append_as_leader(self, ctx: Context, command: Any) -> int:
         self._append_entries(ctx, ((self.term, command),))
         ctx.set_timer(0, "flush")
-        if self.config.all_voters <= {self.pid}:
+        config = self.config
+        if len(config.voters) <= 1 and config.all_voters <= {self.pid}:
             self.maybe_commit(ctx)  # a lone voter commits at once
         return self.log.last_index
 
@@ -843,7 +844,7 @@ class RaftNode(Process):
             return
         first = max(self.commit_index, self.log.snapshot_index) + 1
         ctx.report(Committed(self.pid, self.term, first,
-                             tuple(term for term, _command in self.log.slice(first, index))))
+                             tuple([term for term, _command in self.log.slice(first, index)])))
         self.commit_index = index
         self._apply_committed(ctx)
 
