@@ -13,7 +13,7 @@ shows as "> 60000". It prints the network and disk it simulates and the
 broadcast time they give, then per line the percentiles next to what the
 paper states, the wall-clock time the line took, and at the end every number
 the paper gives beside ours. The broadcast time is split between network
-and disk as :data:`~ddia10.raft.experiments.PAPER_DISK_LATENCY` says; with
+and disk as :data:`~ddia10.scenarios.raft.PAPER_DISK_LATENCY` says; with
 ``--instant-disk`` it is all network. With ``--prevote`` the servers also run
 PreVote (thesis §9.6).
 
@@ -27,7 +27,7 @@ import time
 
 import pandas as pd
 
-from ddia10.raft.experiments import (
+from ddia10.scenarios.raft import (
     FIGURE16_BOTTOM,
     FIGURE16_TOP,
     PAPER_DISK_LATENCY,

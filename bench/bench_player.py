@@ -15,8 +15,8 @@ import dataclasses
 import statistics
 import time
 
-from ddia10.scenarios.raft_deep import worked_example_scenario
-from ddia10.scenarios.split_brain import naive_split_brain, quorum_split_brain
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario
+from ddia10.scenarios.the_problem import naive_split_brain, quorum_split_brain
 from ddia10.viz import Player, log_panel, static_player
 from ddia10.viz.demo import heartbeat_scenario
 

@@ -13,7 +13,7 @@ Run from the repository root: ``python bench/bench_raft.py [--seeds 1000]``.
    (messages, entries, pickled bytes) during the partition and while it
    caught up: a probing follower gets one probe per heartbeat, entries only
    in the first.
-3. The fault campaign of :func:`ddia10.raft.scenarios.fault_campaign` over
+3. The fault campaign of :func:`ddia10.scenarios.raft_deep_dive.fault_campaign` over
    many seeds (random crashes, restarts, partitions, 5% loss, 5% duplication,
    10% reordering, every invariant checked after every event), with the number
    of violations and how long the healed cluster took to elect a leader.
@@ -36,8 +36,8 @@ import time
 import bench_sim  # the simulator benchmark beside this script
 
 from ddia10.raft import RaftCluster
-from ddia10.raft.scenarios import fault_campaign
 from ddia10.runtime import progress
+from ddia10.scenarios.raft_deep_dive import fault_campaign
 
 BUGS = ("bug_commit_old_terms", "bug_no_election_restriction", "bug_vote_per_term_not_candidate")
 

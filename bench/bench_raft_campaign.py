@@ -19,8 +19,8 @@ from __future__ import annotations
 import sys
 import time
 
-from ddia10.raft.client import campaign_seed
 from ddia10.runtime import progress
+from ddia10.scenarios.raft_deep_dive import campaign_seed
 
 
 def main(seeds: int = 1000, read_mode: str = "read_index", first: int = 0) -> int:

@@ -1,4 +1,22 @@
 """ddia10: the protocols, clocks, checkers and views of an executable textbook on
-consistency and consensus. Every chapter notebook imports from here."""
+consistency and consensus. Every chapter notebook imports from here.
+
+Where things live:
+
+- **Protocols** — one module or package each, holding the protocol and nothing
+  else: its messages, its nodes, the harness that runs them on the simulator, and
+  its invariants (:mod:`ddia10.failover`, :mod:`ddia10.rsm`, :mod:`ddia10.clocks`,
+  :mod:`ddia10.tob`, :mod:`ddia10.raft`), with the shared pieces they stand on:
+  :mod:`ddia10.sim` (the deterministic world, and :mod:`ddia10.sim.faults`, the one
+  random fault generator), :mod:`ddia10.quorum` (quorum arithmetic),
+  :mod:`ddia10.invariants` (the one :class:`~ddia10.invariants.InvariantViolation`)
+  and :mod:`ddia10.linearizability` (the checker). A protocol module imports no
+  pandas, matplotlib or ipywidgets and never :mod:`ddia10.viz`.
+- **Scenarios** — :mod:`ddia10.scenarios` holds one module (or package) per
+  chapter, named after its notebook: everything the chapter stages (worked runs,
+  players, experiments, tables, figures, campaigns).
+- **Views** — :mod:`ddia10.viz` draws traces: space-time diagrams, cluster
+  pictures, players, tables.
+"""
 
 __version__ = "0.1.0"

@@ -35,7 +35,9 @@ differ), and *a* and *b* are concurrent if and only if neither vector is
 event in the trace; :func:`run_schedule` scripts a run (fixed latencies,
 scheduled local events and sends) and :func:`clock_events` reads the events
 back, with the true happens-before relation computed from the messages alone
-(:func:`happens_before`) so the clocks can be checked against it.
+(:func:`happens_before`) so the clocks can be checked against it. Chapter 2
+("Ordering") teaches this module; its worked traces, clock tables, drawings and
+players are in :mod:`ddia10.scenarios.ordering`.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def _check_count(what: str, n: Any) -> None:
         raise ValueError(f"{what} must be an int >= 0, got {n!r}")
 
 
-def _pid_key(pid: Pid) -> tuple:
+def pid_key(pid: Pid) -> tuple:
+    """A sort key for process ids, ints before strs, so mixed ids still sort."""
     return (isinstance(pid, str), pid)
 
 
@@ -133,7 +136,7 @@ class VectorClock:
             if pid in seen:
                 raise ValueError(f"process {pid!r} appears twice in a VectorClock")
             seen.add(pid)
-        canonical = tuple(sorted(((p, n) for p, n in items if n), key=lambda kv: _pid_key(kv[0])))
+        canonical = tuple(sorted(((p, n) for p, n in items if n), key=lambda kv: pid_key(kv[0])))
         object.__setattr__(self, "counts", canonical)
 
     @classmethod
@@ -155,7 +158,7 @@ class VectorClock:
     def as_list(self, pids: Sequence[Pid]) -> list[int]:
         """The counts in the order of ``pids`` (the usual ``[2, 1, 0]`` notation)."""
         pids = list(pids)
-        missing = sorted((p for p, _ in self.counts if p not in pids), key=_pid_key)
+        missing = sorted((p for p, _ in self.counts if p not in pids), key=pid_key)
         if missing:
             raise ValueError(f"clock has entries for {missing}, not among {pids}")
         mine = dict(self.counts)
@@ -432,33 +435,6 @@ def random_schedule(seed: int, pids: Sequence[Pid], n_steps: int, *, p_send: flo
     return steps
 
 
-# The two worked traces of the chapter. Every link takes 2 ms, so A's message
-# reaches B only after C's independent event, as in the step lists they follow.
-WORKED_PIDS = ("A", "B", "C")
-LAMPORT_WORKED_STEPS = (
-    Step(1, "A", label="internal"),
-    Step(2, "A", "B", "msg"),
-    Step(3, "C", label="internal"),
-    Step(5, "B", "C", "msg"),
-)
-VECTOR_WORKED_STEPS = (
-    Step(1, "A", label="write x=1"),
-    Step(2, "A", "B", "write x=1"),
-    Step(5, "C", label="write x=2"),
-)
-WORKED_LATENCY = 2.0
-
-
-def lamport_worked_example() -> Simulation:
-    """A ticks, sends to B; C ticks alone; B receives, sends to C; C receives."""
-    return run_schedule(WORKED_PIDS, LAMPORT_WORKED_STEPS, latency=WORKED_LATENCY)
-
-
-def vector_worked_example() -> Simulation:
-    """A writes x=1 and sends it to B; C writes x=2 having heard from no one."""
-    return run_schedule(WORKED_PIDS, VECTOR_WORKED_STEPS, latency=WORKED_LATENCY)
-
-
 # ---------------------------------------------------------------------- reading a trace
 
 
@@ -478,7 +454,7 @@ class ClockEvent:
     sent_by: str | None = None
 
 
-def _as_vector(v: Any, pids: Mapping[str, Pid] | None = None) -> VectorClock:
+def as_vector(v: Any, pids: Mapping[str, Pid] | None = None) -> VectorClock:
     """A vector clock from a trace field; ``pids`` maps JSON's string keys back
     to the process ids they stood for."""
     if isinstance(v, VectorClock):
@@ -504,7 +480,7 @@ def clock_events(trace: Trace | Simulation) -> list[ClockEvent]:
         out.append(
             ClockEvent(
                 e.index, e.time, e.pid, d["event"], d["action"], d.get("label", ""),
-                d["lamport"], _as_vector(d["vector"], pids), d.get("to", d.get("src")),
+                d["lamport"], as_vector(d["vector"], pids), d.get("to", d.get("src")),
                 d.get("sent_by"),
             )
         )
@@ -569,38 +545,7 @@ def count_causal_orders(events: Sequence[ClockEvent]) -> int:
 
 def lamport_order(events: Sequence[ClockEvent]) -> list[ClockEvent]:
     """The events in Lamport's total order: by counter, ties broken by process id."""
-    return sorted(events, key=lambda e: (e.lamport, _pid_key(e.pid)))
-
-
-_TABLE_COLUMNS = (
-    "event", "time", "pid", "action", "peer", "label", "lamport", "vector", "total order",
-)
-
-
-def clock_table(trace: Trace | Simulation, pids: Sequence[Pid] | None = None):
-    """A table (pandas DataFrame) of every clocked event with its Lamport time,
-    its vector clock in ``pids`` order, and its place in the Lamport total order."""
-    import pandas as pd
-
-    events = clock_events(trace)
-    if pids is None:
-        pids = sorted({e.pid for e in events}, key=_pid_key)
-    rank = {e.event: i + 1 for i, e in enumerate(lamport_order(events))}
-    rows = [
-        {
-            "event": e.event,
-            "time": e.time,
-            "pid": e.pid,
-            "action": e.action,
-            "peer": "" if e.peer is None else e.peer,
-            "label": e.label,
-            "lamport": e.lamport,
-            "vector": e.vector.format(pids),
-            "total order": rank[e.event],
-        }
-        for e in events
-    ]
-    return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+    return sorted(events, key=lambda e: (e.lamport, pid_key(e.pid)))
 
 
 def final_clocks(sim: Simulation) -> dict[Pid, tuple[int, VectorClock]]:
@@ -613,49 +558,3 @@ def final_clocks(sim: Simulation) -> dict[Pid, tuple[int, VectorClock]]:
                 raise ValueError(f"process {pid!r} keeps no clocks")
             out[pid] = (proc.lamport.time, proc.vector)
     return out
-
-
-# ---------------------------------------------------------------------- drawing
-
-_SHOW = ("lamport", "vector", "both")
-
-
-def clock_label(pids: Sequence[Pid], show: str = "both"):
-    """An ``annotate`` function for :func:`ddia10.viz.spacetime`: writes each
-    clocked event's id with its Lamport time, its vector clock (in ``pids``
-    order) or both, e.g. ``"B1: 3 [2,1,0]"``."""
-    if show not in _SHOW:
-        raise ValueError(f"show must be one of {_SHOW}, got {show!r}")
-    pids = list(pids)
-    by_name = {str(p): p for p in pids}
-
-    def label(event) -> str | None:
-        d = event.data
-        if event.kind != "state" or "lamport" not in d or "vector" not in d:
-            return None
-        vector = _as_vector(d["vector"], by_name).format(pids)
-        stamp = {"lamport": str(d["lamport"]), "vector": vector,
-                 "both": f"{d['lamport']} {vector}"}[show]
-        return f"{d['event']}: {stamp}"
-
-    return label
-
-
-def draw_clocks(trace: Trace | Simulation, *, show: str = "both",
-                pids: Sequence[Pid] | None = None, **kwargs: Any):
-    """The space-time diagram of a clocked run: a dot at every event, labelled
-    with its clocks (``show``: ``"lamport"``, ``"vector"`` or ``"both"``)."""
-    from .viz.spacetime import spacetime
-
-    if isinstance(trace, Simulation):
-        trace = trace.trace
-    events = clock_events(trace)
-    if pids is None:
-        pids = sorted({e.pid for e in events}, key=_pid_key)
-    fig = spacetime(trace, pids=pids, annotate=clock_label(pids, show), **kwargs)
-    ax = fig.axes[0]
-    row = {p: r for r, p in enumerate(pids)}
-    shown = [e for e in events if e.pid in row]
-    ax.plot([e.time for e in shown], [row[e.pid] for e in shown], "o", color="#6a1b9a", ms=4,
-            zorder=6)
-    return fig

@@ -38,19 +38,20 @@ consistency checks and an election restriction instead.
 Every node annotates its ``role``, ``term``, ``leader``, ``log``, ``commit``
 and ``data`` (the state machine) in the trace whenever they change, and
 client writes appear as ``invoke``/``return`` events, so players can draw who
-leads and what each node holds. :class:`SafetyMonitor` checks the promises
-quorum failover makes after every event of a run; :func:`leader_cut_off` is
-the worked example of chapter 0 ("The problem"), which teaches this module,
-and :func:`slow_network` its demonstration of partial synchrony.
+leads and what each node holds. :class:`FailoverMonitor` checks the promises
+quorum failover makes after every event of a run. Chapter 0 ("The problem")
+teaches this module; its worked runs, tables and players are in
+:mod:`ddia10.scenarios.the_problem`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .invariants import InvariantViolation
 from .quorum import MajorityConfig, VoteResult, majority
 from .rsm import COMMANDS, Command, Entry, Replica, Set
 from .sim import Context, Process, Simulation, SimulationTimeout
@@ -112,7 +113,7 @@ class Replicated:
 
 
 @dataclass(frozen=True)
-class RequestVote:
+class VoteRequest:
     """Candidate -> all (quorum failover only): "make me leader of ``term``"."""
 
     term: int
@@ -388,8 +389,8 @@ class QuorumFailover(FailoverNode):
         super().on_start(ctx)
 
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
-        if isinstance(msg, RequestVote):
-            self.on_request_vote(ctx, src, msg)
+        if isinstance(msg, VoteRequest):
+            self.on_vote_request(ctx, src, msg)
         elif isinstance(msg, Vote):
             self.on_vote(ctx, src, msg)
         super().on_message(ctx, src, msg)
@@ -400,11 +401,11 @@ class QuorumFailover(FailoverNode):
         self.leader = None
         self.votes = {ctx.pid: Vote(self.term, True, self.log_term, tuple(self.replica.log))}
         for peer in self.peers:
-            ctx.send(peer, RequestVote(self.term))
+            ctx.send(peer, VoteRequest(self.term))
         self.arm_failure_detector(ctx)  # no winner by then: try again in a new term
         self.count_votes(ctx)
 
-    def on_request_vote(self, ctx: Context, src: Hashable, msg: RequestVote) -> None:
+    def on_vote_request(self, ctx: Context, src: Hashable, msg: VoteRequest) -> None:
         if msg.term > self.term:
             self.become_follower(ctx, msg.term, leader=None)
         granted = msg.term == self.term and self.voted_for in (None, src)
@@ -508,7 +509,9 @@ def write(
     return submit(sim, node, Set(key, value), client)
 
 
-def leaders(sim: Simulation, among: Iterable[Hashable] | None = None) -> dict[Hashable, int]:
+def current_leaders(
+    sim: Simulation, among: Iterable[Hashable] | None = None,
+) -> dict[Hashable, int]:
     """Every running node (of ``among``, default all) that believes it leads, with its term."""
     pids = sim.pids if among is None else list(among)
     out = {}
@@ -523,7 +526,7 @@ def leaders(sim: Simulation, among: Iterable[Hashable] | None = None) -> dict[Ha
 def leader(sim: Simulation, among: Iterable[Hashable] | None = None) -> Hashable | None:
     """The running node (of ``among``) that leads the highest term, if any: whom a
     client that knows the cluster would send its writes to."""
-    found = leaders(sim, among)
+    found = current_leaders(sim, among)
     return max(found, key=lambda pid: found[pid]) if found else None
 
 
@@ -532,125 +535,15 @@ def states(sim: Simulation) -> dict[Hashable, dict]:
     return {pid: sim.process(pid).replica.state for pid in sim.pids if sim.is_up(pid)}
 
 
-def client_calls(sim: Simulation):
-    """One row per client call: who asked which node for what, when, and what it heard
-    (``ok``: acknowledged; ``fail``: refused, not applied; ``info``: no answer in time,
-    so the write may or may not take effect; empty: no answer yet)."""
-    import pandas as pd
-
-    answers = {e.data["call"]: e for e in sim.trace.of_kind("return")}
-    rows = []
-    for ask in sim.trace.of_kind("invoke"):
-        answer = answers.get(ask.data["call"])
-        data = answer.data if answer is not None else {}
-        rows.append({
-            "client": ask.data["client"],
-            "node": ask.data["node"],
-            "write": ask.data["op"],
-            "asked at": round(ask.time, 1),
-            "answered at": round(answer.time, 1) if answer is not None else None,
-            "status": data.get("status", ""),
-            "term": data.get("term"),
-            "error": data.get("error", ""),
-        })
-    columns = ["client", "node", "write", "asked at", "answered at", "status", "term", "error"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-CUT_AT = 100.0
-"""When the chapter's worked example cuts the leader off from the others (ms)."""
-
-HEAL_AT = 400.0
-"""When the chapter's worked example heals the network (ms)."""
-
-
-def leader_cut_off(protocol: str, *, seed: int = 0) -> Simulation:
-    """The chapter's worked example, scheduled but not yet run: A leads term 1; at
-    20 ms A's client writes x=1; at :data:`CUT_AT` A is cut off from B and C; at
-    130 ms A's client writes x=2 to A; at 250 ms another client writes x=3 to
-    whoever leads the B-C side; at :data:`HEAL_AT` the network heals."""
-    sim = build_cluster(protocol, seed=seed)
-    sim.at(20, lambda s: write(s, "A", "x", 1, client="client of A"), "x=1 to A")
-    sim.at(CUT_AT, lambda s: s.partition(["A"], ["B", "C"]), "cut A off")
-    sim.at(130, lambda s: write(s, "A", "x", 2, client="client of A"), "x=2 to A")
-    sim.at(250, _write_to_majority_leader, "x=3 to the B-C leader")
-    sim.at(HEAL_AT, lambda s: s.heal(), "heal")
-    return sim
-
-
-def _write_to_majority_leader(sim: Simulation) -> None:
-    target = leader(sim, ["B", "C"])
-    if target is None:
-        sim.note("client of B-C: no leader on the B-C side yet")
-    else:
-        write(sim, target, "x", 3, client="client of B-C")
-
-
-def slow_network(
-    protocol: str = "quorum",
-    *,
-    seed: int = 2,
-    slow_from: float = 200.0,
-    slow_until: float = 1500.0,
-    slow_latency: tuple[float, float] = (40.0, 160.0),
-    horizon: float = 2100.0,
-) -> Simulation:
-    """Partial synchrony, scheduled: from ``slow_from`` to ``slow_until`` every link
-    takes ``slow_latency`` ms, longer than the failure timeout, so followers keep
-    suspecting healthy leaders; then the network is fast again. A client writes
-    to whoever it believes leads every 50 ms until ``horizon``."""
-    for name, t in (("slow_from", slow_from), ("slow_until", slow_until), ("horizon", horizon)):
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-            raise ValueError(f"{name} must be a finite number >= 0 ms, got {t!r}")
-    if not slow_from <= slow_until <= horizon:
-        raise ValueError(
-            f"need slow_from <= slow_until <= horizon, got {slow_from}, {slow_until}, {horizon}"
-        )
-    sim = build_cluster(protocol, seed=seed)
-    links = [(a, b) for i, a in enumerate(sim.pids) for b in sim.pids[i + 1 :]]
-
-    def set_latency(latency: Any) -> Callable[[Simulation], None]:
-        def apply(s: Simulation) -> None:
-            for a, b in links:
-                s.set_link(a, b, latency=latency)
-
-        return apply
-
-    sim.at(slow_from, set_latency(slow_latency), "the network slows down")
-    sim.at(slow_until, set_latency((1.0, 3.0)), "the network is fast again")
-    for i, t in enumerate(range(25, int(horizon), 50)):
-        sim.at(t, lambda s, i=i: write(s, leader(s) or s.pids[0], "n", i, client="client"))
-    return sim
-
-
-def progress_table(sim: Simulation, window: float = 300.0):
-    """Per time window: the highest term any node had reached, and how many client
-    writes were acknowledged, refused, or left with an unknown outcome."""
-    import pandas as pd
-
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
-        raise ValueError(f"window must be a number of ms > 0, got {window!r}")
-    calls = client_calls(sim)
-    terms = [(e.time, e.data["term"]) for e in sim.trace.of_kind("state")]
-    rows = []
-    start = 0.0
-    while start < sim.now:
-        end = start + window
-        asked = calls[(calls["asked at"] >= start) & (calls["asked at"] < end)]
-        counts = asked["status"].value_counts()
-        rows.append({
-            "from (ms)": int(start),
-            "highest term": max((t for time, t in terms if time < end), default=0),
-            "acknowledged": int(counts.get("ok", 0)),
-            "refused": int(counts.get("fail", 0)),
-            "unknown": int(counts.get("info", 0)),
-        })
-        start = end
-    return pd.DataFrame(rows).set_index("from (ms)")
-
-
 # ---------------------------------------------------------------- the promises, as code
-class SafetyMonitor:
+ONE_LEADER_PER_TERM = "one leader per term"
+NO_MINORITY_ACKNOWLEDGEMENT = "no minority acknowledgement"
+NO_LOST_WRITE = "no acknowledged write lost"
+PROMISES = (ONE_LEADER_PER_TERM, NO_MINORITY_ACKNOWLEDGEMENT, NO_LOST_WRITE)
+"""The three promises :class:`FailoverMonitor` checks, by name."""
+
+
+class FailoverMonitor:
     """Checks a run, event by event, against the three promises quorum failover
     makes; naive failover breaks all three under a partition.
 
@@ -660,31 +553,37 @@ class SafetyMonitor:
     3. *No acknowledged write lost*: every leader of a later term has every write
        acknowledged in an earlier term in its log.
 
-    Call :meth:`check` after every ``sim.step()``; it returns the new violations.
+    Call :meth:`check` after every ``sim.step()``; it reports each broken promise
+    once, as an :class:`~ddia10.invariants.InvariantViolation` naming the
+    promise (one of :data:`PROMISES`) and the evidence. It reports rather than
+    raises, so a run of naive failover can show every promise it breaks.
     """
 
     def __init__(self, sim: Simulation) -> None:
         if not isinstance(sim, Simulation):
-            raise ValueError(f"SafetyMonitor watches a Simulation, got {sim!r}")
+            raise ValueError(f"FailoverMonitor watches a Simulation, got {sim!r}")
         if not sim.tracing:
-            raise ValueError("SafetyMonitor reads the trace: build the simulation with trace=True")
+            raise ValueError("FailoverMonitor reads the trace: build the simulation with "
+                             "trace=True")
         self.sim = sim
         self.seen = 0
         self.leaders_of_term: dict[int, set] = {}
         self.acknowledged: dict[str, tuple[int, str]] = {}  # call -> (term, op)
         self.reported: set = set()
-        self.violations: list[str] = []
+        self.violations: list[InvariantViolation] = []
 
-    def check(self) -> list[str]:
+    def check(self) -> list[InvariantViolation]:
+        """The promises broken since the last check (each reported once)."""
         sim = self.sim
-        new: list[str] = []
+        new: list[InvariantViolation | None] = []
         for event in sim.trace.events[self.seen :]:
             if event.kind == "state" and event.data.get("role") == LEADER:
                 term = event.data["term"]
                 holders = self.leaders_of_term.setdefault(term, set())
                 holders.add(event.pid)
                 if len(holders) > 1:
-                    new.append(self._once(("term", term), f"term {term} has two leaders: "
+                    new.append(self._once(("term", term), ONE_LEADER_PER_TERM,
+                                          f"term {term} has two leaders: "
                                           + " and ".join(sorted(map(str, holders)))))
             elif event.kind == "return" and event.data.get("status") == "ok":
                 call, term, op = event.data["call"], event.data["term"], event.data["op"]
@@ -692,21 +591,22 @@ class SafetyMonitor:
                 stored = sum(1 for pid in sim.pids
                              if any(e.request == call for e in sim.storage(pid).get("log", ())))
                 if stored < majority(len(sim.pids)):
-                    new.append(self._once(("minority", call), f"{event.pid} acknowledged {op} "
-                                          f"({call}) stored on {stored} of {len(sim.pids)} nodes"))
+                    new.append(self._once(("minority", call), NO_MINORITY_ACKNOWLEDGEMENT,
+                                          f"{event.pid} acknowledged {op} ({call}) stored on "
+                                          f"{stored} of {len(sim.pids)} nodes"))
         self.seen = len(sim.trace)
-        for pid, term in leaders(sim).items():
+        for pid, term in current_leaders(sim).items():
             held = {e.request for e in sim.process(pid).replica.log}
             for call, (acked_term, op) in self.acknowledged.items():
                 if acked_term < term and call not in held:
-                    new.append(self._once(("lost", call, pid, term), f"{op} ({call}), acknowledged "
-                                          f"in term {acked_term}, is missing from {pid}, leader "
-                                          f"of term {term}"))
-        new = [v for v in new if v is not None]
-        self.violations.extend(new)
-        return new
+                    new.append(self._once(("lost", call, pid, term), NO_LOST_WRITE,
+                                          f"{op} ({call}), acknowledged in term {acked_term}, "
+                                          f"is missing from {pid}, leader of term {term}"))
+        found = [v for v in new if v is not None]
+        self.violations.extend(found)
+        return found
 
-    def run(self, ms: float) -> list[str]:
+    def run(self, ms: float) -> list[InvariantViolation]:
         """Run the simulation ``ms`` simulated ms further, checking after every
         event. Returns the violations seen meanwhile."""
         before = len(self.violations)
@@ -721,8 +621,8 @@ class SafetyMonitor:
             pass
         return self.violations[before:]
 
-    def _once(self, key: tuple, text: str) -> str | None:
+    def _once(self, key: tuple, promise: str, evidence: str) -> InvariantViolation | None:
         if key in self.reported:
             return None
         self.reported.add(key)
-        return text
+        return InvariantViolation(promise, evidence)

@@ -61,22 +61,6 @@ def majorities_can_be_disjoint(old: int, new: int, union: int) -> bool:
     return majority(old) + majority(new) <= union
 
 
-def cluster_size_table(sizes: Iterable[int] = range(1, 8)):
-    """A table of cluster size, majority and tolerated failures, one row per size.
-
-    Even sizes tolerate no more failures than the odd size just below them,
-    while needing one more vote per decision: the table makes that visible.
-    """
-    import pandas as pd
-
-    rows = []
-    for n in sizes:
-        rows.append(
-            {"nodes": n, "majority": majority(n), "tolerated failures": tolerated_failures(n)}
-        )
-    return pd.DataFrame(rows).set_index("nodes")
-
-
 @dataclass(frozen=True)
 class MajorityConfig:
     """A set of voters deciding by simple majority."""

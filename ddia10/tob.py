@@ -39,7 +39,9 @@ equivalent (Chandra & Toueg 1996):
   applying committed entries in index order.
 
 Consensus is only as live as its broadcast: with the sequencer crashed, no
-process of :class:`TOBConsensus` ever decides.
+process of :class:`TOBConsensus` ever decides. Chapter 2 ("Ordering") teaches
+this module; the runs it shows (the sequencer crashing, two sequencers after a
+partition, Raft in their place) are in :mod:`ddia10.scenarios.ordering`.
 """
 
 from __future__ import annotations
@@ -244,38 +246,6 @@ def raft_tob_cluster(n: int = 5, seed: int = 0, **options: Any) -> RaftCluster:
     return RaftCluster(n, seed, node_class=RaftTOB, **options)
 
 
-def raft_tob_crash_run(*, seed: int = 1) -> RaftCluster:
-    """Five Raft servers deliver x=1 and y=2; the leader crashes; the other
-    four elect a new leader and deliver x=3 and y=4. Returns the finished run."""
-    cluster = raft_tob_cluster(5, seed=seed)
-    cluster.wait_for_leader()
-    for payload in ("x=1", "y=2"):
-        cluster.agree(payload)
-    cluster.crash(cluster.leader())
-    for payload in ("x=3", "y=4"):
-        cluster.agree(payload, servers=4)
-    cluster.run(300)
-    return cluster
-
-
-def raft_tob_partition_run(*, seed: int = 2) -> tuple[RaftCluster, Pid]:
-    """The partition that split the naive sequencers, on Raft: the leader and
-    one follower are cut off; the old leader accepts a broadcast it can never
-    commit, the majority elects a leader and delivers another; then the
-    network heals. Returns the finished run and the old leader's id."""
-    cluster = raft_tob_cluster(5, seed=seed)
-    old = cluster.wait_for_leader()
-    cluster.agree("x=1")
-    minority = [old, next(p for p in cluster.ids if p != old)]
-    cluster.partition(minority, [p for p in cluster.ids if p not in minority])
-    cluster.submit("x=2 (old leader)", node=old)
-    cluster.run(50)
-    cluster.agree("x=3 (new leader)", servers=3)
-    cluster.heal()
-    cluster.run(1000)
-    return cluster, old
-
-
 # ---------------------------------------------------------------------- running
 
 
@@ -345,55 +315,12 @@ def deliveries(trace: Trace | Simulation) -> dict[Pid, tuple]:
     return out
 
 
-def delivery_label(event) -> str | None:
-    """An ``annotate`` function for :func:`ddia10.viz.spacetime`: at each
-    delivery, its position and payload (``"#2 y=2"``)."""
-    d = event.data
-    if event.kind != "state" or "delivered" not in d or not d["delivered"]:
-        return None
-    return f"#{len(d['delivered'])} {d['delivered'][-1]}"
-
-
 def prefix_consistent(logs: Mapping[Pid, Sequence[Any]]) -> bool:
     """True when every two delivery sequences agree wherever both are defined
     (one is a prefix of the other): the total order property."""
     seqs = [tuple(s) for s in logs.values()]
     longest = max(seqs, key=len, default=())
     return all(s == longest[: len(s)] for s in seqs)
-
-
-# ---------------------------------------------------------------------- the chapter's worlds
-
-CRASH_PIDS = ("A", "B", "C", "S")
-CRASH_PLAN = (
-    (1.0, "A", "x=1"), (2.0, "B", "y=2"), (3.0, "C", "x=3"),
-    (20.0, "A", "y=4"), (25.0, "B", "x=5"), (80.0, "C", "x=6"),
-)
-CRASH_AT = 15.0
-
-
-def sequencer_crash_world(*, seed: int = 0, failover_ms: float | None = None) -> Simulation:
-    """A, B and C broadcast through sequencer S, which crashes at ``CRASH_AT`` ms
-    while broadcasts keep coming (``CRASH_PLAN``). Not yet run."""
-    sim = sequencer_cluster(CRASH_PIDS, "S", seed=seed, failover_ms=failover_ms)
-    schedule_broadcasts(sim, CRASH_PLAN)
-    sim.at(CRASH_AT, lambda s: s.crash("S"), label="crash S")
-    return sim
-
-
-SPLIT_PIDS = ("A", "B", "C", "D")
-SPLIT_PLAN = ((1.0, "B", "x=1"), (150.0, "B", "x=2"), (150.0, "D", "x=3"), (260.0, "C", "x=4"))
-SPLIT_FAILOVER_MS = 30.0
-
-
-def split_sequencers_world(*, seed: int = 0) -> Simulation:
-    """Naive failover under a partition: {A, B} | {C, D} from 20 ms to 220 ms,
-    with A the sequencer; C and D time out and promote C. Not yet run."""
-    sim = sequencer_cluster(SPLIT_PIDS, "A", seed=seed, failover_ms=SPLIT_FAILOVER_MS)
-    schedule_broadcasts(sim, SPLIT_PLAN)
-    sim.at(20.0, lambda s: s.partition(["A", "B"], ["C", "D"]), label="partition")
-    sim.at(220.0, lambda s: s.heal(), label="heal")
-    return sim
 
 
 def consensus_via_tob(proposals: Mapping[Pid, Any], sequencer: Pid, *, seed: int = 0,

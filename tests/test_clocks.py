@@ -9,14 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddia10.clocks import (
-    WORKED_PIDS,
     ClockedProcess,
     LamportClock,
     Step,
     VectorClock,
     clock_events,
-    clock_label,
-    clock_table,
     compare,
     concurrent,
     concurrent_pairs,
@@ -25,11 +22,10 @@ from ddia10.clocks import (
     happened_before,
     happens_before,
     lamport_order,
-    lamport_worked_example,
     random_schedule,
     run_schedule,
-    vector_worked_example,
 )
+from ddia10.scenarios.ordering import WORKED_PIDS, lamport_worked_example, vector_worked_example
 from ddia10.sim import Trace
 
 
@@ -90,30 +86,6 @@ def test_a_pair_of_vectors_from_the_text_is_concurrent():
     a = VectorClock.of(WORKED_PIDS, [2, 1, 0])
     b = VectorClock.of(WORKED_PIDS, [1, 3, 0])
     assert compare(a, b) == "concurrent"
-
-
-def test_clock_table_lists_every_event_with_its_clocks():
-    table = clock_table(lamport_worked_example(), WORKED_PIDS)
-    assert list(table["event"]) == ["A1", "A2", "C1", "B1", "B2", "C2"]
-    assert list(table["vector"]) == [
-        "[1,0,0]", "[2,0,0]", "[0,0,1]", "[2,1,0]", "[2,2,0]", "[2,2,2]",
-    ]
-    # ties on the counter (A1 and C1 both 1) are broken by process id
-    assert list(table.sort_values("total order")["event"]) == ["A1", "C1", "A2", "B1", "B2", "C2"]
-
-
-def test_space_time_labels_carry_each_events_clocks():
-    from ddia10.viz.spacetime import diagram
-
-    sim = lamport_worked_example()
-    shapes = diagram(sim.trace, annotate=clock_label(WORKED_PIDS, "both"))["shapes"]
-    labels = [s["text"] for s in shapes if s["k"] == "label"]
-    assert labels == [
-        "A1: 1 [1,0,0]", "A2: 2 [2,0,0]", "C1: 1 [0,0,1]",
-        "B1: 3 [2,1,0]", "B2: 4 [2,2,0]", "C2: 5 [2,2,2]",
-    ]
-    with pytest.raises(ValueError):
-        clock_label(WORKED_PIDS, "wall clock")
 
 
 # ---------------------------------------------------------------- the rules
@@ -260,29 +232,3 @@ def test_causal_orders_counted_match_brute_force(sim):
     )
     assert count_causal_orders(events) == brute
     assert (brute == 1) == (not concurrent_pairs(events))
-
-
-# ---------------------------------------------------------------- the chapter's players
-
-
-def test_lamport_player_ends_on_the_worked_trace_and_its_buttons_add_events():
-    from ddia10.scenarios.clocks import lamport_scenario
-    from ddia10.viz import cluster_view
-
-    scenario = lamport_scenario()
-    run = scenario.run(steps=100)
-    table = scenario.state_table(cluster_view(run.sim.trace)).set_index("process")
-    assert table["Lamport"].to_dict() == {"A": 2, "B": 4, "C": 5}
-    assert table["vector ABC"].to_dict() == {"A": "[2,0,0]", "B": "[2,2,0]", "C": "[2,2,2]"}
-    pressed = scenario.run(presses=[(6, "C → A")], steps=100)
-    assert max(final_clocks(pressed.sim)["A"][1].as_list(WORKED_PIDS)) == 3  # A saw C's send
-
-
-def test_vector_player_shows_the_concurrent_pair():
-    from ddia10.scenarios.clocks import vector_scenario
-    from ddia10.viz import cluster_view
-
-    scenario = vector_scenario()
-    run = scenario.run(steps=100)
-    table = scenario.state_table(cluster_view(run.sim.trace)).set_index("process")
-    assert (table.loc["B", "vector ABC"], table.loc["C", "vector ABC"]) == ("[2,1,0]", "[0,0,1]")

@@ -13,16 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddia10 import failover as fo
+from ddia10.invariants import InvariantViolation
 from ddia10.rsm import Add, Set, replay
+from ddia10.scenarios import the_problem as ch0
 from ddia10.sim import Simulation
 
 MAJORITY_SIDE = ["B", "C"]
 
 
-def partition_the_leader(protocol: str, seed: int = 0) -> tuple[Simulation, fo.SafetyMonitor]:
+def partition_the_leader(protocol: str, seed: int = 0) -> tuple[Simulation, fo.FailoverMonitor]:
     """The chapter's worked example (A cut off at 100 ms, healed at 400 ms) and its monitor."""
-    sim = fo.leader_cut_off(protocol, seed=seed)
-    return sim, fo.SafetyMonitor(sim)
+    sim = ch0.leader_cut_off(protocol, seed=seed)
+    return sim, fo.FailoverMonitor(sim)
 
 
 def returns(sim: Simulation) -> dict[str, dict]:
@@ -37,18 +39,18 @@ def acknowledged(sim: Simulation) -> dict[str, dict]:
 def test_naive_partitioned_leader_gives_two_leaders_with_divergent_acknowledged_writes():
     sim, monitor = partition_the_leader("naive")
     monitor.run(300)
-    assert fo.leaders(sim) == {"A": 1, "B": 2}
+    assert fo.current_leaders(sim) == {"A": 1, "B": 2}
     ok = {r["op"]: r["node"] for r in acknowledged(sim).values()}
     assert ok == {"x=1": "A", "x=2": "A", "x=3": "B"}
     assert fo.states(sim) == {"A": {"x": 2}, "B": {"x": 3}, "C": {"x": 3}}
-    calls = fo.client_calls(sim)
+    calls = ch0.client_calls(sim)
     assert list(calls["status"]) == ["ok", "ok", "ok"]
 
 
 def test_naive_heal_throws_away_a_write_the_old_leader_acknowledged():
     sim, monitor = partition_the_leader("naive")
     monitor.run(600)
-    assert fo.leaders(sim) == {"B": 2}
+    assert fo.current_leaders(sim) == {"B": 2}
     assert fo.states(sim) == {"A": {"x": 3}, "B": {"x": 3}, "C": {"x": 3}}
     x2 = next(c for c, r in acknowledged(sim).items() if r["op"] == "x=2")
     assert all(x2 not in {e.request for e in sim.process(p).replica.log} for p in sim.pids)
@@ -59,7 +61,10 @@ def test_naive_heal_throws_away_a_write_the_old_leader_acknowledged():
 def test_naive_breaks_every_promise_the_monitor_checks():
     sim, monitor = partition_the_leader("naive")
     monitor.run(600)
-    text = "\n".join(monitor.violations)
+    assert all(isinstance(v, InvariantViolation) for v in monitor.violations)
+    assert {v.invariant for v in monitor.violations} == {fo.NO_MINORITY_ACKNOWLEDGEMENT,
+                                                         fo.NO_LOST_WRITE}
+    text = "\n".join(map(str, monitor.violations))
     assert "acknowledged x=2 (A.2) stored on 1 of 3 nodes" in text
     assert "x=2 (A.2), acknowledged in term 1, is missing from B, leader of term 2" in text
 
@@ -68,13 +73,14 @@ def test_naive_two_leaders_can_share_a_term_and_the_lower_id_keeps_it():
     # B and C are cut off from A and from each other: both promote to term 2.
     sim = fo.build_cluster("naive", seed=3)
     sim.at(50, lambda s: s.partition(["A"], ["B"], ["C"]))
-    monitor = fo.SafetyMonitor(sim)
+    monitor = fo.FailoverMonitor(sim)
     monitor.run(300)
-    assert fo.leaders(sim) == {"A": 1, "B": 2, "C": 2}
-    assert any("term 2 has two leaders" in v for v in monitor.violations)
+    assert fo.current_leaders(sim) == {"A": 1, "B": 2, "C": 2}
+    assert [(v.invariant, v.evidence) for v in monitor.violations][:1] == [
+        (fo.ONE_LEADER_PER_TERM, "term 2 has two leaders: B and C")]
     sim.heal()
     monitor.run(200)
-    assert fo.leaders(sim) == {"B": 2}
+    assert fo.current_leaders(sim) == {"B": 2}
 
 
 # ---------------------------------------------------------------- quorum failover
@@ -84,7 +90,7 @@ def test_quorum_minority_leader_refuses_to_acknowledge():
     x2 = next(r for r in returns(sim).values() if r["op"] == "x=2")
     assert x2["node"] == "A" and x2["status"] == "info"
     assert "no majority" in x2["error"]
-    calls = fo.client_calls(sim).set_index("write")
+    calls = ch0.client_calls(sim).set_index("write")
     assert calls.loc["x=2", "status"] == "info" and calls.loc["x=3", "status"] == "ok"
     assert fo.states(sim)["A"] == {"x": 1}  # never applied on the minority side
 
@@ -93,7 +99,7 @@ def test_quorum_majority_side_elects_a_new_leader_in_a_higher_term_and_continues
     sim, monitor = partition_the_leader("quorum")
     monitor.run(300)
     new = fo.leader(sim, MAJORITY_SIDE)
-    assert new in MAJORITY_SIDE and fo.leaders(sim)[new] == 2
+    assert new in MAJORITY_SIDE and fo.current_leaders(sim)[new] == 2
     x3 = next(r for r in returns(sim).values() if r["op"] == "x=3")
     assert x3["status"] == "ok" and x3["node"] == new and x3["term"] == 2
 
@@ -101,7 +107,7 @@ def test_quorum_majority_side_elects_a_new_leader_in_a_higher_term_and_continues
 def test_quorum_old_leader_steps_down_on_the_higher_term_and_no_acknowledged_write_is_lost():
     sim, monitor = partition_the_leader("quorum")
     assert monitor.run(600) == []
-    assert list(fo.leaders(sim).values()) == [2]
+    assert list(fo.current_leaders(sim).values()) == [2]
     assert sim.process("A").role == fo.FOLLOWER and sim.process("A").term == 2
     assert fo.states(sim) == {"A": {"x": 3}, "B": {"x": 3}, "C": {"x": 3}}
     for call in acknowledged(sim):
@@ -109,7 +115,7 @@ def test_quorum_old_leader_steps_down_on_the_higher_term_and_no_acknowledged_wri
 
 
 def ask_vote(sim: Simulation, voter: str, candidate: str, term: int) -> None:
-    sim.call(voter, lambda node, ctx: node.on_request_vote(ctx, candidate, fo.RequestVote(term)))
+    sim.call(voter, lambda node, ctx: node.on_vote_request(ctx, candidate, fo.VoteRequest(term)))
 
 
 def votes_sent(sim: Simulation, voter: str) -> list[tuple[str, bool]]:
@@ -193,7 +199,7 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
     net = {"loss": 0.05, "duplicate": 0.05, "reorder": 0.1} if lossy else {}
     sim = fo.build_cluster("quorum", seed=seed, nodes=nodes, timing=timing, **net)
     _random_schedule(ops, nodes)(sim)
-    monitor = fo.SafetyMonitor(sim)
+    monitor = fo.FailoverMonitor(sim)
     assert monitor.run(1300) == []
     # Then everything heals and comes back, links included (on a lossy link a jumpy
     # failure detector keeps re-electing, which is safe but never settles):
@@ -211,7 +217,7 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
     for r in acknowledged(sim).values():
         ok_terms.setdefault(r["term"], set()).add(r["node"])
     assert all(len(nodes_) == 1 for nodes_ in ok_terms.values())
-    assert len(fo.leaders(sim)) == 1
+    assert len(fo.current_leaders(sim)) == 1
     logs = {tuple(sim.process(p).replica.log) for p in sim.pids}
     assert len(logs) == 1
     (log,) = logs
@@ -223,23 +229,14 @@ def test_quorum_keeps_its_promises_under_random_partitions_crashes_and_lossy_lin
 def test_quorum_stays_safe_while_the_network_is_slower_than_its_timeouts_and_recovers_after():
     """Partial synchrony: while delays exceed the failure timeout, elections repeat and
     nothing is acknowledged, yet nothing breaks; once delays are bounded again, it works."""
-    sim = fo.slow_network(seed=2, slow_from=200, slow_until=1500, horizon=2100)
-    monitor = fo.SafetyMonitor(sim)
+    sim = ch0.slow_network(seed=2, slow_from=200, slow_until=1500, horizon=2100)
+    monitor = fo.FailoverMonitor(sim)
     assert monitor.run(2100) == []
-    table = fo.progress_table(sim, window=300)
+    table = ch0.progress_table(sim, window=300)
     slow = table.loc[300:1200]
     assert (slow["acknowledged"] == 0).all()
     assert table.loc[1200, "highest term"] - table.loc[0, "highest term"] >= 5
     assert table.loc[1800, "acknowledged"] > 0
-
-
-def test_slow_network_and_progress_table_reject_bad_input():
-    with pytest.raises(ValueError, match="slow_from <= slow_until <= horizon"):
-        fo.slow_network(slow_from=500, slow_until=100)
-    with pytest.raises(ValueError, match="horizon must be a finite number"):
-        fo.slow_network(horizon=float("inf"))
-    with pytest.raises(ValueError, match="window must be a number of ms > 0"):
-        fo.progress_table(fo.build_cluster("quorum"), window=0)
 
 
 # ---------------------------------------------------------------- determinism and validation
@@ -312,8 +309,8 @@ def test_clients_get_clear_errors_and_notes():
     assert refused["status"] == "fail" and "B is not the leader" in refused["error"]
 
 
-def test_safety_monitor_needs_a_traced_simulation():
+def test_failover_monitor_needs_a_traced_simulation():
     with pytest.raises(ValueError, match="watches a Simulation"):
-        fo.SafetyMonitor("sim")
+        fo.FailoverMonitor("sim")
     with pytest.raises(ValueError, match="trace=True"):
-        fo.SafetyMonitor(fo.build_cluster("quorum", trace=False))
+        fo.FailoverMonitor(fo.build_cluster("quorum", trace=False))

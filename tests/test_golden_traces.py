@@ -30,69 +30,8 @@ from typing import Any, NamedTuple
 import golden_format as golden
 import pytest
 
-from ddia10.clocks import (
-    lamport_worked_example,
-    random_schedule,
-    run_schedule,
-    vector_worked_example,
-)
-from ddia10.failover import (
-    HEAL_AT,
-    SafetyMonitor,
-    build_cluster,
-    leader_cut_off,
-    slow_network,
-    submit,
-)
-from ddia10.linearizability.follower_reads import follower_read_run
-from ddia10.raft import RaftCluster
-from ddia10.raft.client import campaign_options, lease_drift_run, run_workload
-from ddia10.raft.experiments import (
-    PAPER_DISK_LATENCY,
-    PAPER_LATENCY,
-    PAPER_NETWORK,
-    SAME_DC,
-    SLOW_DISK_FSYNC,
-    SSD_FSYNC,
-    THREE_REGIONS,
-    broadcast_time,
-    commit_latency,
-    election_trial_cluster,
-)
-from ddia10.raft.scenarios import (
-    double_vote,
-    fault_campaign,
-    figure8,
-    leader_churn,
-    lease_under_drift,
-)
-from ddia10.rsm import Add, Delete, Set
-from ddia10.scenarios import raft, split_brain
-from ddia10.scenarios.clocks import (
-    lamport_scenario,
-    sequencer_crash_scenario,
-    split_sequencers_scenario,
-    vector_scenario,
-)
-from ddia10.scenarios.raft_deep import (
-    SCRIPTED_TIMEOUT,
-    diverged_cluster,
-    membership_run,
-    reconcile_scenario,
-    rejoin_run,
-    rejoin_scenario,
-    worked_example,
-    worked_example_scenario,
-)
-from ddia10.tob import (
-    consensus_via_tob,
-    raft_tob_crash_run,
-    raft_tob_partition_run,
-    schedule_broadcasts,
-    sequencer_cluster,
-    sequencer_crash_world,
-    split_sequencers_world,
-)
+from ddia10.scenarios import linearizability, ordering, raft, the_problem
+from ddia10.scenarios import raft_deep_dive as ch5
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DDIA10_UPDATE_GOLDEN") == "1"
@@ -104,225 +43,151 @@ class Run(NamedTuple):
     build: Callable[[], Any]  # a Trace, or a result to pin item by item
 
 
-# ---------------------------------------------------------------------- small stagings
-# A few runs are staged in a chapter's own cell; these repeat the cell's calls.
+# ---------------------------------------------------------------------- the registry
 def _ran(world, ms):
     """A Simulation or RaftCluster run ``ms`` further: its trace."""
     world.run(ms)
     return world.trace
 
 
-def _monitored(sim, *until):
-    """A failover world checked by its SafetyMonitor up to each time in turn."""
-    monitor = SafetyMonitor(sim)
-    for t in until:
-        monitor.run(t - sim.now)
-    return sim.trace
-
-
-def _rsm_script():
-    sim = build_cluster("quorum", seed=4)
-    script = [Set("x", 10), Add("x", 1), Set("y", "hello"), Add("x", 5), Delete("y")]
-    for i, command in enumerate(script):
-        sim.at(10 + 15 * i, lambda s, c=command: submit(s, "A", c, client="script"))
-    return _ran(sim, 200)
-
-
-def _first_acknowledgement():
-    sim = build_cluster("quorum", seed=4)
-    sim.at(10, lambda s: submit(s, "A", Set("x", 1), client="script"))
-    sim.run_until(lambda s: len(s.trace.of_kind("return")) > 0, 100)
-    return sim.trace
-
-
-def _sequencer_plan():
-    sim = sequencer_cluster(["A", "B", "C", "D"], "D", seed=2, latency=(1.0, 6.0))
-    schedule_broadcasts(sim, [(1, "A", "x=1"), (1.5, "B", "y=2"), (2, "C", "x=3"),
-                              (2.5, "A", "y=4")])
-    return _ran(sim, 100)
-
-
-PROPOSALS = {"A": "red", "B": "green", "C": "blue", "D": "amber"}
-
-
-def _stalled_consensus():
-    sim = consensus_via_tob(PROPOSALS, "A", seed=1)
-    sim.crash("A")
-    return _ran(sim, 500)
-
-
-def _roles_run():
-    c = RaftCluster(5, seed=3)
-    first_leader = c.wait_for_leader()
-    c.run(200)
-    c.crash(first_leader)
-    c.run(1000)
-    c.restart(first_leader)
-    return _ran(c, 500)
-
-
-def _membership_refused():
-    c = RaftCluster(3, seed=4, latency=5.0, election_timeout=SCRIPTED_TIMEOUT)
-    c.campaign(1)
-    c.run(1)
-    c.add_server(4)
-    c.change_membership([1, 2, 3], learners=[4])
-    c.run(50)
-    c.change_membership([1, 2, 3], learners=[4])
-    return c.trace
-
-
-def _trial(rule):
-    return election_trial_cluster((150, 150), 1, election_timer=rule, latency=PAPER_NETWORK,
-                                  disk_latency=PAPER_DISK_LATENCY)[1].trace
-
-
-# ---------------------------------------------------------------------- the registry
 RUNS = [
     # chapter 0: the problem
     Run("ch00_naive_cut_off", "naive failover, leader A cut off and healed, "
-        "checked by the SafetyMonitor to 600 ms",
-        lambda: _monitored(leader_cut_off("naive", seed=0), HEAL_AT - 1, 600)),
+        "checked by the FailoverMonitor to 600 ms",
+        lambda: the_problem.checked(the_problem.leader_cut_off("naive"), 600).sim.trace),
     Run("ch00_quorum_cut_off", "quorum failover, the same cut and heal, monitored to 600 ms",
-        lambda: _monitored(leader_cut_off("quorum", seed=0), HEAL_AT - 1, 600)),
+        lambda: the_problem.checked(the_problem.leader_cut_off("quorum"), 600).sim.trace),
     Run("ch00_naive_player", "naive_split_brain() player, its STORY for STORY_STEPS steps",
-        lambda: split_brain.naive_split_brain().run(
-            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+        lambda: the_problem.naive_split_brain().run(
+            the_problem.STORY, steps=the_problem.STORY_STEPS).sim.trace),
     Run("ch00_quorum_player", "quorum_split_brain() player, its STORY for STORY_STEPS steps",
-        lambda: split_brain.quorum_split_brain().run(
-            split_brain.STORY, steps=split_brain.STORY_STEPS).sim.trace),
+        lambda: the_problem.quorum_split_brain().run(
+            the_problem.STORY, steps=the_problem.STORY_STEPS).sim.trace),
     Run("ch00_rsm_script", "five commands through quorum failover (seed 4), run 200 ms",
-        _rsm_script),
+        lambda: the_problem.replicated_script().trace),
     Run("ch00_first_ack", "one write through quorum failover (seed 4), until A acknowledges",
-        _first_acknowledgement),
+        lambda: the_problem.first_acknowledgement().trace),
     Run("ch00_slow_network", "partial synchrony: slow_network(seed=2), monitored to 2100 ms",
-        lambda: _monitored(slow_network(seed=2, slow_from=200, slow_until=1500,
-                                        horizon=2100), 2100)),
+        lambda: the_problem.checked(the_problem.slow_network(), 2100).sim.trace),
     # chapter 1: linearizability
     Run("ch01_follower_reads", "follower_read_run(seed=1): reads from lagging followers",
-        lambda: follower_read_run(seed=1, read_from="follower").trace),
+        lambda: linearizability.follower_read_run(seed=1, read_from="follower").trace),
     Run("ch01_leader_reads", "follower_read_run(seed=1, read_from='leader')",
-        lambda: follower_read_run(seed=1, read_from="leader").trace),
+        lambda: linearizability.follower_read_run(seed=1, read_from="leader").trace),
     # chapter 2: ordering
     Run("ch02_lamport_worked", "lamport_worked_example(): final counters A=2, B=4, C=5",
-        lambda: lamport_worked_example().trace),
+        lambda: ordering.lamport_worked_example().trace),
     Run("ch02_vector_worked", "vector_worked_example(): B=[2,1,0] and C=[0,0,1] concurrent",
-        lambda: vector_worked_example().trace),
+        lambda: ordering.vector_worked_example().trace),
     Run("ch02_lamport_player", "lamport_scenario() player, 60 steps",
-        lambda: lamport_scenario().run(steps=60).sim.trace),
+        lambda: ordering.lamport_scenario().run(steps=60).sim.trace),
     Run("ch02_vector_player", "vector_scenario() player, 60 steps",
-        lambda: vector_scenario().run(steps=60).sim.trace),
-    Run("ch02_random_schedule", "random_schedule(7) of 30 steps on A-D, run out (seed 7)",
-        lambda: run_schedule(list("ABCD"), random_schedule(7, list("ABCD"), 30),
-                             latency=(0.5, 6.0), seed=7).trace),
-    Run("ch02_sequencer", "sequencer D orders four broadcasts (seed 2), run 100 ms",
-        _sequencer_plan),
+        lambda: ordering.vector_scenario().run(steps=60).sim.trace),
+    Run("ch02_random_schedule", "random_clock_run(): random_schedule(7) of 30 steps on A-D",
+        lambda: ordering.random_clock_run().trace),
+    Run("ch02_sequencer", "ordered_broadcasts(): sequencer D orders four broadcasts (seed 2)",
+        lambda: ordering.ordered_broadcasts().trace),
     Run("ch02_sequencer_crash", "sequencer_crash_world(): S crashes at 15 ms, run 300 ms",
-        lambda: _ran(sequencer_crash_world(), 300)),
+        lambda: _ran(ordering.sequencer_crash_world(), 300)),
     Run("ch02_sequencer_failover", "sequencer_crash_world(failover_ms=30), run 300 ms",
-        lambda: _ran(sequencer_crash_world(failover_ms=30), 300)),
+        lambda: _ran(ordering.sequencer_crash_world(failover_ms=30), 300)),
     Run("ch02_sequencer_crash_player", "sequencer_crash_scenario() player, 60 steps",
-        lambda: sequencer_crash_scenario().run(steps=60).sim.trace),
+        lambda: ordering.sequencer_crash_scenario().run(steps=60).sim.trace),
     Run("ch02_split_sequencers", "split_sequencers_world(): two sequencers, run 400 ms",
-        lambda: _ran(split_sequencers_world(), 400)),
+        lambda: _ran(ordering.split_sequencers_world(), 400)),
     Run("ch02_split_sequencers_player", "split_sequencers_scenario() player, 25 steps",
-        lambda: split_sequencers_scenario().run(steps=25).sim.trace),
-    Run("ch02_consensus_via_tob", "consensus_via_tob, seed 0 of the chapter's 20, run 200 ms",
-        lambda: _ran(consensus_via_tob(PROPOSALS, "A", seed=0, latency=(0.5, 8.0),
-                                       reorder=0.3), 200)),
-    Run("ch02_consensus_stalled", "consensus_via_tob(seed=1) with sequencer A crashed, 500 ms",
-        _stalled_consensus),
+        lambda: ordering.split_sequencers_scenario().run(steps=25).sim.trace),
+    Run("ch02_consensus_via_tob", "consensus_run(0): seed 0 of the chapter's 20",
+        lambda: ordering.consensus_run(0).trace),
+    Run("ch02_consensus_stalled", "stalled_consensus(): sequencer A crashed, 500 ms",
+        lambda: ordering.stalled_consensus().trace),
     Run("ch02_raft_tob_crash", "raft_tob_crash_run(): the leader crashes between broadcasts",
-        lambda: raft_tob_crash_run().trace),
+        lambda: ordering.raft_tob_crash_run().trace),
     Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
-        lambda: raft_tob_partition_run()[0].trace),
+        lambda: ordering.raft_tob_partition_run()[0].trace),
     # chapter 4: Raft
-    Run("ch04_roles", "RaftCluster(5, seed=3): leader crashed, restarted (the role diagram)",
-        _roles_run),
+    Run("ch04_roles", "roles_run(): leader crashed, restarted (the role diagram)",
+        lambda: raft.roles_run()[0].trace),
     Run("ch04_story", "raft_cluster_scenario() player, its STORY for STORY_STEPS steps",
         lambda: raft.raft_cluster_scenario().run(raft.STORY, steps=raft.STORY_STEPS).sim.trace),
     Run("ch04_commit_latency_dc_ssd", "commit_latency(SAME_DC, SSD): 20 writes, by stage",
-        lambda: commit_latency(SAME_DC, disk_latency=SSD_FSYNC)),
+        lambda: raft.commit_latency(raft.SAME_DC, disk_latency=raft.SSD_FSYNC)),
     Run("ch04_commit_latency_dc_slow", "commit_latency(SAME_DC, slow disk)",
-        lambda: commit_latency(SAME_DC, disk_latency=SLOW_DISK_FSYNC)),
+        lambda: raft.commit_latency(raft.SAME_DC, disk_latency=raft.SLOW_DISK_FSYNC)),
     Run("ch04_commit_latency_regions_ssd", "commit_latency(THREE_REGIONS, SSD)",
-        lambda: commit_latency(THREE_REGIONS, disk_latency=SSD_FSYNC)),
+        lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SSD_FSYNC)),
     Run("ch04_commit_latency_regions_slow", "commit_latency(THREE_REGIONS, slow disk)",
-        lambda: commit_latency(THREE_REGIONS, disk_latency=SLOW_DISK_FSYNC)),
+        lambda: raft.commit_latency(raft.THREE_REGIONS, disk_latency=raft.SLOW_DISK_FSYNC)),
     Run("ch04_broadcast_times", "broadcast_time (ms) for the chapter's three networks",
-        lambda: {"paper network + disk": broadcast_time(PAPER_NETWORK,
-                                                        disk_latency=PAPER_DISK_LATENCY),
-                 "paper latency, no disk": broadcast_time(PAPER_LATENCY),
-                 "mostly disk": broadcast_time((1.5, 3.0), disk_latency=9.0)}),
-    Run("ch04_figure16_trial_etcd", "one Figure 16 trial, 150-150 ms, etcd's timer rules",
-        lambda: _trial("etcd")),
-    Run("ch04_figure16_trial_paper", "one Figure 16 trial, 150-150 ms, the paper's rules "
-        "(no leader within 60 s)", lambda: _trial("paper")),
+        lambda: {"paper network + disk": raft.broadcast_time(
+                     raft.PAPER_NETWORK, disk_latency=raft.PAPER_DISK_LATENCY),
+                 "paper latency, no disk": raft.broadcast_time(raft.PAPER_LATENCY),
+                 "mostly disk": raft.broadcast_time((1.5, 3.0), disk_latency=9.0)}),
+    Run("ch04_figure16_trial_etcd", "traced_trial('etcd'): one Figure 16 trial, 150-150 ms",
+        lambda: raft.traced_trial("etcd")[1].trace),
+    Run("ch04_figure16_trial_paper", "traced_trial('paper'): one Figure 16 trial, 150-150 ms "
+        "(no leader within 60 s)", lambda: raft.traced_trial("paper")[1].trace),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
-        lambda: fault_campaign(0, trace=True).trace),
+        lambda: ch5.fault_campaign(0, trace=True).trace),
     Run("ch05_fault_campaign_no_restriction", "fault_campaign(0) without the election "
         "restriction: caught by leader completeness",
-        lambda: fault_campaign(0, bug_no_election_restriction=True, trace=True).trace),
+        lambda: ch5.fault_campaign(0, bug_no_election_restriction=True, trace=True).trace),
     Run("ch05_worked_example", "worked_example(): two writes, a crash, server 3 wins term 2",
-        lambda: worked_example().cluster.trace),
+        lambda: ch5.worked_example().cluster.trace),
     Run("ch05_worked_example_fork", "worked_example(candidate=4): server 4 is refused",
-        lambda: worked_example(candidate=4).cluster.trace),
+        lambda: ch5.worked_example(candidate=4).cluster.trace),
     Run("ch05_worked_example_player", "worked_example_scenario() player, 72 steps",
-        lambda: worked_example_scenario().run(steps=72).sim.trace),
+        lambda: ch5.worked_example_scenario().run(steps=72).sim.trace),
     Run("ch05_diverged_hints", "diverged_cluster(hints=True) run 200 ms: server 5 repaired",
-        lambda: _ran(diverged_cluster(hints=True), 200)),
+        lambda: _ran(ch5.diverged_cluster(hints=True), 200)),
     Run("ch05_diverged_no_hints", "diverged_cluster(hints=False) run 200 ms, one entry a time",
-        lambda: _ran(diverged_cluster(hints=False), 200)),
+        lambda: _ran(ch5.diverged_cluster(hints=False), 200)),
     Run("ch05_reconcile_player_hints", "reconcile_scenario(hints=True) player, 30 steps",
-        lambda: reconcile_scenario(hints=True).run(steps=30).sim.trace),
+        lambda: ch5.reconcile_scenario(hints=True).run(steps=30).sim.trace),
     Run("ch05_reconcile_player_no_hints", "reconcile_scenario(hints=False) player, 45 steps",
-        lambda: reconcile_scenario(hints=False).run(steps=45).sim.trace),
+        lambda: ch5.reconcile_scenario(hints=False).run(steps=45).sim.trace),
     Run("ch05_figure8_bug", "figure8(bug=True): X committed by counting, then overwritten",
-        lambda: figure8(bug=True).trace),
+        lambda: ch5.figure8(bug=True).trace),
     Run("ch05_figure8_d", "figure8(variant='d'): the current-term rule holds X back",
-        lambda: figure8(bug=False, variant="d").trace),
+        lambda: ch5.figure8(bug=False, variant="d").trace),
     Run("ch05_figure8_e", "figure8(variant='e'): X committed through S1's term-4 entry",
-        lambda: figure8(bug=False, variant="e").trace),
+        lambda: ch5.figure8(bug=False, variant="e").trace),
     Run("ch05_membership", "membership_run(): a learner promoted, then a joint change",
-        lambda: membership_run().cluster.trace),
-    Run("ch05_membership_refused", "a change refused before the leader's no-op commits",
-        _membership_refused),
+        lambda: ch5.membership_run().cluster.trace),
+    Run("ch05_membership_refused", "membership_refused(): a change refused before the "
+        "leader's no-op commits", lambda: ch5.membership_refused()[0].trace),
     Run("ch05_reads_read_index", "run_workload(1, 1500 ms, ReadIndex, no faults, CheckQuorum)",
-        lambda: run_workload(1, duration=1500, read_mode="read_index", faults=False,
-                             check_quorum=True).sim.trace),
+        lambda: ch5.run_workload(1, duration=1500, read_mode="read_index", faults=False,
+                                 check_quorum=True).sim.trace),
     Run("ch05_reads_lease", "run_workload(1, 1500 ms, lease reads, no faults, CheckQuorum)",
-        lambda: run_workload(1, duration=1500, read_mode="lease", faults=False,
-                             check_quorum=True).sim.trace),
+        lambda: ch5.run_workload(1, duration=1500, read_mode="lease", faults=False,
+                                 check_quorum=True).sim.trace),
     Run("ch05_lease_drift", "lease_drift_run(0, 'lease', clock_rate=0.1): a stale lease read",
-        lambda: lease_drift_run(0, "lease", clock_rate=0.1).sim.trace),
+        lambda: ch5.lease_drift_run(0, "lease", clock_rate=0.1).sim.trace),
     Run("ch05_lease_drift_read_index", "lease_drift_run(0, 'read_index'): linearizable",
-        lambda: lease_drift_run(0, "read_index").sim.trace),
+        lambda: ch5.lease_drift_run(0, "read_index").sim.trace),
     Run("ch05_rejoin_plain", "rejoin_run(seed 0), no PreVote, no CheckQuorum",
-        lambda: rejoin_run(False, False, 0)),
+        lambda: ch5.rejoin_run(False, False, 0)),
     Run("ch05_rejoin_check_quorum", "rejoin_run(seed 0), CheckQuorum only",
-        lambda: rejoin_run(False, True, 0)),
+        lambda: ch5.rejoin_run(False, True, 0)),
     Run("ch05_rejoin_prevote", "rejoin_run(seed 0), PreVote only",
-        lambda: rejoin_run(True, False, 0)),
+        lambda: ch5.rejoin_run(True, False, 0)),
     Run("ch05_rejoin_both", "rejoin_run(seed 0), PreVote and CheckQuorum",
-        lambda: rejoin_run(True, True, 0)),
+        lambda: ch5.rejoin_run(True, True, 0)),
     Run("ch05_rejoin_player", "rejoin_scenario() player, no guards, 24 steps",
-        lambda: rejoin_scenario(prevote=False, check_quorum=False).run(steps=24).sim.trace),
+        lambda: ch5.rejoin_scenario(prevote=False, check_quorum=False).run(steps=24).sim.trace),
     Run("ch05_rejoin_player_guarded", "rejoin_scenario(PreVote, CheckQuorum) player, 8 steps",
-        lambda: rejoin_scenario(prevote=True, check_quorum=True).run(steps=8).sim.trace),
+        lambda: ch5.rejoin_scenario(prevote=True, check_quorum=True).run(steps=8).sim.trace),
     Run("ch05_double_vote_bug", "double_vote(bug=True): two leaders of term 1",
-        lambda: double_vote(bug=True).trace),
+        lambda: ch5.double_vote(bug=True).trace),
     Run("ch05_double_vote", "double_vote(bug=False): one leader of term 1",
-        lambda: double_vote(bug=False).trace),
-    # the package's random campaigns and Raft runs that only tests stage
+        lambda: ch5.double_vote(bug=False).trace),
+    # the random campaigns that only tests and benchmarks stage
     Run("kv_campaign_seed1", "the key-value campaign's run of seed 1 (3000 ms of faults)",
-        lambda: run_workload(1, duration=3000.0, **campaign_options(1)).sim.trace),
+        lambda: ch5.run_workload(1, duration=3000.0, **ch5.campaign_options(1)).sim.trace),
     Run("raft_leader_churn_seed1", "leader_churn(1, rounds=300): leaders crash while proposing",
-        lambda: leader_churn(1, rounds=300, trace=True).trace),
-    Run("raft_lease_under_drift_slow", "lease_under_drift(clock_rate=0.3): stale lease",
-        lambda: lease_under_drift(clock_rate=0.3).cluster.trace),
-    Run("raft_lease_under_drift_honest", "lease_under_drift(clock_rate=1.0): lease expired",
-        lambda: lease_under_drift(clock_rate=1.0).cluster.trace),
+        lambda: ch5.leader_churn(1, rounds=300, trace=True).trace),
 ]
 
 REWRITE = "DDIA10_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden_traces.py -k {name}"
@@ -353,7 +218,7 @@ def test_every_golden_file_belongs_to_a_run():
 
 
 def test_a_changed_run_is_reported_by_its_first_differing_chunk(tmp_path):
-    trace = figure8(bug=False).trace
+    trace = ch5.figure8(bug=False).trace
     path = tmp_path / "run.txt"
     golden.write(path, "run", "a run", golden.snapshot(trace))
     trace.events[250].time += 1.0

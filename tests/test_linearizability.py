@@ -7,52 +7,25 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linearizability_oracle import assert_valid_linearization, brute_force
 
 from ddia10.linearizability import (
     ILLEGAL,
     UNKNOWN,
-    CheckResult,
     History,
     Model,
     Operation,
     check,
     history,
     load_history,
-    model_for,
     violation_core,
 )
-from ddia10.linearizability.generate import lost_write, stale_read
 
 HISTORIES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "histories"
 FILES = sorted(HISTORIES.glob("*.json")) if HISTORIES.is_dir() else []
 needs_histories = pytest.mark.skipif(
     not FILES, reason=f"shared Jepsen histories not found at {HISTORIES}"
 )
-
-
-def assert_valid_linearization(h: History, result: CheckResult) -> None:
-    """Replay the witness: every completed op present, points inside intervals, model agrees."""
-    assert result.ok is True
-    points = result.linearization
-    placed = [p.op for p in points]
-    assert len({op.id for op in placed}) == len(placed)
-    completed = {op.id for op in h.ops if not op.pending}
-    assert completed <= {op.id for op in placed}
-    for p in points:
-        assert p.op.call <= p.time <= p.op.end
-    for a, b in zip(points, points[1:], strict=False):
-        assert a.time <= b.time
-    for i, a in enumerate(placed):
-        for b in placed[i + 1:]:
-            assert not b.precedes(a), f"{b.describe()} returned before {a.describe()} was called"
-    model = model_for(h.model, h.init)
-    states: dict = {}
-    for p in points:
-        key = model.partition(p.op) if model.partition else None
-        new = model.apply(states.get(key, model.init), p.op)
-        assert new is not ILLEGAL, f"the model rejects {p.op.describe()}"
-        assert new == p.state
-        states[key] = new
 
 
 @needs_histories
@@ -118,8 +91,8 @@ def test_kv_keys_are_checked_independently_and_the_failing_key_is_named() -> Non
     ops = [
         ("A", "append", "x", None, 0, 1, "k1"),
         ("B", "get", None, "x", 2, 3, "k1"),
-        ("A", "put", "y", None, 0, 1, "k2"),
-        ("B", "get", None, "", 2, 3, "k2"),
+        ("C", "put", "y", None, 0, 1, "k2"),
+        ("D", "get", None, "", 2, 3, "k2"),
     ]
     result = check(history(ops, model="kv"))
     assert result.ok is False and result.key == "k2"
@@ -132,9 +105,10 @@ def test_past_the_time_budget_the_answer_is_unknown_not_a_guess() -> None:
     assert result.verdict == UNKNOWN and result.ok is None
 
 
-def test_timeout_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="timeout_s must be > 0"):
-        check(history(SEED_EXAMPLE, model="register"), timeout_s=0)
+@pytest.mark.parametrize("bad", [0, -1, "1", True, float("nan"), float("inf")])
+def test_timeout_must_be_a_positive_number(bad) -> None:
+    with pytest.raises(ValueError, match="timeout_s must be a number > 0 or None, got"):
+        check(history(SEED_EXAMPLE, model="register"), timeout_s=bad)
 
 
 # --- a reader's own model ---
@@ -171,26 +145,6 @@ def test_model_state_must_be_hashable() -> None:
 
 # --- against a brute-force oracle on small random histories ---
 
-def brute_force(h: History) -> bool:
-    """Try every order (no memo, no pruning): the definition, executed."""
-    model = model_for(h.model, h.init)
-    ops = list(h.ops)
-
-    def extend(placed: frozenset, state) -> bool:
-        todo = [op for op in ops if op.id not in placed]
-        if all(op.pending for op in todo):
-            return True
-        for op in todo:
-            if any(other.precedes(op) for other in todo):
-                continue
-            new = model.apply(state, op)
-            if new is not ILLEGAL and extend(placed | {op.id}, new):
-                return True
-        return False
-
-    return extend(frozenset(), model.init)
-
-
 @st.composite
 def small_histories(draw) -> History:
     n = draw(st.integers(1, 7))
@@ -226,22 +180,6 @@ def test_stale_read_is_serializable_once_real_time_is_ignored() -> None:
     assert check(h.ignoring_real_time()).ok is True
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10**6), st.sampled_from([stale_read, lost_write]),
-       st.sampled_from(["register", "cas-register", "kv"]))
-def test_violation_core_is_a_non_linearizable_subset_needing_every_operation(
-    seed: int, breaker, model: str
-) -> None:
-    broken = breaker(seed, model=model)
-    core = violation_core(broken)
-    assert {op.id for op in core.ops} <= {op.id for op in broken.ops}
-    assert check(core).ok is False
-    for op in core.ops:
-        rest = History(tuple(o for o in core.ops if o.id != op.id), model=core.model,
-                       init=core.init)
-        assert check(rest).ok is True
-
-
 def test_violation_core_of_worked_example_is_the_write_and_the_late_read() -> None:
     core = violation_core(history(SEED_EXAMPLE, model="register", init=0))
     assert sorted(op.process for op in core.ops) == ["A", "C"]
@@ -250,3 +188,51 @@ def test_violation_core_of_worked_example_is_the_write_and_the_late_read() -> No
 def test_a_linearizable_history_has_no_core() -> None:
     with pytest.raises(ValueError, match="only a non-linearizable history has a core"):
         violation_core(history(SEED_EXAMPLE[:2], model="register", init=0))
+
+
+# --- explanations a person reads ---
+
+def assert_bounded(text: str, lines: int = 30) -> None:
+    assert len(text.splitlines()) <= lines
+    assert max(len(line) for line in text.splitlines()) <= 110
+
+
+@needs_histories
+@pytest.mark.parametrize("name", ["porcupine-kv-c50-ok", "porcupine-kv-c50-bad",
+                                  "porcupine-etcd_000", "porcupine-etcd_002"])
+def test_explanations_stay_short_whatever_the_history(name: str) -> None:
+    result = check(load_history(HISTORIES / f"{name}.json"))
+    assert_bounded(result.explain())
+    assert_bounded(result.explain(order=True, limit=20), 25)
+
+
+def test_a_violation_is_explained_by_key_state_and_what_could_not_come_next() -> None:
+    ops = [("A", "put", "x", None, 0, 1, "k"), ("B", "get", None, "", 2, 3, "k"),
+           ("C", "put", "y", None, 0, 1, "j")]
+    text = check(history(ops, model="kv")).explain()
+    assert text.startswith("not linearizable on key 'k': no order of its 2 operations")
+    assert "  1. A put[k]('x') [0, 1] → 'x'" in text and "State reached: 'x'" in text
+    assert "  - B get[k]→'' [2, 3]: it returned '', but the key holds 'x'" in text
+
+
+def test_a_linearizable_history_gives_a_summary_and_the_order_on_request() -> None:
+    result = check(history(SEED_EXAMPLE[:2], model="register", init=0))
+    assert result.explain().startswith("linearizable: 2 operations on 1 key, decided by")
+    assert "  2. B read→1 [1, 3] → 1" in result.explain(order=True)
+    assert "(and 1 more)" in result.explain(order=True, limit=1)
+    with pytest.raises(ValueError, match="limit must be an int >= 1"):
+        result.explain(limit=0)
+
+
+def test_unknown_says_which_limit_what_was_decided_and_how_far_it_got() -> None:
+    from ddia10.linearizability.generate import write_heavy
+    from ddia10.linearizability.models import kv
+
+    plain = Model("plain kv", "", step=kv().apply, partition=lambda op: op.key)
+    result = check(write_heavy(0, model="kv", clients=8, keys=2, stale=False), plain,
+                   max_memory_mb=0.05)
+    text = result.explain()
+    assert text.startswith("unknown: the checker reached its memory bound after")
+    assert "0 of 2 keys decided linearizable; left: 'a', 'b'" in text
+    assert "On key 'a', the longest order found so far places" in text
+    assert_bounded(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ddia10.linearizability import check, history_from_trace
-from ddia10.linearizability.follower_reads import follower_read_history, follower_read_run
+from ddia10.scenarios.linearizability import follower_read_history, follower_read_run
 from ddia10.sim import Process, Simulation
 
 

@@ -149,3 +149,13 @@ def test_verdict_is_invariant_under_renumbering_ops_and_renaming_clients(
 def test_tuple_builder_rejects_wrong_arity() -> None:
     with pytest.raises(HistoryError, match=r"expected \(process, kind"):
         history([(0, "read", None, 1)])
+
+
+def test_ignoring_real_time_gives_each_operation_of_a_client_its_own_client() -> None:
+    h = history([("A", "write", 1, None, 0, 2), ("A", "read", None, 0, 3, 4),
+                 (1, "read", None, 1, 5, 6), ("B", "write", 2, None, 7, 8)],
+                model="register", init=0)
+    assert check(h).ok is False
+    stretched = h.ignoring_real_time()
+    assert [op.process for op in stretched.ops] == ["A:1", "A:2", 1, "B"]
+    assert check(stretched).ok is True

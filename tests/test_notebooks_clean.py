@@ -97,17 +97,13 @@ def test_check_fails_on_a_stale_colab_cell(tmp_path):
     nbformat.write(nbclean.clean(dirty_notebook(), "0.0.1"), path)
     assert nbclean.problems(path, "0.0.1") == []
     assert any("Colab" in p for p in nbclean.problems(path, "0.0.2"))
+MAX_CODE_LINES = 30
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_quiz_source_is_hidden_so_answers_stay_collapsed(path):
-    """A quiz cell's source holds the answers as strings: on the page it must be hidden,
-    or every answer is readable before the reader opens it."""
+def test_no_code_cell_is_longer_than_30_lines(path):
+    """A longer cell is staging that belongs in the chapter's scenario module."""
     nb = nbformat.read(path, as_version=4)
-    quiz_cells = [c for c in nb.cells if c.cell_type == "code" and "Quiz(" in c.source]
-    assert quiz_cells, f"{path.name} has no questions"
-    for cell in quiz_cells:
-        tags = cell.metadata.get("tags", [])
-        assert {"hide-input", "remove-input"} & set(tags), (
-            f"{path.name}: the quiz cell is not tagged hide-input or remove-input"
-        )
+    long = [(cell.id, len(cell.source.splitlines())) for cell in nb.cells
+            if cell.cell_type == "code" and len(cell.source.splitlines()) > MAX_CODE_LINES]
+    assert not long, f"{path.name}: code cells over {MAX_CODE_LINES} lines (id, lines): {long}"

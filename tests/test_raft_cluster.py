@@ -1,10 +1,14 @@
 """The harness: input validation, determinism, annotations, the log and its storage."""
 
+from types import SimpleNamespace
+
 import pytest
 
-from ddia10.raft import NOOP, RaftCluster, RaftLog, RaftOptions
+from ddia10.raft import NOOP, Configuration, RaftCluster, RaftLog, RaftOptions
+from ddia10.raft.cluster import leader_of
+from ddia10.raft.messages import Snapshot
 from ddia10.raft.storage import DurableLog
-from ddia10.sim import Process, Simulation
+from ddia10.sim import Context, Process
 
 
 # ---------------------------------------------------------------- validation
@@ -167,9 +171,7 @@ def test_log_indexes_terms_and_compaction():
 
 
 def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches():
-    sim = Simulation(1)
-    sim.add("n", Process)
-    ctx = sim.call("n", lambda process, ctx: ctx)
+    ctx = Context("n")  # stands alone: its storage is what the writes left
     log, durable = RaftLog(), DurableLog()
 
     def append(entries):
@@ -178,7 +180,7 @@ def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches
         durable.append(ctx, first, tuple(entries))
 
     def reloaded():
-        _snap, again, _d = DurableLog.load(sim.storage("n"))
+        _snap, again, _d = DurableLog.load(ctx.stable)
         return again
 
     append([(1, "a"), (1, "b"), (1, "c")])
@@ -191,7 +193,7 @@ def test_durable_log_survives_truncation_and_compaction_in_the_middle_of_batches
     durable.truncate(ctx, log, 2)
     append([(4, "g"), (4, "h")])
     log.compact(3, 4)
-    durable.compact(ctx, log, (3, 4, None, []))
+    durable.compact(ctx, log, Snapshot(3, 4, Configuration(()), []))
     again = reloaded()
     assert (again.snapshot_index, again.entries) == (3, [(4, "h")])
     assert (log.snapshot_index, log.entries) == (3, [(4, "h")])
@@ -218,3 +220,14 @@ def test_cluster_restore_rolls_the_safety_monitor_back_with_the_world():
     c.agree("c")  # the restored branch runs on, judged on its own history
     c.check_invariants()
     assert c.applied(first) == ["a", "c"]
+
+
+def test_the_leader_is_the_one_leading_the_highest_term_and_a_tie_goes_to_the_lowest_id():
+    def node(role, term):
+        return SimpleNamespace(role=role, term=term)
+
+    assert leader_of({}) is None
+    assert leader_of({1: node("follower", 3), 2: node("candidate", 4)}) is None
+    assert leader_of({1: node("leader", 2), 2: node("follower", 3), 3: node("leader", 3)}) == 3
+    # two leaders of one term (only a broken rule makes them): the lowest id counts
+    assert leader_of({4: node("leader", 5), 2: node("leader", 5), 3: node("leader", 4)}) == 2

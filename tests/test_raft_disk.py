@@ -8,9 +8,8 @@ import hashlib
 import pytest
 
 from ddia10.raft import InvariantViolation, RaftCluster, RaftNode, RaftOptions
-from ddia10.raft.client import campaign_seed
 from ddia10.raft.messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
-from ddia10.raft.scenarios import fault_campaign
+from ddia10.scenarios.raft_deep_dive import campaign_seed, fault_campaign
 
 QUIET = (100_000, 200_000)  # timeouts no test reaches: only campaign() starts elections
 DISK = 7.0

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from ddia10.raft import InvariantViolation, RaftCluster
-from ddia10.raft.scenarios import double_vote
+from ddia10.scenarios.raft_deep_dive import double_vote
 
 SEEDS = [1, 2, 3]
 QUIET = (100_000, 200_000)  # timeouts no test reaches: only campaign() starts elections
@@ -150,7 +150,7 @@ def test_drill_vote_keyed_by_term_elects_two_leaders_in_one_term():
 
 
 def test_drill_vote_keyed_by_term_is_caught_by_random_faults():
-    from ddia10.raft.scenarios import fault_campaign
+    from ddia10.scenarios.raft_deep_dive import fault_campaign
 
     for seed in range(80):
         result = fault_campaign(seed, rounds=60, bug_vote_per_term_not_candidate=True)
@@ -209,7 +209,7 @@ def test_figure2_a_deposed_leader_starts_a_whole_election_timeout():
 
 @pytest.mark.parametrize("options", [{}, {"prevote": True, "check_quorum": True}])
 def test_figure2_timer_rules_keep_every_invariant_under_random_faults(options):
-    from ddia10.raft.scenarios import fault_campaign
+    from ddia10.scenarios.raft_deep_dive import fault_campaign
 
     for seed in range(24):
         result = fault_campaign(seed, election_timer="paper", **options)

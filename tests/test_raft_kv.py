@@ -6,8 +6,8 @@ hold whatever consensus sits behind the store.
 
 import pytest
 
-from ddia10.linearizability import check, history_from_dict
-from ddia10.raft.client import KVClient, Workload, history_from_trace
+from ddia10.linearizability import HistoryError, check, history_from_trace
+from ddia10.raft.client import KVClient, Workload
 from ddia10.raft.kv import ClientReply, ClientRequest, KVCommand, KVStateMachine
 from ddia10.sim import Process, Simulation
 
@@ -142,14 +142,14 @@ def test_client_history_is_timed_by_true_time_and_linearizable():
     sim.call("c", lambda c, ctx: c.submit(ctx, "get", "x"))
     sim.run(1000)
     sim.call("c", lambda c, ctx: c.submit(ctx, "append", "x", "b"))
-    hist = history_from_trace(sim.trace)
+    hist = history_from_trace(sim.trace, model="kv")
     invokes = sim.trace.of_kind("invoke")
     returns = sim.trace.of_kind("return")
-    assert [op["call"] for op in hist["ops"]] == [e.time for e in invokes]
-    assert [op["return"] for op in hist["ops"][:2]] == [e.time for e in returns]
-    assert hist["ops"][1]["output"] == "a"
-    assert hist["ops"][2]["return"] is None and hist["ops"][2]["status"] == "pending"
-    assert check(history_from_dict(hist)).ok
+    assert [op.call for op in hist.ops] == [e.time for e in invokes]
+    assert [op.ret for op in hist.ops[:2]] == [e.time for e in returns]
+    assert hist.ops[1].output == "a"
+    assert hist.ops[2].ret is None and hist.ops[2].status == "pending"
+    assert check(hist).ok
 
 
 def test_history_cut_early_turns_later_returns_into_pending_operations():
@@ -157,10 +157,10 @@ def test_history_cut_early_turns_later_returns_into_pending_operations():
     sim.call("c", lambda c, ctx: c.submit(ctx, "put", "x", "a"))
     sim.run(1000)
     (returned,) = sim.trace.of_kind("return")
-    cut = history_from_trace(sim.trace, until=returned.time - 0.001)
-    assert cut["ops"][0]["return"] is None and cut["ops"][0]["status"] == "pending"
-    assert history_from_trace(sim.trace, until=returned.time)["ops"][0]["status"] == "ok"
-    assert history_from_trace(sim.trace, clients=["someone else"])["ops"] == []
+    cut = history_from_trace(sim.trace, model="kv", until=returned.time - 0.001)
+    assert cut.ops[0].ret is None and cut.ops[0].status == "pending"
+    assert history_from_trace(sim.trace, model="kv", until=returned.time).ops[0].status == "ok"
+    assert history_from_trace(sim.trace, model="kv", clients=["someone else"]).ops == ()
 
 
 def test_workload_client_runs_until_stopped():
@@ -173,9 +173,9 @@ def test_workload_client_runs_until_stopped():
     done = sim.process("c").completed
     sim.run(500)
     assert done > 10 and sim.process("c").completed == done
-    hist = history_from_trace(sim.trace)
-    assert {op["op"] for op in hist["ops"]} == {"get", "put", "append"}
-    assert check(history_from_dict(hist)).ok
+    hist = history_from_trace(sim.trace, model="kv")
+    assert {op.kind for op in hist.ops} == {"get", "put", "append"}
+    assert check(hist).ok
 
 
 def test_client_and_workload_reject_bad_input():
@@ -188,8 +188,8 @@ def test_client_and_workload_reject_bad_input():
     sim = client_world()
     with pytest.raises(ValueError, match="string value"):
         sim.call("c", lambda c, ctx: c.submit(ctx, "put", "x", 3))
-    with pytest.raises(ValueError, match="Trace"):
-        history_from_trace([])
+    with pytest.raises(HistoryError, match="Trace"):
+        history_from_trace([], model="kv")
 
 
 def test_a_logged_command_reads_as_client_seq_op_key_value():

@@ -11,7 +11,7 @@ check on a thousand seeds.
 
 import pytest
 
-from ddia10.raft.client import Fault, campaign_seed, random_faults, run_workload
+from ddia10.scenarios.raft_deep_dive import campaign_seed, run_workload
 
 
 def assert_clean(report):
@@ -56,30 +56,8 @@ def test_same_seed_same_history():
     assert first.sim.trace.to_json() == again.sim.trace.to_json()
 
 
-def test_fault_schedule_is_seeded_and_keeps_a_majority_up():
-    servers = [1, 2, 3, 4, 5]
-    plan = random_faults(3, servers, 5000, clients=["c1", "c2"])
-    assert plan == random_faults(3, servers, 5000, clients=["c1", "c2"])
-    assert {f.kind for f in plan} >= {"crash", "restart", "partition", "heal"}
-    down = set()
-    for fault in plan:
-        assert isinstance(fault, Fault) and 0 <= fault.time < 5000
-        if fault.kind == "crash":
-            down.add(fault.target[0])
-        elif fault.kind == "restart":
-            down.discard(fault.target[0])
-        elif fault.kind == "partition":
-            sides = [set(side) for side in fault.target]
-            assert set().union(*sides) == set(servers) | {"c1", "c2"}
-        assert len(down) <= 2
-
-
-def test_workload_and_faults_reject_bad_input():
+def test_workload_rejects_bad_input():
     with pytest.raises(ValueError, match="seed"):
         run_workload("1")
     with pytest.raises(ValueError, match="duration"):
         run_workload(1, duration=-5)
-    with pytest.raises(ValueError, match="mean_gap"):
-        random_faults(1, [1, 2, 3], 100, mean_gap=0)
-    with pytest.raises(ValueError, match="fault kind"):
-        Fault(10.0, "explode")

@@ -4,9 +4,10 @@ from collections import Counter
 
 import pytest
 
-from ddia10.linearizability import LINEARIZABLE, NOT_LINEARIZABLE, check, history_from_dict
-from ddia10.raft.client import KVRun, lease_drift_run, lease_read_under_drift
+from ddia10.linearizability import LINEARIZABLE, NOT_LINEARIZABLE, check
+from ddia10.raft.client import KVRun
 from ddia10.raft.kv import ClientReply, KVCommand, KVServer
+from ddia10.scenarios.raft_deep_dive import lease_drift_run
 
 
 def values_of(run, key):
@@ -98,23 +99,24 @@ def test_a_write_whose_entry_was_overwritten_is_retried_not_acknowledged():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_6_4_1_lease_read_with_a_slow_clock_returns_stale_data(seed):
-    hist = lease_read_under_drift(seed, "lease")
-    ops = hist["ops"]
-    write2 = next(op for op in ops if op["process"] == "c2" and op["op"] == "put")
-    read = next(op for op in ops if op["op"] == "get")
-    assert write2["value"] == "2" and read["output"] == "1"
-    assert write2["return"] < read["call"]  # the write had returned before the read began
-    result = check(history_from_dict(hist))
+    run = lease_drift_run(seed, "lease")
+    run.cluster.check_invariants()  # Raft's log stays safe: only the read is wrong
+    hist = run.history()
+    write2 = next(op for op in hist.ops if op.process == "c2" and op.kind == "put")
+    read = next(op for op in hist.ops if op.kind == "get")
+    assert write2.value == "2" and read.output == "1"
+    assert write2.ret < read.call  # the write had returned before the read began
+    result = check(hist)
     assert result.verdict == NOT_LINEARIZABLE
     assert [op.kind for op in result.stuck] == ["get"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_6_4_read_index_in_the_same_scenario_stays_linearizable(seed):
-    hist = lease_read_under_drift(seed, "read_index")
-    read = next(op for op in hist["ops"] if op["op"] == "get")
-    assert read["output"] == "2"
-    assert check(history_from_dict(hist)).verdict == LINEARIZABLE
+    hist = lease_drift_run(seed, "read_index").history()
+    read = next(op for op in hist.ops if op.kind == "get")
+    assert read.output == "2"
+    assert check(hist).verdict == LINEARIZABLE
 
 
 def test_lease_reads_are_safe_while_clocks_keep_to_the_bound():

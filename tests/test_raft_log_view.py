@@ -9,12 +9,13 @@ import re
 import matplotlib
 import pytest
 
-from ddia10.raft.scenarios import figure8
-from ddia10.scenarios.raft_deep import diverged_cluster, reconcile_scenario
+from ddia10.scenarios.raft_deep_dive import diverged_cluster, figure8, reconcile_scenario
 from ddia10.sim import Trace
 from ddia10.viz import cluster_view
 from ddia10.viz.raft_log import (
+    LogFrame,
     LogGrid,
+    LogPlayerData,
     LogRow,
     leaders,
     log_grid,
@@ -26,6 +27,7 @@ from ddia10.viz.raft_log import (
     term_color,
 )
 from ddia10.viz.spacetime import text_width
+from ddia10.viz.stepper import script
 
 matplotlib.use("Agg")
 
@@ -129,12 +131,18 @@ def test_player_steps_the_scenario_with_shared_pictures():
     html = log_player(scenario, steps=40).html
     data = json.loads(re.search(r'class="ddia10-data">(.*?)</script>', html).group(1)
                       .replace("<\\/", "</"))
-    assert len(data["f"]) == 41
-    assert len(data["p"]) < len(data["f"])  # steps that change no log share a picture
-    assert all(0 <= f[0] < len(data["p"]) for f in data["f"])
+    frames = [LogFrame(*f) for f in data["frames"]]
+    assert len(frames) == 41
+    assert len(data["pictures"]) < len(frames)  # steps that change no log share a picture
+    assert all(0 <= f.picture < len(data["pictures"]) for f in frames)
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
     for action in ("prev", "next", "play", "reset", "seek"):
         assert f'data-action="{action}"' in html
+
+
+def test_the_log_players_script_reads_the_keys_its_format_declares():
+    assert set(re.findall(r"\bD\.(\w+)", script("log_player.js"))) == set(
+        LogPlayerData.__annotations__)
 
 
 def test_player_of_a_trace_steps_at_the_chosen_events():
@@ -142,8 +150,9 @@ def test_player_of_a_trace_steps_at_the_chosen_events():
     notes = c.trace.of_kind("note")
     html = log_player(c.trace, step_kinds={"note"}).html
     data = json.loads(re.search(r'class="ddia10-data">(.*?)</script>', html).group(1))
-    assert len(data["f"]) == len(notes) + 1
-    assert [f[1] for f in data["f"][1:]] == [n.data["text"] for n in notes]
+    frames = [LogFrame(*f) for f in data["frames"]]
+    assert len(frames) == len(notes) + 1
+    assert [f.note for f in frames[1:]] == [n.data["text"] for n in notes]
 
 
 def test_bad_inputs_fail_with_a_clear_message(repaired):
@@ -160,7 +169,7 @@ def test_bad_inputs_fail_with_a_clear_message(repaired):
 
 
 def test_configuration_entries_are_marked():
-    from ddia10.scenarios.raft_deep import membership_run
+    from ddia10.scenarios.raft_deep_dive import membership_run
 
     run = membership_run()
     grid = log_grid(run.cluster.trace)
@@ -195,7 +204,7 @@ def _text_extents(svg: str):
 
 @pytest.mark.parametrize("grid", ["membership", "wide"])
 def test_svg_is_wide_enough_for_every_word(grid):
-    from ddia10.scenarios.raft_deep import membership_run
+    from ddia10.scenarios.raft_deep_dive import membership_run
 
     if grid == "membership":
         run = membership_run()

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ddia10.raft import INVARIANTS, InvariantViolation, RaftCluster, RaftLog, SafetyMonitor
-from ddia10.raft.scenarios import fault_campaign, figure8, leader_churn
+from ddia10.raft import INVARIANTS, InvariantViolation, RaftCluster, RaftLog, RaftMonitor
+from ddia10.raft.invariants import Applied, BecameLeader, Committed, Truncated
+from ddia10.scenarios.raft_deep_dive import fault_campaign, figure8, leader_churn
 
 
 # ---------------------------------------------------------------- Figure 8
@@ -78,8 +79,7 @@ def test_random_fault_campaign_keeps_every_invariant_and_recovers(seed):
     assert result.violation is None
     assert result.leader_after_heal_ms is not None and result.leader_after_heal_ms < 5000
     assert result.committed_after_heal
-    assert any(f[0] == "crash" for f in result.faults) and any(f[0] == "partition"
-                                                             for f in result.faults)
+    assert {"crash", "partition"} <= {f.kind for f in result.faults}
 
 
 @pytest.mark.parametrize("options", [{"prevote": True, "check_quorum": True},
@@ -97,7 +97,7 @@ def test_random_fault_campaign_with_membership_changes(seed):
     # (thesis §4.2.2: such servers must still campaign until it commits).
     result = fault_campaign(seed, rounds=100, membership=True, prevote=True, check_quorum=True)
     assert result.ok, result.violation
-    assert any(f[0] == "configure" for f in result.faults)
+    assert result.configurations
 
 
 def test_random_fault_campaign_finds_a_missing_election_restriction():
@@ -136,23 +136,28 @@ def server(pid, term=1, role="follower", entries=()):
     return SimpleNamespace(pid=pid, term=term, role=role, log=RaftLog(0, 0, entries))
 
 
+def elected(pid, term, entries=()):
+    log = RaftLog(0, 0, entries)
+    return BecameLeader(pid, term, tuple(log.term_runs()), log.last_index)
+
+
 def test_invariant_names():
     assert INVARIANTS == ("election safety", "leader append-only", "log matching",
                           "leader completeness", "state machine safety")
 
 
 def test_monitor_catches_two_leaders_in_one_term_even_if_never_at_once():
-    m = SafetyMonitor()
-    m.on_leader(server(1, term=3))
-    m.on_leader(server(2, term=4))
+    m = RaftMonitor()
+    m.hear(elected(1, term=3))
+    m.hear(elected(2, term=4))
     m.check({})
-    m.on_leader(server(3, term=3))  # S1 is long gone, but term 3 had a leader
+    m.hear(elected(3, term=3))  # S1 is long gone, but term 3 had a leader
     with pytest.raises(InvariantViolation, match="election safety"):
         m.check({})
 
 
 def test_monitor_catches_a_leader_cutting_its_log():
-    m = SafetyMonitor()
+    m = RaftMonitor()
     leader = server(1, term=2, role="leader", entries=[(1, "a"), (2, "b")])
     m.check({1: leader})
     leader.log.truncate_after(1)
@@ -161,7 +166,7 @@ def test_monitor_catches_a_leader_cutting_its_log():
 
 
 def test_monitor_catches_logs_that_agree_on_an_entry_but_not_before_it():
-    m = SafetyMonitor()
+    m = RaftMonitor()
     a = server(1, entries=[(1, "a"), (1, "b"), (2, "c")])
     b = server(2, entries=[(1, "a"), (1, "X"), (2, "c")])
     with pytest.raises(InvariantViolation, match="log matching") as caught:
@@ -170,25 +175,47 @@ def test_monitor_catches_logs_that_agree_on_an_entry_but_not_before_it():
 
 
 def test_monitor_accepts_logs_that_diverge_after_their_last_common_entry():
-    m = SafetyMonitor()
+    m = RaftMonitor()
     a = server(1, entries=[(1, "a"), (2, "b")])
     b = server(2, entries=[(1, "a"), (3, "c"), (3, "d")])
     m.check({1: a, 2: b})
 
 
 def test_monitor_catches_a_leader_elected_without_a_committed_entry():
-    m = SafetyMonitor()
-    m.on_commit(server(1, term=2, entries=[(1, "a"), (2, "b")]), 0, 2)
-    m.on_leader(server(2, term=3, entries=[(1, "a")]))
+    m = RaftMonitor()
+    m.hear(Committed(1, 2, 1, (1, 2)))
+    m.hear(elected(2, term=3, entries=[(1, "a")]))
     with pytest.raises(InvariantViolation, match="leader completeness"):
         m.check({})
 
 
 def test_monitor_catches_different_commands_applied_at_one_index():
-    m = SafetyMonitor()
-    m.on_apply(server(1), 1, 1, "a")
-    m.on_apply(server(2), 1, 1, "a")
+    m = RaftMonitor()
+    m.hear(Applied(1, ((1, 1, "a"),)))
+    m.hear(Applied(2, ((1, 1, "a"),)))
     m.check({})
-    m.on_apply(server(3), 1, 2, "b")
+    m.hear(Applied(3, ((1, 2, "b"),)))
     with pytest.raises(InvariantViolation, match="state machine safety"):
         m.check({})
+
+
+def test_monitor_catches_a_server_cutting_a_committed_entry():
+    m = RaftMonitor()
+    m.hear(Truncated(2, 3, "follower", 5, index=1, commit_index=1))
+    m.check({})  # cutting after the commit index is how logs are repaired
+    m.hear(Truncated(2, 3, "follower", 5, index=1, commit_index=2))
+    with pytest.raises(InvariantViolation, match="leader completeness") as caught:
+        m.check({})
+    assert "leader 5 of term 3 overwrites entry 2" in str(caught.value)
+
+
+def test_monitor_catches_a_leader_reporting_a_cut():
+    m = RaftMonitor()
+    m.hear(Truncated(1, 2, "leader", 1, index=3, commit_index=1))
+    with pytest.raises(InvariantViolation, match="leader append-only"):
+        m.check({})
+
+
+def test_monitor_hears_only_raft_facts():
+    with pytest.raises(ValueError, match="not a Raft fact"):
+        RaftMonitor().hear("S1 became leader")

@@ -2,6 +2,7 @@
 simulation copies and fingerprints (protocol state; no clocks, no monitor)."""
 
 from ddia10.raft import RaftCluster, RaftNode
+from ddia10.raft.invariants import Applied, BecameLeader
 from ddia10.raft.kv import KVCommand, KVServer
 
 QUIET = (100_000, 200_000)
@@ -96,12 +97,29 @@ def test_fingerprint_sees_the_same_protocol_state_reached_at_different_speeds():
     assert fast.sim.fingerprint() != slow.sim.fingerprint()
 
 
-def test_fingerprint_leaves_out_what_the_safety_monitor_recorded():
+def test_the_worlds_fingerprint_leaves_out_the_monitor_the_clusters_takes_it_in():
     c = scripted(1.0)
     c.run(100)
-    before = c.sim.fingerprint()
-    c.monitor.on_apply(c.node(1), 99, 1, "seen elsewhere")
-    assert c.sim.fingerprint() == before
+    world, cluster = c.sim.fingerprint(), c.fingerprint()
+    c.monitor.hear(Applied(1, ((99, 1, "seen elsewhere"),)))
+    assert c.sim.fingerprint() == world
+    assert c.fingerprint() != cluster  # a different history is a different state to judge
+
+
+def test_the_clusters_fingerprint_keeps_apart_states_whose_histories_differ():
+    # Two runs end in the same world, but in one a second leader of term 1 was
+    # heard: pruning the second state as "seen" would hide that violation.
+    def run(history):
+        c = scripted(1.0)
+        c.run(100)
+        if history:
+            c.monitor.hear(BecameLeader(2, 1, ((0, 0),), 0))
+        return c
+
+    clean, broken = run(False), run(True)
+    assert clean.sim.fingerprint() == broken.sim.fingerprint()
+    assert clean.fingerprint() != broken.fingerprint()
+    assert run(False).fingerprint() == clean.fingerprint()
 
 
 def test_snapshot_and_restore_of_the_simulation_round_trip_and_keep_the_monitor():
@@ -119,7 +137,7 @@ def test_snapshot_and_restore_of_the_simulation_round_trip_and_keep_the_monitor(
     assert len(first) > 20
     c.sim.restore(snap)
     assert c.sim.fingerprint() == fingerprint and len(c.trace) == mark
-    assert all(node.observer is c.monitor for node in c.nodes().values())  # shared, not copied
+    assert c.sim.observer == c.monitor.hear  # the harness's monitor still hears the world
     assert go_on() == first
     assert c.applied(1) == ["a", "b", "c"]
     c.check_invariants()

@@ -1,7 +1,8 @@
-"""Chapter 4's player: five servers and a client through a kill, a partition and a heal."""
+"""Chapter 4's runs and player: five servers and a client through a kill, a partition and a heal."""
 
 import pytest
 
+from ddia10.raft import RaftCluster
 from ddia10.scenarios.raft import (
     CLIENT,
     HEAL,
@@ -9,9 +10,15 @@ from ddia10.scenarios.raft import (
     PARTITION,
     STORY,
     STORY_STEPS,
+    first_write_round,
+    last_log_index,
+    one_message,
     raft_cluster_scenario,
+    roles_run,
     rpc_table,
+    server_logs,
 )
+from ddia10.sim import Trace
 from ddia10.viz import cluster_view, static_player
 
 
@@ -21,9 +28,13 @@ def story():
     return scenario, scenario.run(STORY, steps=STORY_STEPS)
 
 
+def _cluster(story, step):
+    _scenario, run = story
+    return cluster_view(run.sim.trace, run.marks[step])
+
+
 def _view(story, step):
-    scenario, run = story
-    return scenario.state_table(cluster_view(run.sim.trace, run.marks[step]))
+    return story[0].state_table(_cluster(story, step))
 
 
 def _step_of(name):
@@ -48,19 +59,21 @@ def test_killing_the_leader_gets_a_new_leader_of_a_higher_term(story):
 
 
 def test_5_3_the_cut_off_leader_holds_an_entry_it_can_never_commit(story):
-    table = _view(story, _step_of(HEAL) - 1)
-    leaders = table[table.role == "leader"].sort_values("term")
+    view = _cluster(story, _step_of(HEAL) - 1)
+    leaders = sorted((p.annotations["term"], pid) for pid, p in view.processes.items()
+                     if p.role == "leader")
     assert len(leaders) == 2  # the old one, cut off, still thinks it leads
-    old, new = leaders.iloc[0], leaders.iloc[1]
-    assert old.term < new.term
-    assert old["log (* = write)"].split()[-1].endswith("*")  # the client's write...
-    assert old.commit < int(old["log (* = write)"].split()[-1].split(":")[0])  # ...waits
+    (old_term, old), (new_term, _new) = leaders
+    assert old_term < new_term
+    stuck = last_log_index(view.processes[old])
+    assert server_logs(view)[old][-1][2].startswith("c1#")  # the client's write...
+    assert view.processes[old].annotations["commit_index"] < stuck  # ...waits
 
 
 def test_after_the_heal_every_log_is_the_same_and_every_write_returned(story):
     scenario, run = story
     final = _view(story, STORY_STEPS)
-    assert final["log (* = write)"].nunique() == 1
+    assert len(set(server_logs(_cluster(story, STORY_STEPS)).values())) == 1
     assert (final.commit == final.commit.iloc[0]).all()
     invoked = run.sim.trace.of_kind("invoke")
     returned = run.sim.trace.of_kind("return")
@@ -120,3 +133,23 @@ def test_a_crashed_server_shows_only_what_it_persisted(story):
     assert row.term >= 1 and row["voted for"] != ""          # on disk
     assert row["log (* = write)"] != "—"
     assert row.commit == row.applied == row.nextIndex == row.matchIndex == ""  # volatile
+
+
+def test_the_roles_run_replaces_its_crashed_leader_and_takes_it_back():
+    cluster, first = roles_run()
+    assert isinstance(cluster, RaftCluster)
+    assert cluster.leader() not in (None, first) and cluster.state(first).role == "follower"
+
+
+def test_the_first_write_goes_out_once_to_every_follower_and_each_acknowledges(story):
+    _scenario, run = story
+    sent, replies = first_write_round(run.sim.trace)
+    assert len(sent) == len(replies) == 4
+    assert {e.data["dst"] for e in sent} == {e.pid for e in replies}
+    assert all(e.data["msg"].success for e in replies)
+    shown = one_message(rpc_table(Trace(sent)), ["term", "prev_log_index", "entries"])
+    assert shown.loc["to"].iloc[0].count(",") == 3 and "c1#1" in shown.loc["entries"].iloc[0]
+    with pytest.raises(ValueError, match="not one message"):
+        one_message(rpc_table(Trace(replies)), ["from"])  # four senders
+    with pytest.raises(ValueError, match="client command"):
+        first_write_round(roles_run()[0].trace)

@@ -18,6 +18,7 @@ from ddia10.sim import (
     Trace,
     Uniform,
 )
+from ddia10.viz.trace_table import trace_table
 
 
 @dataclass(frozen=True)
@@ -319,13 +320,13 @@ def test_emit_and_annotate_land_in_the_trace():
 # ---------------------------------------------------------------- trace
 
 
-def test_trace_json_round_trip_and_dataframe():
+def test_trace_json_round_trip_and_table():
     sim = faulty_run(3)
     text = sim.trace.to_json()
     again = Trace.from_json(text)
     assert again.to_json() == text
     assert len(again) == len(sim.trace)
-    df = sim.trace.to_dataframe()
+    df = trace_table(sim.trace)
     assert list(df.columns[:4]) == ["index", "time", "kind", "pid"]
     assert len(df) == len(sim.trace)
     assert set(df.kind) >= {"send", "deliver", "drop", "timer", "crash", "restart", "partition"}

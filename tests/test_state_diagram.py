@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from ddia10.raft import RaftCluster  # noqa: E402
-from ddia10.raft.experiments import election_trial_cluster  # noqa: E402
+from ddia10.scenarios.raft import election_trial_cluster  # noqa: E402
 from ddia10.viz.state_diagram import (  # noqa: E402
     PAPER_EDGES,
     START,

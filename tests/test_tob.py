@@ -6,23 +6,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ddia10.tob import (
+from ddia10.scenarios.ordering import (
     CRASH_AT,
     CRASH_PLAN,
     SPLIT_PIDS,
+    raft_tob_crash_run,
+    raft_tob_partition_run,
+    sequencer_crash_world,
+    split_sequencers_world,
+)
+from ddia10.tob import (
     SequencerTOB,
     consensus_via_tob,
     decisions,
     deliveries,
-    delivery_label,
     prefix_consistent,
     raft_tob_cluster,
-    raft_tob_crash_run,
-    raft_tob_partition_run,
     schedule_broadcasts,
     sequencer_cluster,
-    sequencer_crash_world,
-    split_sequencers_world,
 )
 
 PIDS = ["A", "B", "C", "D"]
@@ -148,13 +149,6 @@ def test_bad_input_fails_with_a_clear_error(bad):
         bad()
 
 
-def test_delivery_labels_name_position_and_payload():
-    sim = sequencer_crash_world()
-    sim.run(100)
-    labels = [delivery_label(e) for e in sim.trace if e.pid == "A"]
-    assert [x for x in labels if x] == [f"#{i + 1} {p}" for i, p in enumerate(deliveries(sim)["A"])]
-
-
 # ---------------------------------------------------------------- on top of consensus (Raft)
 
 
@@ -188,18 +182,3 @@ def test_raft_tob_deliveries_stay_prefix_consistent_under_crashes(seed, crashes)
     for _ in range(20):
         cluster.run(60)
         assert prefix_consistent(deliveries(cluster.sim))
-
-
-def test_sequencer_players_tell_their_stories():
-    from ddia10.scenarios.clocks import sequencer_crash_scenario, split_sequencers_scenario
-    from ddia10.viz import cluster_view
-
-    crash = sequencer_crash_scenario()
-    run = crash.run(presses=[(13, "Restart S"), (13, "A broadcasts")], steps=40)
-    view = cluster_view(run.sim.trace)
-    assert view.processes["S"].status == "up"
-    assert len({deliveries(run.sim)[p] for p in "ABCS"}) == 1  # S kept its log and numbering
-    assert len(deliveries(run.sim)["A"]) == 4  # the broadcast made after the restart
-    split = split_sequencers_scenario()
-    table = split.state_table(cluster_view(split.run(steps=25).sim.trace)).set_index("process")
-    assert table["follows"].to_dict() == {"A": "A", "B": "A", "C": "C", "D": "C"}

@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from ddia10.scenarios.raft_deep import worked_example_scenario  # noqa: E402
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario  # noqa: E402
 from ddia10.sim import Simulation  # noqa: E402
 from ddia10.viz import spacetime, spacetime_svg  # noqa: E402
 from ddia10.viz.demo import HeartbeatNode  # noqa: E402
@@ -72,11 +72,11 @@ def test_matplotlib_words_do_not_overlap(raft):
 
 def test_a_broadcast_has_one_label_with_its_count(raft):
     dia = diagram(raft)
-    arrows = {n: s for n, s in enumerate(dia["shapes"]) if s["k"] == "arrow"}
-    first = min((s for s in arrows.values() if s["text"] == "AppendEntries" and s["r"] == 0),
-                key=lambda s: s["t"])
-    fan = [n for n, s in arrows.items() if (s["r"], s["t"], s["text"]) ==
-           (0, first["t"], "AppendEntries")]
+    arrows = {n: s for n, s in enumerate(dia.shapes) if s.kind == "arrow"}
+    first = min((s for s in arrows.values() if s.text == "AppendEntries" and s.row == 0),
+                key=lambda s: s.time)
+    fan = [n for n, s in arrows.items() if (s.row, s.time, s.text) ==
+           (0, first.time, "AppendEntries")]
     assert len(fan) == 4  # server 1's first AppendEntries go to the four others at once
     words = place_labels(dia, ms=10, row=64, size=SIZE)
     labelled = [words[n][2] for n in fan if n in words]

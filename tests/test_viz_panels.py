@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario
 from ddia10.viz import Player, Scenario, ScenarioError, cluster_view, log_panel, static_player
 from ddia10.viz.demo import heartbeat_scenario
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ddia10.scenarios.raft_deep import worked_example_scenario
+from ddia10.scenarios.raft_deep_dive import worked_example_scenario
 from ddia10.viz import cluster_view, log_panel, show, static_player
 from ddia10.viz.demo import heartbeat_scenario
+from ddia10.viz.static import Frame, FrameEvent, FrameNode, PlayerData
+from ddia10.viz.stepper import script
 
 STORY = [(4, "Crash leader"), (20, "Partition a|bc"), (30, "Restart crashed"), (45, "Heal")]
 
@@ -45,14 +47,24 @@ def test_nothing_is_fetched_from_anywhere(page):
 def test_frames_follow_the_story(page):
     data = frames(page)
     assert len(data["frames"]) == 61
-    s = data["s"]
-    roles = [[s[n[0]] for n in f["n"]] for f in data["frames"]]
+    s = data["strings"]
+    roles = [[s[FrameNode(*n).role] for n in f["nodes"]] for f in data["frames"]]
     assert roles[3][0] != "crashed" and roles[4][0] == "crashed"
     assert roles[30][0] != "crashed"
-    assert data["frames"][19]["b"] == [] and data["frames"][20]["b"] == [[0, 1], [0, 2]]
-    assert data["frames"][45]["b"] == []
-    events = [s[e[0]] for e in data["frames"][4]["e"]]
-    assert any("▶ Crash leader" in e for e in events)
+    assert data["frames"][19]["broken"] == [] and data["frames"][20]["broken"] == [[0, 1], [0, 2]]
+    assert data["frames"][45]["broken"] == []
+    events = [FrameEvent(*e) for e in data["frames"][4]["recent"]]
+    assert any("▶ Crash leader" in s[e.text] and e.tone == 1 for e in events)
+
+
+def test_the_page_and_its_script_use_exactly_the_keys_the_formats_declare(page):
+    data = frames(page)
+    frame_keys = Frame.__required_keys__ | Frame.__optional_keys__
+    assert set(data) == set(PlayerData.__annotations__)
+    assert all(Frame.__required_keys__ <= set(f) <= frame_keys for f in data["frames"])
+    code = script("cluster_player.js")
+    assert set(re.findall(r"\bD\.(\w+)", code)) == set(PlayerData.__annotations__)
+    assert set(re.findall(r"\bf\.(\w+)", code)) == frame_keys
 
 
 def test_ids_are_unique_and_the_page_stays_small(page):
@@ -92,7 +104,8 @@ def roles_panel(view) -> str:
 
 def panel_at(data: dict, step: int, which: int = 0) -> str:
     """What the page's script puts in panel ``which`` at ``step``."""
-    return "".join(data["s"][t] for t in data["pf"][data["frames"][step]["p"][which]])
+    fragment = data["fragments"][data["frames"][step]["panels"][which]]
+    return "".join(data["strings"][t] for t in fragment)
 
 
 PANEL_STORY = [(4, "Crash leader"), (20, "Restart crashed")]
@@ -118,13 +131,13 @@ def test_panels_are_in_the_page_and_change_with_the_step(panel_page):
 def test_each_distinct_fragment_is_stored_once(panel_page):
     data = frames(panel_page)
     shown = [panel_at(data, k) for k in range(len(data["frames"]))]
-    assert len(data["pf"]) == len(set(shown)) < len(shown) / 3
-    assert len(data["s"]) == len(set(data["s"]))  # every tag of every fragment once too
+    assert len(data["fragments"]) == len(set(shown)) < len(shown) / 3
+    assert len(data["strings"]) == len(set(data["strings"]))  # each tag of a fragment once
 
 
 def test_a_page_without_panels_carries_none():
     data = frames(static_player(heartbeat_scenario(), steps=5))
-    assert data["pf"] == [] and all("p" not in f for f in data["frames"])
+    assert data["fragments"] == [] and all("panels" not in f for f in data["frames"])
 
 
 def test_a_fragment_cannot_end_the_script_or_the_player():
@@ -142,7 +155,7 @@ def test_a_raft_page_with_its_logs_stays_small():
     without = static_player(scenario, steps=100)
     html = static_player(dataclasses.replace(scenario, panels={"Logs": log_panel}), steps=100)
     data = frames(html)
-    grids = ["".join(data["s"][t] for t in f) for f in data["pf"]]
+    grids = ["".join(data["strings"][t] for t in f) for f in data["fragments"]]
     assert len(grids) > 10 and all("<svg" in g for g in grids)
     # grids that differ by a cell share the rest: far less than storing each grid whole
     assert len(html.encode()) - len(without.encode()) < sum(map(len, grids)) / 4

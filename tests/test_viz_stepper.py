@@ -7,11 +7,11 @@ import re
 import pytest
 from test_viz_static import browse, needs_chromium
 
-from ddia10.raft.scenarios import figure8
+from ddia10.scenarios.raft_deep_dive import figure8
 from ddia10.viz import log_player, static_player
 from ddia10.viz.demo import heartbeat_scenario
 from ddia10.viz.state_diagram import role_transitions, state_diagram_html
-from ddia10.viz.stepper import CONTROLS_JS
+from ddia10.viz.stepper import script
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,8 @@ def control_script(template: str) -> re.Pattern:
 @pytest.mark.parametrize("kind", ["cluster", "log", "roles"])
 def test_each_view_is_stepped_by_the_shared_control_script(pages, kind):
     html, _ = pages[kind]
-    script = re.search(r"<script>(.*)</script></div>$", html, re.S).group(1)
-    filled = control_script(CONTROLS_JS).fullmatch(script)
+    code = re.search(r"<script>(.*)</script></div>$", html, re.S).group(1)
+    filled = control_script(script("controls.js")).fullmatch(code)
     assert filled, f"the {kind} player does not use the shared control script"
     assert html.startswith(f'<div class="ddia10-player" id="{filled["id"]}">')
     assert "data-action" not in filled["draw"]  # moving between steps is not the view's job
@@ -106,3 +106,13 @@ def test_all_three_kinds_step_and_play_on_one_page(pages, tmp_path):
             player.locator('[data-action="reset"]').click()
             assert counter.inner_text() == start_step, kind
     assert problems == []
+
+
+def test_scripts_are_read_from_the_package_without_their_heading_comment():
+    for name in ("controls.js", "cluster_player.js", "log_player.js", "role_diagram.js"):
+        code = script(name)
+        assert code.lstrip().startswith(("(function", "function")), name
+    with pytest.raises(ValueError, match="no script 'nope.js'.*controls.js"):
+        script("nope.js")
+    with pytest.raises(ValueError, match="no script \\['controls.js'\\]"):
+        script(["controls.js"])

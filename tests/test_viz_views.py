@@ -114,8 +114,8 @@ def test_cluster_svg_draws_cut_links_and_messages():
         sim.step()
     view = cluster_view(sim.trace)
     geo = cluster_geometry(view)
-    assert sum(link["broken"] for link in geo["links"]) == 2
-    assert len(geo["msgs"]) == len(view.in_flight) > 0
+    assert sum(link.broken for link in geo.links) == 2
+    assert len(geo.pills) == len(view.in_flight) > 0
     svg = cluster_svg(view)
     assert svg.count("<circle") == 3
     assert svg.count('stroke-dasharray="6 5"') == 2
@@ -130,16 +130,16 @@ def test_cluster_graph_is_a_figure(trace):
 
 def test_spacetime_shapes_cover_every_kind_of_event(trace):
     dia = diagram(trace)
-    kinds = {s["k"] for s in dia["shapes"]}
+    kinds = {s.kind for s in dia.shapes}
     assert {"arrow", "cross", "tick", "span", "band", "role", "note"} <= kinds
-    styles = {s["style"] for s in dia["shapes"] if s["k"] == "arrow"}
+    styles = {s.style for s in dia.shapes if s.kind == "arrow"}
     assert {"ok", "drop", "dup"} <= styles
-    reasons = {s["text"] for s in dia["shapes"] if s["k"] == "cross"}
+    reasons = {s.text for s in dia.shapes if s.kind == "cross"}
     assert {"loss", "partition"} <= reasons
-    spans = {s["what"] for s in dia["shapes"] if s["k"] == "span"}
+    spans = {s.style for s in dia.shapes if s.kind == "span"}
     assert spans == {"crash", "pause"}
     delivered = sum(1 for e in trace if e.kind == "deliver")
-    assert sum(s["style"] in ("ok", "dup") for s in dia["shapes"] if s["k"] == "arrow") == delivered
+    assert sum(s.style in ("ok", "dup") for s in dia.shapes if s.kind == "arrow") == delivered
 
 
 def test_spacetime_figure_and_annotations(trace):
@@ -155,8 +155,8 @@ def test_spacetime_figure_and_annotations(trace):
 
 def test_spacetime_until_and_pids_select(trace):
     early = diagram(trace, until=100, pids=["b", "a"])
-    assert early["rows"] == ["b", "a"] and early["t1"] == 100
-    assert all(trace[s["i"]].time <= 100 for s in early["shapes"])
+    assert early.rows == ("b", "a") and early.end == 100
+    assert all(trace[s.event].time <= 100 for s in early.shapes)
     with pytest.raises(ValueError, match="no process"):
         diagram(trace, pids=["zz"])
 
@@ -164,7 +164,7 @@ def test_spacetime_until_and_pids_select(trace):
 def test_spacetime_svg_tags_every_element_with_its_event(trace):
     svg = spacetime_svg(trace)
     tagged = re.findall(r'data-i="(\d+)"', svg)
-    assert len(tagged) == len(diagram(trace)["shapes"])
+    assert len(tagged) == len(diagram(trace).shapes)
     assert all(0 <= int(i) < len(trace) for i in tagged)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
 
@@ -222,9 +222,9 @@ def test_a_window_keeps_what_was_under_way_when_it_opened(trace):
     crash = next(e for e in trace if e.kind == "crash")
     restart = next(e for e in trace if e.kind == "restart")
     dia = diagram(trace, since=crash.time + 10, until=restart.time - 10)
-    assert dia["t0"] == crash.time + 10
-    spans = [s for s in dia["shapes"] if s["k"] == "span" and s["what"] == "crash"]
-    assert len(spans) == 1 and spans[0]["t"] == dia["t0"]
-    assert all(s.get("t2", s["t"]) >= dia["t0"] for s in dia["shapes"])
+    assert dia.start == crash.time + 10
+    spans = [s for s in dia.shapes if s.kind == "span" and s.style == "crash"]
+    assert len(spans) == 1 and spans[0].time == dia.start
+    assert all(s.last >= dia.start for s in dia.shapes)
     with pytest.raises(ValueError, match="before"):
         diagram(trace, since=50, until=10)

@@ -1,16 +1,22 @@
 """Linearizability: histories, sequential models, a checker and history generators.
 
-- :mod:`.history`: operations with call and return times, JSON load/save, validation.
+- :mod:`.history`: operations with call and return times, JSON load/save, strict
+  validation with Jepsen's meaning of ``ok``/``fail``/``info``.
+- :mod:`.formats`: Jepsen EDN histories and Jepsen logs (Porcupine's test data).
 - :mod:`.models`: sequential specifications (register, CAS register, key-value store)
   and :class:`Model`, for a reader's own.
-- :mod:`.checker`: :func:`check` (Wing and Gong's search with Lowe's memoisation,
-  one key at a time) and :func:`violation_core`.
-- :mod:`.generate`: random histories that are linearizable by construction, and
-  ones broken by a stale read or a lost write.
-- :mod:`.follower_reads`: a leader with asynchronous followers on the simulator,
-  whose follower reads the checker catches.
+- :mod:`.checker`: :func:`check`, one key at a time, by the fastest exact method:
+  :mod:`.zones` (distinct-value registers, no search), :mod:`.registers` (what
+  each read can have read) and :mod:`.search` (Wing and Gong with Lowe's memo),
+  bounded in time and memory.
+- :mod:`.core`: :func:`violation_core`, a well-formed 1-minimal failing piece.
+- :mod:`.generate`: random histories that are linearizable by construction, ones
+  broken by a stale read or a lost write, and write-heavy ones for benchmarks.
+- ``python -m ddia10.linearizability check HISTORY``: the command line.
 
-Chapter 1 (``notebooks/01_linearizability.ipynb``) introduces all of it.
+Chapter 1 (``notebooks/01_linearizability.ipynb``) introduces all of it; what it
+stages (a leader with asynchronous followers whose follower reads the checker
+catches, the CAP map) is in :mod:`ddia10.scenarios.linearizability`.
 """
 
 from .checker import (
@@ -20,8 +26,8 @@ from .checker import (
     CheckResult,
     Point,
     check,
-    violation_core,
 )
+from .core import violation_core
 from .history import (
     History,
     HistoryError,

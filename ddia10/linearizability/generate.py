@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checker import check
-from .history import History, Operation
+from .history import READS, History, Operation
 
 _KINDS = {
     "register": ("read", "write"),
     "cas-register": ("read", "write", "cas"),
     "kv": ("get", "put", "append"),
 }
-_READS = ("read", "get")
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,28 @@ class _Planned:
 
 def _plan(
     rng: random.Random, model: str, clients: int, ops_per_client: int, values: int,
-    keys: int, pending: float,
+    keys: int, pending: float, weighted: tuple[str, ...] | None = None,
+    fresh: bool = False,
 ) -> list[_Planned]:
+    """Each client's operations, one after another, with random intervals and moments.
+
+    ``weighted`` is the bag of kinds drawn from (by default reads twice as likely
+    as each other kind: more to observe); ``fresh`` makes every written value new.
+    """
     kinds = _KINDS[model]
-    weighted = (kinds[0],) + kinds  # reads (listed first) twice as likely: more to observe
+    if weighted is None:
+        weighted = (kinds[0],) + kinds
     key_names = [chr(ord("a") + k) for k in range(keys)] if model == "kv" else [None]
     plan = []
+    written = 0
     for client in range(clients):
         process = client
         t = round(rng.uniform(0, 2), 1)
         for n in range(ops_per_client):
             kind = rng.choice(weighted)
             if kind in ("write", "cas"):
-                value = rng.randint(1, values)
+                written += 1
+                value = written if fresh else rng.randint(1, values)
                 if kind == "cas":
                     value = (rng.randint(0, values) or None, value)
             elif kind in ("put", "append"):
@@ -70,7 +78,7 @@ def _plan(
             point = rng.uniform(t, end)
             if rng.random() < pending:
                 plan.append(_Planned(process, kind, rng.choice(key_names), value, t, None,
-                                     point, kind not in _READS and rng.random() < 0.5))
+                                     point, kind not in READS and rng.random() < 0.5))
                 process += clients  # the client gave up and reconnects as a new process
             else:
                 plan.append(_Planned(process, kind, rng.choice(key_names), value, t,
@@ -94,7 +102,7 @@ def _execute(
     for i in sorted(range(len(plan)), key=lambda i: plan[i].point):
         p = plan[i]
         current = state.get(p.key, init)
-        if p.kind in _READS:
+        if p.kind in READS:
             outputs[i] = current
             if stale is not None and stale[0] == i:
                 earlier = [v for t, v in history_of.get(p.key, []) if t <= p.point - stale[1]]
@@ -125,10 +133,14 @@ def _validate(model: str, clients: int, ops_per_client: int, values: int, keys: 
         raise ValueError(f"model must be one of {tuple(_KINDS)}, got {model!r}")
     for name, v in (("clients", clients), ("ops_per_client", ops_per_client),
                     ("values", values), ("keys", keys)):
-        if not isinstance(v, int) or v < 1:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if not 0 <= pending <= 1:
-        raise ValueError(f"pending must be a probability in [0, 1], got {pending!r}")
+    _probability("pending", pending)
+
+
+def _probability(name: str, p: float) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
 
 
 def random_history(
@@ -156,7 +168,7 @@ def _broken(how: str, seed: int, model: str, clients: int, ops_per_client: int, 
         rng = random.Random(f"{seed}/{how}/{attempt}")
         plan = _plan(rng, model, clients, ops_per_client, values, keys, pending)
         if how == "stale read":
-            targets = [i for i, p in enumerate(plan) if p.kind in _READS and p.ret is not None]
+            targets = [i for i, p in enumerate(plan) if p.kind in READS and p.ret is not None]
         else:
             targets = [i for i, p in enumerate(plan)
                        if p.kind in ("write", "put", "append") and p.ret is not None]
@@ -194,3 +206,50 @@ def lost_write(
     ``meta["perturbed"]`` is the id of the lost write.
     """
     return _broken("lost write", seed, model, clients, ops_per_client, values, keys, pending)
+
+
+def write_heavy(
+    seed: int = 0, *, model: str = "register", clients: int = 14, ops_per_client: int = 30,
+    writes: float = 0.8, values: int | None = 50, keys: int = 1, stale: bool = True,
+) -> History:
+    """A history where most operations write: the hard case for a search.
+
+    For a ``register``, a share ``writes`` of the operations write a value drawn
+    from ``values`` (``None``: every write writes a new value, the case
+    :mod:`.zones` decides without search); the rest read. For ``kv``, the
+    writes are three appends to one put, each of a string no other operation
+    writes, over ``keys`` keys; the rest are gets. With ``stale``, one read
+    returns the value its key held a little earlier (if some read saw a change
+    within the lag); whether that shows depends on the history, so
+    ``expected`` is left unknown and ``meta["perturbed"]`` names the read.
+    """
+    if model not in ("register", "kv"):
+        raise ValueError(f"model must be 'register' or 'kv', got {model!r}")
+    if values is not None:
+        _validate(model, clients, ops_per_client, values, keys, 0.0)
+    else:
+        _validate(model, clients, ops_per_client, 1, keys, 0.0)
+    _probability("writes", writes)
+    rng = random.Random(f"write-heavy/{seed}")
+    share = round(writes * 20)
+    if model == "register":
+        weighted = ("read",) * (20 - share) + ("write",) * share
+    else:
+        weighted = ("get",) * (20 - share) + ("put",) * (share // 4) + \
+            ("append",) * (share - share // 4)
+    plan = _plan(rng, model, clients, ops_per_client, values or 1, keys, 0.0,
+                 weighted=weighted, fresh=values is None)
+    init = "" if model == "kv" else None
+    perturbed = None
+    ops = _execute(plan, init)
+    if stale:
+        reads = [i for i, p in enumerate(plan) if p.kind in READS]
+        rng.shuffle(reads)
+        for i in reads:
+            aged = _execute(plan, init, stale=(i, rng.uniform(1, 4)))
+            if aged[i].output != ops[i].output:
+                ops, perturbed = aged, i
+                break
+    meta = {"source": f"write_heavy(seed={seed})", "perturbed": perturbed}
+    expected = True if perturbed is None else None
+    return History(tuple(ops), model=model, init=init, expected=expected, meta=meta)

@@ -6,9 +6,20 @@ it returned. Time only matters through its order: operation A *precedes* B in
 real time when A returned strictly before B was called; otherwise the two are
 concurrent and either may take effect first.
 
-An operation that never returned (a client timed out, Jepsen's ``:info``) is
-*pending*: it may have taken effect at any moment after its call, or never, and
-its output is unknown.
+Statuses follow Jepsen's meaning:
+
+- ``ok``: the operation happened, and ``output`` is what it returned.
+- ``fail``: the operation certainly did *not* happen. It drops out of the check;
+  only a compare-and-set that reports ``output: false`` still says something:
+  its compare ran and saw another value.
+- ``info`` (or ``pending``): nobody knows. The operation may have taken effect at
+  any moment after its call, or never, and its output is unknown; it has no
+  return time (one given with ``info`` is ignored, since the effect may come
+  later still). The client that gave up continues, if at all, as a new process.
+
+One process runs one operation at a time: two operations of the same process
+that overlap are an error, as is a missing ``output`` on a completed read or a
+missing ``value`` on a write.
 
 The JSON format is the one of the book's shared history files::
 
@@ -28,6 +39,8 @@ from typing import Any
 
 KINDS = ("read", "write", "cas", "get", "put", "append")
 STATUSES = ("ok", "fail", "info", "pending")
+READS = ("read", "get")
+"""Kinds that observe the state and change nothing (when they return)."""
 MODEL_NAMES = ("register", "cas-register", "kv")
 """Built-in models; a history naming another model is checked with the reader's own."""
 
@@ -62,6 +75,11 @@ class Operation:
         return self.ret is None
 
     @property
+    def failed(self) -> bool:
+        """True for status ``fail``: the operation certainly did not take effect."""
+        return self.status == "fail"
+
+    @property
     def end(self) -> float:
         """The return time, or infinity for a pending operation."""
         return math.inf if self.ret is None else self.ret
@@ -70,21 +88,30 @@ class Operation:
         """Real-time order: self returned strictly before ``other`` was called."""
         return self.ret is not None and self.ret < other.call
 
-    def describe(self) -> str:
-        """A short human label such as ``p3 cas(1→2)=false`` or ``bob read→0``."""
+    def describe(self, width: int | None = None) -> str:
+        """A short human label such as ``p3 cas(1→2)=false`` or ``bob read→0``.
+
+        ``width`` shortens each value shown to that many characters.
+        """
+        def show(v: Any) -> str:
+            text = repr(v)
+            return text if width is None or len(text) <= width else text[:width - 1] + "…"
+
         key = f"[{self.key}]" if self.key is not None else ""
-        who = f"p{self.process}" if isinstance(self.process, int) else str(self.process)
-        if self.kind in ("read", "get"):
-            shown = "?" if self.pending else repr(self.output)
+        who = row_label(self.process)
+        if self.kind in READS:
+            shown = "?" if self.pending else "failed" if self.failed else show(self.output)
             return f"{who} {self.kind}{key}→{shown}"
         if self.kind == "cas":
             old, new = self.value
-            result = "?" if self.pending else str(self.output).lower()
-            return f"{who} cas{key}({old!r}→{new!r})={result}"
+            result = "?" if self.pending else "failed" if self.output is None \
+                else str(self.output).lower()
+            return f"{who} cas{key}({show(old)}→{show(new)})={result}"
+        failed = " failed" if self.failed else ""
         if self.kind in KINDS:
-            return f"{who} {self.kind}{key}({self.value!r})"
-        shown = "?" if self.pending else repr(self.output)
-        return f"{who} {self.kind}{key}({self.value!r})→{shown}"
+            return f"{who} {self.kind}{key}({show(self.value)}){failed}"
+        shown = "?" if self.pending else show(self.output)
+        return f"{who} {self.kind}{key}({show(self.value)})→{shown}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,7 @@ class History:
                 raise HistoryError(f"operation id {op.id} appears twice")
             seen.add(op.id)
             validate_operation(op, self.model)
+        _check_one_at_a_time(ops)
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -157,15 +185,28 @@ class History:
         Checking the result asks only "is there *some* serial order the model
         accepts?" — serializability of one-operation transactions — because no
         operation precedes another any more. Pending operations stay optional.
+        A client with several operations becomes one client per operation
+        (``A:1``, ``A:2``, ...), since one client's operations may not overlap.
         """
         if not self.ops:
             return self
         start = min(op.call for op in self.ops)
         end = max(op.ret if op.ret is not None else op.call for op in self.ops)
-        stretched = tuple(
-            replace(op, call=start, ret=None if op.pending else end) for op in self.ops
-        )
-        return replace(self, ops=stretched)
+        per_client: dict = {}
+        for op in self.ops:
+            per_client[op.process] = per_client.get(op.process, 0) + 1
+        seen: dict = {}
+        stretched = []
+        for op in sorted(self.ops, key=lambda o: (o.call, o.id)):
+            process = op.process
+            if per_client[process] > 1:
+                seen[process] = seen.get(process, 0) + 1
+                process = f"{row_label(process)}:{seen[process]}"
+            stretched.append(replace(op, process=process, call=start,
+                                     ret=None if op.pending else end))
+        order = {op.id: i for i, op in enumerate(self.ops)}
+        stretched.sort(key=lambda o: order[o.id])
+        return replace(self, ops=tuple(stretched))
 
     def to_dict(self) -> dict:
         """The shared JSON form of this history."""
@@ -175,6 +216,29 @@ class History:
         data.update({k: v for k, v in self.meta.items() if k not in data})
         data["ops"] = [_op_to_dict(op) for op in self.ops]
         return data
+
+
+def row_label(process) -> str:
+    """How a client is named in labels: ``p3`` for numbered clients, the name otherwise."""
+    return f"p{process}" if isinstance(process, int) else str(process)
+
+
+def _check_one_at_a_time(ops: tuple[Operation, ...]) -> None:
+    """A process is one client thread: its next call comes after its last return."""
+    last: dict = {}
+    for op in sorted(ops, key=lambda o: (o.call, o.id)):
+        before = last.get(op.process)
+        if before is not None and (before.ret is None or before.ret > op.call):
+            when = ("never returned" if before.ret is None
+                    else f"returned at {before.ret}")
+            hint = (" (a client that gives up on an operation continues as a new process)"
+                    if before.ret is None else "")
+            raise HistoryError(
+                f"operations {before.id} ({before.describe()}) and {op.id} ({op.describe()}) "
+                f"of process {op.process!r} overlap: {op.id} is called at {op.call} while "
+                f"{before.id}, called at {before.call}, {when}{hint}"
+            )
+        last[op.process] = op
 
 
 def _op_to_dict(op: Operation) -> dict:
@@ -213,7 +277,7 @@ def validate_operation(op: Operation, model: str) -> None:
     Times and status are checked for every model; argument and output types only
     for the built-in ones (a reader's own model knows its own operations).
     """
-    name = f"operation {op.id} ({op.kind!r} by process {op.process!r})"
+    name = f"operation {op.id} ({op.kind!r} by process {op.process!r}, called at {op.call!r})"
     if not isinstance(op.kind, str) or not op.kind:
         raise HistoryError(f"operation {op.id}: op must be a non-empty string, got {op.kind!r}")
     if model in _KINDS_OF_MODEL and op.kind not in _KINDS_OF_MODEL[model]:
@@ -241,27 +305,38 @@ def validate_operation(op: Operation, model: str) -> None:
             raise HistoryError(f"{name}: a kv operation needs a string key, got {op.key!r}")
     elif op.key is not None:
         raise HistoryError(f"{name}: a single register takes no key, got {op.key!r}")
+    answered = op.status == "ok"
     if op.kind == "write" and not _is_scalar(op.value):
         raise HistoryError(f"{name}: the value written must be a scalar, got {op.value!r}")
-    if op.kind == "read" and not op.pending and not _is_scalar(op.output):
+    if op.kind == "read" and answered and not _is_scalar(op.output):
         raise HistoryError(f"{name}: the value read must be a scalar, got {op.output!r}")
     if op.kind == "cas":
         if not (isinstance(op.value, tuple) and len(op.value) == 2):
             raise HistoryError(f"{name}: cas needs value [expected, new], got {op.value!r}")
         if not all(_is_scalar(v) for v in op.value):
             raise HistoryError(f"{name}: cas values must be scalars, got {op.value!r}")
-        if not op.pending and not isinstance(op.output, bool):
+        if answered and not isinstance(op.output, bool):
             raise HistoryError(f"{name}: cas output must be true or false, got {op.output!r}")
+        if op.status == "fail" and op.output not in (None, False):
+            raise HistoryError(f"{name}: a failed cas did not swap, yet its output is "
+                               f"{op.output!r}")
     if op.kind in ("put", "append") and not isinstance(op.value, str):
         raise HistoryError(f"{name}: {op.kind} needs a string value, got {op.value!r}")
-    if op.kind == "get" and not op.pending and not isinstance(op.output, str):
+    if op.kind == "get" and answered and not isinstance(op.output, str):
         raise HistoryError(f"{name}: get must return a string, got {op.output!r}")
+
+
+_ARGUMENTS = ("write", "cas", "put", "append")
 
 
 def make_operation(
     data: dict, index: int, *, default_id: int | None = None
 ) -> Operation:
-    """Build an Operation from one JSON object; ``index`` names it in errors."""
+    """Build an Operation from one JSON object; ``index`` names it in errors.
+
+    Strict: a completed read needs ``output`` (``null`` is a value: the empty
+    register), a write, compare-and-set, put or append needs ``value``.
+    """
     if not isinstance(data, dict):
         raise HistoryError(f"operation {index}: expected a JSON object, got {data!r}")
     missing = [k for k in ("process", "call", "op") if k not in data]
@@ -270,15 +345,26 @@ def make_operation(
     if missing:
         raise HistoryError(f"operation {index}: missing field(s) {', '.join(missing)}")
     ret = data["return"] if "return" in data else data["ret"]
-    value = data.get("value")
-    if data["op"] == "cas" and isinstance(value, list):
-        value = tuple(value)
+    kind = data["op"]
     status = data.get("status") or ("pending" if ret is None else "ok")
+    if status == "info":
+        ret = None  # the effect may come at any time after the call, even after the info
     op_id = data.get("id", index if default_id is None else default_id)
+    name = (f"operation {op_id} ({kind!r} by process {data['process']!r}, "
+            f"called at {data['call']!r})")
+    if kind in _ARGUMENTS and "value" not in data:
+        raise HistoryError(f"{name}: no 'value' (what it wrote); write null explicitly if meant")
+    completed = ret is not None and status == "ok"
+    if completed and (kind in READS or kind == "cas") and "output" not in data:
+        raise HistoryError(f"{name}: completed with status 'ok' but no 'output' "
+                           "(what it returned); write null explicitly if meant")
+    value = data.get("value")
+    if kind == "cas" and isinstance(value, list):
+        value = tuple(value)
     return Operation(
         id=op_id,
         process=data["process"],
-        kind=data["op"],
+        kind=kind,
         call=data["call"],
         ret=ret,
         value=value,
@@ -290,8 +376,13 @@ def make_operation(
 
 def history_from_dict(data: dict) -> History:
     """Parse the shared JSON form into a validated History."""
-    if not isinstance(data, dict) or "ops" not in data:
-        raise HistoryError("a history is a JSON object with an 'ops' list")
+    if not isinstance(data, dict):
+        raise HistoryError(
+            f"a history is a JSON object with an 'ops' list, got a {type(data).__name__}")
+    if "ops" not in data:
+        raise HistoryError("a history is a JSON object with an 'ops' list; this one has none")
+    if not isinstance(data["ops"], list):
+        raise HistoryError(f"'ops' must be a list of operations, got a {_json_type(data['ops'])}")
     model = data.get("model", "cas-register")
     init = data.get("init", "" if model == "kv" else None)
     ops = [make_operation(raw, i) for i, raw in enumerate(data["ops"])]
@@ -299,13 +390,28 @@ def history_from_dict(data: dict) -> History:
     return History(tuple(ops), model=model, init=init, expected=data.get("expected"), meta=meta)
 
 
-def load_history(path: str | Path) -> History:
-    """Read a history JSON file (the format of the book's shared histories)."""
+def _json_type(x: Any) -> str:
+    names = {dict: "JSON object", list: "list", str: "string", bool: "boolean"}
+    return names.get(type(x), type(x).__name__)
+
+
+def load_history(path: str | Path, *, format: str | None = None) -> History:
+    """Read a history file; every error names the file (and the operation).
+
+    ``format`` is ``"json"`` (the book's shared format), ``"edn"`` (a Jepsen
+    history of ``:invoke``/``:ok``/``:fail``/``:info`` maps) or ``"porcupine"``
+    (the Jepsen etcd logs and key-value histories in Porcupine's test data);
+    by default it is guessed from the file's first characters.
+    """
+    from . import formats
+
     path = Path(path)
-    with path.open() as f:
-        data = json.load(f)
     try:
-        return history_from_dict(data)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise HistoryError(f"{path.name}: cannot read the file: {err}") from None
+    try:
+        return formats.parse(text, format)
     except HistoryError as err:
         raise HistoryError(f"{path.name}: {err}") from None
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from .history import Operation
+from .history import READS, Operation
 
 
 class _Illegal:
@@ -95,7 +95,7 @@ class Model:
 def _register_rule(op: Operation) -> Step:
     """Read/write/compare-and-set on one register; state is the current value."""
     kind, out = op.kind, op.output
-    if kind in ("read", "get"):
+    if kind in READS:
         if op.pending:
             return lambda s: s
         return lambda s: s if s == out else ILLEGAL
@@ -118,7 +118,7 @@ def _register_rule(op: Operation) -> Step:
 def _is_observer(op: Operation) -> bool:
     if op.pending:
         return False
-    return op.kind in ("read", "get") or (op.kind == "cas" and op.output is False)
+    return op.kind in READS or (op.kind == "cas" and op.output is False)
 
 
 def register(init: Hashable = None) -> Model:
@@ -136,6 +136,12 @@ def kv(init: str = "") -> Model:
     return Model(
         "kv", init, compile=_register_rule, observer=_is_observer, partition=lambda op: op.key
     )
+
+
+def is_builtin(model: Model) -> bool:
+    """True for the register, CAS register and key-value models of this module, whose
+    reads and writes the checker may reason about without search."""
+    return model.compile is _register_rule and model.step is None
 
 
 def model_for(name: str, init: Any = None) -> Model:

@@ -7,19 +7,19 @@ again — same sequence number — to another server. The store's session table
 (:mod:`ddia10.raft.kv`) turns those retries into exactly-once effects.
 
 Each operation is recorded in the trace as an ``invoke`` when first sent and a
-``return`` when the reply that completes it arrives. :func:`history_from_trace`
-turns those events into a history in the shared JSON format, timed by true
-simulated time (never a client's drifting clock), so
+``return`` when the reply that completes it arrives.
+:func:`ddia10.linearizability.history_from_trace` turns those events into a
+history timed by true simulated time (never a client's drifting clock), so
 :mod:`ddia10.linearizability` can judge any run. An operation still unanswered
 at the end of the run is *pending*: it may or may not have taken effect.
 
-The harness puts it together. :class:`KVRun` is a cluster of
-:class:`~ddia10.raft.kv.KVServer` plus clients on one network;
-:func:`run_workload` drives random operations through seeded random faults
-(:func:`random_faults`); :func:`campaign_seed` judges one such run by Raft's
-invariants, the checker, and the servers' final state. :func:`lease_drift_run`
-is the scenario where a lease read goes wrong: a deposed leader whose clock
-runs slow still trusts its lease and serves a stale value.
+The harness puts it together: :class:`KVRun` is a cluster of
+:class:`~ddia10.raft.kv.KVServer` plus clients on one network, with
+:meth:`KVRun.schedule` for a fault schedule (:mod:`ddia10.sim.faults`) and the
+checks a run ends with (:meth:`KVRun.check_linearizable`,
+:meth:`KVRun.unbacked_observations`). The campaigns and the lease read under
+clock drift that chapter 5 stages on it are in
+:mod:`ddia10.scenarios.raft_deep_dive`.
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..invariants import InvariantViolation
 from ..linearizability import (
-    LINEARIZABLE,
     CheckResult,
+    History,
     check,
-    history_from_dict,
+    history_from_trace,
     trace_operations,
 )
-from ..sim import Context, Process, SimulationTimeout, Trace
+from ..sim import Context, Process, SimulationTimeout
+from ..sim.faults import Fault, apply_fault
 from .cluster import RaftCluster
-from .invariants import InvariantViolation
 from .kv import (
     WRITE_OPS,
     ClientReply,
@@ -209,103 +210,6 @@ class KVClient(Process):
             ctx.set_timer(self.backoff, "retry")
 
 
-# ---------------------------------------------------------------------- histories
-def history_from_trace(
-    trace: Trace, clients: Sequence[Hashable] | None = None, until: float | None = None,
-) -> dict:
-    """The clients' operations in ``trace`` as a ``kv`` history in the shared JSON format.
-
-    ``call`` is the true time of the ``invoke`` event, ``return`` that of the
-    matching ``return`` event, or ``None`` (status ``pending``) if it never came.
-    ``clients`` restricts it to those client pids (default: every client);
-    ``until`` cuts the trace at that time, as if the run had stopped there.
-    """
-    ops = [op for _ident, op in trace_operations(trace, clients=clients, until=until)]
-    return {"model": "kv", "init": "", "ops": ops}
-
-
-# ---------------------------------------------------------------------- faults
-FAULT_KINDS = ("crash", "restart", "partition", "heal", "disconnect", "connect")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One scheduled fault: at ``time`` (ms) do ``kind`` to the servers in ``target``
-    (the groups, for a partition)."""
-
-    time: float
-    kind: str
-    target: tuple = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if isinstance(self.time, bool) or not isinstance(self.time, (int, float)) or not (
-            0 <= self.time < math.inf
-        ):
-            raise ValueError(f"fault time must be a number of ms >= 0, got {self.time!r}")
-
-
-def random_faults(
-    seed: int, servers: Sequence[Hashable], duration: float, *,
-    clients: Sequence[Hashable] = (), mean_gap: float = 150.0, max_down: int | None = None,
-) -> list[Fault]:
-    """A seeded random fault schedule over ``duration`` ms: crashes and restarts
-    (at most ``max_down`` servers down at once, a minority by default),
-    partitions into two sides (``clients`` spread over both), disconnections of
-    one server, and heals, about one every ``mean_gap`` ms. The same seed gives
-    the same schedule."""
-    servers, clients = list(servers), list(clients)
-    if len(servers) < 1:
-        raise ValueError("random_faults needs at least one server")
-    if not (isinstance(duration, (int, float)) and duration >= 0):
-        raise ValueError(f"duration must be a number of ms >= 0, got {duration!r}")
-    if not (isinstance(mean_gap, (int, float)) and mean_gap > 0):
-        raise ValueError(f"mean_gap must be a positive number of ms, got {mean_gap!r}")
-    max_down = (len(servers) - 1) // 2 if max_down is None else max_down
-    rng = random.Random(f"ddia10:faults:{seed}")
-    down: set = set()
-    cut: set = set()
-    faults: list[Fault] = []
-    t = rng.expovariate(1 / mean_gap)
-    while t < duration:
-        up = [s for s in servers if s not in down]
-        options = ["partition", "disconnect", "heal"]
-        if len(down) < max_down and up:
-            options.append("crash")
-        if down:
-            options.append("restart")
-        if cut:
-            options.append("connect")
-        kind = rng.choice(options)
-        if kind == "crash":
-            target = (rng.choice(up),)
-            down.add(target[0])
-        elif kind == "restart":
-            target = (rng.choice(sorted(down, key=repr)),)
-            down.discard(target[0])
-        elif kind == "partition":
-            shuffled = rng.sample(servers, len(servers))
-            k = rng.randint(1, max(1, len(servers) - 1))
-            side = [rng.random() < 0.5 for _c in clients]
-            target = (
-                tuple(shuffled[:k]) + tuple(c for c, a in zip(clients, side, strict=True) if a),
-                tuple(shuffled[k:]) + tuple(c for c, a in zip(clients, side, strict=True) if not a),
-            )
-        elif kind == "disconnect":
-            target = (rng.choice(servers),)
-            cut.add(target[0])
-        elif kind == "connect":
-            target = (rng.choice(sorted(cut, key=repr)),)
-            cut.discard(target[0])
-        else:
-            target = ()
-            cut.clear()
-        faults.append(Fault(round(t, 3), kind, target))
-        t += rng.expovariate(1 / mean_gap)
-    return faults
-
-
 # ---------------------------------------------------------------------- the harness
 class KVRun:
     """``n`` key-value servers and ``clients`` client processes (``c1``, ``c2``, ...)
@@ -385,30 +289,12 @@ class KVRun:
             return False
         return True
 
-    def apply_fault(self, fault: Fault) -> None:
-        """Do one :class:`Fault` to the cluster now."""
-        if not isinstance(fault, Fault):
-            raise ValueError(f"apply_fault takes a Fault, got {fault!r}")
-        c = self.cluster
-        if fault.kind == "crash":
-            c.crash(fault.target[0])
-        elif fault.kind == "restart":
-            c.restart(fault.target[0])
-        elif fault.kind == "partition":
-            c.partition(*fault.target)
-        elif fault.kind == "disconnect":
-            c.disconnect(fault.target[0])
-        elif fault.kind == "connect":
-            c.connect(fault.target[0])
-        else:
-            c.heal()
-
     def schedule(self, faults: Sequence[Fault]) -> None:
         """Schedule each fault at its time (relative to now)."""
         start = self.sim.now
         for f in faults:
             label = f"{f.kind} {f.target}"
-            self.sim.at(start + f.time, lambda sim, f=f: self.apply_fault(f), label)
+            self.sim.at(start + f.time, lambda sim, f=f: apply_fault(sim, f), label)
 
     def recover(self) -> None:
         """Heal the network and restart every crashed server."""
@@ -417,16 +303,16 @@ class KVRun:
             if not self.sim.is_up(pid):
                 self.cluster.restart(pid)
 
-    def history(self, until: float | None = None) -> dict:
-        """The clients' operations so far (or up to time ``until``), in the shared
-        JSON history format."""
-        return history_from_trace(self.sim.trace, self.clients, until)
+    def history(self, until: float | None = None) -> History:
+        """The clients' operations so far (or up to time ``until``), as a ``kv``
+        history (``.to_dict()`` gives the shared JSON format)."""
+        return history_from_trace(self.sim.trace, "kv", clients=self.clients, until=until)
 
     def check_linearizable(
         self, until: float | None = None, timeout_s: float | None = None,
     ) -> CheckResult:
         """The verdict of :func:`ddia10.linearizability.check` on :meth:`history`."""
-        return check(history_from_dict(self.history(until)), timeout_s=timeout_s)
+        return check(self.history(until), timeout_s=timeout_s)
 
     def unbacked_observations(self) -> list[str]:
         """What a client saw that the servers' final state does not back up.
@@ -467,159 +353,3 @@ class KVRun:
                 problems.append(f"get of {op['key']!r} by {op['process']} returned "
                                 f"{op['output']!r}, a value the key never held")
         return problems
-
-
-def run_workload(
-    seed: int, *, n: int = 5, clients: int = 3, duration: float = 3000.0,
-    workload: Workload | None = None, read_mode: str = "read_index", faults: bool = True,
-    drain: float = 3000.0, check_every_event: bool = False, trace: bool = True,
-    **raft_options: Any,
-) -> KVRun:
-    """Clients run ``workload`` for ``duration`` ms while seeded random faults hit
-    the servers; then the network heals, every server restarts, the clients get
-    up to ``drain`` ms to finish, then client ``c1`` reads every key (so a lost
-    write shows up as a non-linearizable history), and the run goes on until
-    every server has applied the whole log. With
-    ``faults`` the network also loses, duplicates and reorders messages at
-    seeded rates (up to 5%, 5% and 10%). ``raft_options`` go to every server
-    (lease reads need ``check_quorum=True``). The same arguments give the same
-    run, trace and history."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    for name, x in (("duration", duration), ("drain", drain)):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
-            raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
-    rng = random.Random(f"ddia10:kv-network:{seed}")
-    network = (
-        dict(loss=rng.uniform(0, 0.05), duplicate=rng.uniform(0, 0.05),
-             reorder=rng.uniform(0, 0.1)) if faults else {}
-    )
-    workload = workload or Workload()
-    run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,
-                check_every_event=check_every_event, trace=trace, latency=(1.0, 5.0),
-                **network, **raft_options)
-    if faults:
-        run.schedule(random_faults(seed, run.servers, duration, clients=run.clients))
-    run.run(duration)
-    for pid in run.clients:
-        run.sim.call(pid, lambda c, ctx: c.stop(ctx))
-    if run.violation is None:
-        run.recover()
-        run.run_until_idle(drain)
-        for key in workload.keys:
-            run.submit("c1", "get", key)
-        run.run_until_idle(drain)
-        run.settle(drain)
-    return run
-
-
-@dataclass
-class CampaignReport:
-    """What one seed of the campaign found: the operations in the history, how
-    many were still pending when the faults stopped, the first Raft invariant
-    violated (if any), the checker's verdicts on the whole history and on the
-    history cut where the faults stopped, and what clients saw that the
-    applied state does not back up."""
-
-    seed: int
-    options: dict
-    ops: int
-    pending: int
-    violation: str | None
-    verdict: str
-    verdict_at_cut: str
-    unbacked: list
-
-    @property
-    def ok(self) -> bool:
-        return (self.violation is None and self.verdict == LINEARIZABLE
-                and self.verdict_at_cut == LINEARIZABLE and not self.unbacked)
-
-
-def campaign_options(seed: int, read_mode: str = "read_index") -> dict:
-    """The Raft options a campaign seed runs with, drawn from the seed: PreVote,
-    CheckQuorum (always on for lease reads, which need it) and log compaction."""
-    rng = random.Random(f"ddia10:kv-options:{seed}")
-    return {
-        "prevote": rng.random() < 0.5,
-        "check_quorum": rng.random() < 0.5 or read_mode == "lease",
-        "snapshot_threshold": rng.choice([None, 8, 32]),
-    }
-
-
-def campaign_seed(
-    seed: int, *, duration: float = 3000.0, read_mode: str = "read_index",
-    check_every_event: bool = False, **options: Any,
-) -> CampaignReport:
-    """Run :func:`run_workload` for ``seed`` (Raft options from
-    :func:`campaign_options`, overridden by ``options``) and judge it: Raft's
-    invariants, the linearizability of the history (whole, and cut at
-    ``duration`` where many operations are still in flight), and what clients
-    saw against the servers' final state."""
-    options = {**campaign_options(seed, read_mode), **options}
-    run = run_workload(seed, duration=duration, read_mode=read_mode,
-                       check_every_event=check_every_event, **options)
-    if run.violation is None:
-        try:
-            run.cluster.check_invariants()
-        except InvariantViolation as violation:
-            run.violation = violation
-    cut = run.history(until=duration)["ops"]
-    return CampaignReport(
-        seed=seed,
-        options=options,
-        ops=len(run.history()["ops"]),
-        pending=sum(op["return"] is None for op in cut),
-        violation=None if run.violation is None else str(run.violation),
-        verdict=run.check_linearizable().verdict,
-        verdict_at_cut=run.check_linearizable(until=duration).verdict,
-        unbacked=run.unbacked_observations() if run.violation is None else [],
-    )
-
-
-def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: float = 0.1) -> KVRun:
-    """A leader whose clock runs slow is cut off with one client, and reads.
-
-    Client ``c1`` writes ``x = "1"``. Then the leader and ``c1`` are partitioned
-    from the other four servers and client ``c2``, and the old leader's clock
-    drops to ``clock_rate`` times true speed. The majority elects a new leader
-    and ``c2`` writes ``x = "2"``, which returns. Only then does ``c1`` read
-    ``x`` from the old leader. With ``read_mode="lease"`` the old leader still
-    believes its lease — it measures the lease on its own slow clock — and
-    answers ``"1"``: a stale read, after a write that had already returned.
-    With ``read_mode="read_index"`` it must first hear from a majority, cannot,
-    and ``c1`` gets its answer from the new leader once the partition heals.
-    """
-    if isinstance(clock_rate, bool) or not isinstance(clock_rate, (int, float)) or not (
-        0 < clock_rate <= 1
-    ):
-        raise ValueError(f"clock_rate must be in (0, 1] (a slow clock), got {clock_rate!r}")
-    run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
-                latency=(1.0, 5.0))
-    old = run.cluster.wait_for_leader()
-    run.submit("c1", "put", "x", "1")
-    if not run.run_until_idle(2000):
-        raise RuntimeError(f"seed {seed}: the first write did not complete")
-    others = [s for s in run.servers if s != old]
-    run.sim.note(f"server {old} and c1 are cut off; server {old}'s clock runs at {clock_rate}x")
-    run.cluster.partition([old, "c1"], others + ["c2"])
-    run.sim.set_clock(old, rate=clock_rate)
-    run.cluster.run_until(lambda c: c.leader() not in (None, old), 5000)
-    run.submit("c2", "put", "x", "2")
-    if not run.run_until_idle(2000, ["c2"]):
-        raise RuntimeError(f"seed {seed}: the new leader did not take the second write")
-    run.run(20)  # the read starts strictly after the write returned
-    run.submit("c1", "get", "x")
-    run.run(1000)
-    run.cluster.heal()
-    run.sim.set_clock(old, rate=1.0)
-    run.run_until_idle(3000)
-    return run
-
-
-def lease_read_under_drift(seed: int = 0, read_mode: str = "lease") -> dict:
-    """The history of :func:`lease_drift_run`: with lease reads it holds a stale
-    read and is not linearizable; with ReadIndex it is."""
-    history = lease_drift_run(seed, read_mode).history()
-    history["scenario"] = f"lease read under clock drift ({read_mode})"
-    return history

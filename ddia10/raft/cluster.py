@@ -8,6 +8,24 @@ With ``check_every_event=True`` the harness itself steps the simulation and
 checks the invariants after every single event; the servers never check
 themselves.
 
+**The monitor is the harness's.** Servers report facts (``ctx.report``: a
+server became leader, committed, applied, cut its log); the simulation hands
+them to the observer this harness gave it, its :class:`RaftMonitor`. No
+server holds or reads the monitor. :meth:`RaftCluster.snapshot` and
+:meth:`RaftCluster.restore` take the monitor along with the world, so a run
+that branches from a snapshot is judged on its own history.
+
+**What the fingerprint holds.** :meth:`RaftCluster.fingerprint` is the
+world's fingerprint *and* the monitor's history. An explorer prunes a state
+whose fingerprint it has seen; were the history left out, a state reached
+once after a clean history and once after, say, a second leader of term 3
+would look the same, the second visit would be pruned, and the violation
+(election safety is about all time, not the present) would never be
+reported. With the history in, pruning can only merge runs that the monitor
+judges alike. The cost is fewer merged states; judging only invariants of
+the present on hashed states was the alternative, and it cannot see the
+history properties at all.
+
 The harness knows its servers by id (``1..n``, then any :meth:`add_server`);
 other processes may share the simulation — clients of the key-value store,
 say — and every view of the cluster leaves them out.
@@ -25,12 +43,13 @@ say — and every view of the cluster leaves them out.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Iterable
+import hashlib
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..sim import Simulation, SimulationTimeout, Trace
-from .invariants import SafetyMonitor
+from ..sim import Simulation, SimulationTimeout, Trace, canonical
+from .invariants import RaftMonitor
 from .messages import Configuration
 from .node import RaftNode
 from .options import RaftOptions
@@ -55,6 +74,16 @@ class ServerState:
     snapshot_index: int
     config: Configuration | None
     restored_index: int = 0
+
+
+def leader_of(nodes: Mapping[Hashable, RaftNode]) -> Hashable | None:
+    """The leader a client would find among ``nodes`` (running servers by id): the
+    one leading the highest term, or ``None``. Two leaders of one term happen only
+    when a safety rule is broken; then the lowest id counts. The harness and every
+    player find the leader this way."""
+    leaders = [(node.term, -pid if isinstance(pid, int) else 0, pid)
+               for pid, node in nodes.items() if node.role == "leader"]
+    return max(leaders)[2] if leaders else None
 
 
 class RaftCluster:
@@ -95,11 +124,10 @@ class RaftCluster:
         self.options = RaftOptions(**options)
         self.node_class = node_class
         self.check_every_event = bool(check_every_event)
+        self.monitor = RaftMonitor()
         self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
-                              reorder=reorder, trace=trace)
-        self.monitor = SafetyMonitor()
+                              reorder=reorder, trace=trace, observer=self.monitor.hear)
         self._servers: list[Hashable] = []
-        self._observed: dict[type, type] = {}
         voters = frozenset(range(1, n + 1))
         for pid in sorted(voters):
             self._add(pid, voters)
@@ -109,21 +137,10 @@ class RaftCluster:
             node = self.node_class(self.options, voters)
             if not isinstance(node, RaftNode):
                 raise ValueError(f"node_class built {type(node).__name__}, not a RaftNode")
-            node.__class__ = self._reporting(type(node))
             return node
 
         self.sim.add(pid, build)
         self._servers.append(pid)
-
-    def _reporting(self, cls: type) -> type:
-        """``cls`` with this cluster's monitor as its ``observer``. On the class,
-        the monitor is no part of any server's state: a snapshot of the
-        simulation shares it instead of copying it, its fingerprint never sees it."""
-        if cls not in self._observed:
-            self._observed[cls] = type(cls.__name__, (cls,), {
-                "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                "__doc__": cls.__doc__, "observer": self.monitor})
-        return self._observed[cls]
 
     # ---------------------------------------------------------------- looking
     @property
@@ -146,10 +163,8 @@ class RaftCluster:
         return self.sim.process(i)
 
     def leader(self) -> Hashable | None:
-        """The running server that leads the highest term, or ``None``."""
-        leaders = [(node.term, -pid if isinstance(pid, int) else 0, pid)
-                   for pid, node in self.nodes().items() if node.role == "leader"]
-        return max(leaders)[2] if leaders else None
+        """The running server that leads the highest term, or ``None`` (see :func:`leader_of`)."""
+        return leader_of(self.nodes())
 
     def state(self, i: Hashable) -> ServerState:
         self._known(i)
@@ -182,16 +197,23 @@ class RaftCluster:
     def snapshot(self) -> Any:
         """The whole cluster: its world (:meth:`Simulation.snapshot`) and what the
         safety monitor has heard so far, which the world's snapshot leaves out."""
-        return self.sim.snapshot(), copy.deepcopy(vars(self.monitor))
+        return self.sim.snapshot(), copy.deepcopy(self.monitor)
 
     def restore(self, snap: Any) -> None:
         """Return to :meth:`snapshot`, monitor included, so a run that branches
         from here is judged on its own history, not on the abandoned one's."""
-        world, heard = snap
+        world, monitor = snap
         self.sim.restore(world)
-        # the same monitor object: the servers' class points at it
-        vars(self.monitor).clear()
-        vars(self.monitor).update(copy.deepcopy(heard))
+        self.monitor = copy.deepcopy(monitor)
+        self.sim.observe(self.monitor.hear)
+
+    def fingerprint(self) -> str:
+        """A hash of the world's state (:meth:`Simulation.fingerprint`) and of the
+        history the monitor has heard: two states with the same fingerprint are
+        the same to the protocol and to every safety check (see the module
+        docstring for why the history is in)."""
+        blob = repr((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:

@@ -1,8 +1,8 @@
 """Raft's safety properties (Figure 3 of the paper) as code.
 
 The paper proves five properties; each is checked here against a running
-cluster, and a violation raises :class:`InvariantViolation` naming the
-property and showing the evidence.
+cluster, and a violation raises :class:`~ddia10.invariants.InvariantViolation`
+naming the property and showing the evidence.
 
 - **Election safety**: at most one leader per term — over the whole history,
   not only at this instant (two leaders of one term who never overlap in time
@@ -17,20 +17,26 @@ property and showing the evidence.
 
 Some of these are about *history* (what was ever committed, who was ever
 leader), which a look at the servers now cannot see: a server that committed
-an entry may since have crashed. So every server reports to a
-:class:`SafetyMonitor` (its ``observer``) the facts as they happen — a server
-became leader, advanced its commit index, applied an entry, cut its log. The
-monitor belongs to the harness, not to the servers' state: the simulation's
-snapshots and fingerprints leave it out. The facts are recorded; the checks
-run when the harness asks (after every event with ``check_every_event=True``),
-so the protocol never checks itself.
+an entry may since have crashed. So every server reports the facts as they
+happen, with ``ctx.report``: it became leader (:class:`BecameLeader`),
+advanced its commit index (:class:`Committed`), applied entries
+(:class:`Applied`), cut its log (:class:`Truncated`). A fact carries all the
+monitor needs, so the monitor never reads a server to judge one. The
+:class:`RaftMonitor` belongs to the harness
+(:class:`~ddia10.raft.cluster.RaftCluster`), which hands it the facts through
+the world's observer hook; a server never holds or reads it. The facts are
+recorded as they arrive; the checks run when the harness asks (after every
+event with ``check_every_event=True``), so the protocol never checks itself.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
+
+from ..invariants import InvariantViolation
 
 ELECTION_SAFETY = "election safety"
 LEADER_APPEND_ONLY = "leader append-only"
@@ -41,28 +47,67 @@ INVARIANTS = (ELECTION_SAFETY, LEADER_APPEND_ONLY, LOG_MATCHING, LEADER_COMPLETE
               STATE_MACHINE_SAFETY)
 
 
-class InvariantViolation(AssertionError):
-    """A safety property of Raft failed: ``invariant`` names it, ``evidence`` shows how."""
+# ---------------------------------------------------------------------- facts
+@dataclass(frozen=True)
+class BecameLeader:
+    """``server`` won the election of ``term``. Its log then ended at
+    ``last_index``, in runs of equal terms: ``log_runs`` holds ``(first index,
+    term)`` per run, the first being the snapshot's ``(index, term)``."""
 
-    def __init__(self, invariant: str, evidence: str) -> None:
-        self.invariant = invariant
-        self.evidence = evidence
-        super().__init__(f"{invariant} violated: {evidence}")
+    server: Hashable
+    term: int
+    log_runs: tuple[tuple[int, int], ...]
+    last_index: int
 
 
+@dataclass(frozen=True)
+class Committed:
+    """``server``, in its ``term``, advanced its commit index over the entries
+    ``first, first + 1, ...``, whose terms are ``terms``."""
+
+    server: Hashable
+    term: int
+    first: int
+    terms: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """``server`` applied ``entries``, ``(index, term, command)`` each, in order."""
+
+    server: Hashable
+    entries: tuple[tuple[int, int, Any], ...]
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """``server`` (``role`` in ``term``, following ``leader``) cut its log
+    after ``index`` while its commit index was ``commit_index``."""
+
+    server: Hashable
+    term: int
+    role: str
+    leader: Hashable | None
+    index: int
+    commit_index: int
+
+
+RAFT_FACTS = (BecameLeader, Committed, Applied, Truncated)
+
+
+# ---------------------------------------------------------------------- the monitor
 class _LeaderLog:
     """The shape of a log when its owner became leader: enough to answer
     "did it hold entry (index, term)?" without copying the log."""
 
     __slots__ = ("pid", "snapshot_index", "last_index", "starts", "terms")
 
-    def __init__(self, pid: Hashable, log: Any) -> None:
-        runs = log.term_runs()
-        self.pid = pid
-        self.snapshot_index = log.snapshot_index
-        self.last_index = log.last_index
-        self.starts = [start for start, _term in runs]
-        self.terms = [term for _start, term in runs]
+    def __init__(self, fact: BecameLeader) -> None:
+        self.pid = fact.server
+        self.snapshot_index = fact.log_runs[0][0]
+        self.last_index = fact.last_index
+        self.starts = [start for start, _term in fact.log_runs]
+        self.terms = [term for _start, term in fact.log_runs]
 
     def holds(self, index: int, term: int) -> bool:
         if index > self.last_index:
@@ -72,8 +117,14 @@ class _LeaderLog:
         return self.terms[bisect.bisect_right(self.starts, index) - 1] == term
 
 
-class SafetyMonitor:
-    """Hears every server's safety-relevant facts and checks the five properties."""
+class RaftMonitor:
+    """Hears every server's facts and checks the five properties.
+
+    ``leaders``, ``committed`` and ``applied`` are the history heard so far
+    (who led each term; each committed index with its entry's term and the
+    term it was first known committed in; what was applied at each index);
+    ``violations`` lists what failed, in the order found.
+    """
 
     def __init__(self) -> None:
         self.leaders: dict[int, list[Hashable]] = {}  # term -> who became its leader
@@ -84,15 +135,28 @@ class SafetyMonitor:
         self.violations: list[InvariantViolation] = []
 
     # ---------------------------------------------------------------- facts from servers
-    def on_leader(self, node: Any) -> None:
-        """``node`` just won an election."""
-        term = node.term
+    def hear(self, fact: Any) -> None:
+        """Record one fact a server reported (the world's observer hook)."""
+        if isinstance(fact, Committed):
+            self._committed(fact)
+        elif isinstance(fact, Applied):
+            self._applied(fact)
+        elif isinstance(fact, BecameLeader):
+            self._became_leader(fact)
+        elif isinstance(fact, Truncated):
+            self._truncated(fact)
+        else:
+            raise ValueError(f"not a Raft fact: {fact!r}; expected one of "
+                             f"{[f.__name__ for f in RAFT_FACTS]}")
+
+    def _became_leader(self, fact: BecameLeader) -> None:
+        term = fact.term
         others = self.leaders.setdefault(term, [])
-        if others and node.pid not in others:
-            self._violate(ELECTION_SAFETY, f"servers {others[0]!r} and {node.pid!r} were both "
-                                           f"elected leader of term {term}")
-        others.append(node.pid)
-        shape = _LeaderLog(node.pid, node.log)
+        if others and fact.server not in others:
+            self._violate(ELECTION_SAFETY, f"servers {others[0]!r} and {fact.server!r} were "
+                                           f"both elected leader of term {term}")
+        others.append(fact.server)
+        shape = _LeaderLog(fact)
         self.leader_logs.setdefault(term, shape)
         for index, (entry_term, commit_term) in self.committed.items():
             if commit_term < term and not shape.holds(index, entry_term):
@@ -100,12 +164,10 @@ class SafetyMonitor:
                               _missing(index, entry_term, commit_term, shape, term))
                 break
 
-    def on_commit(self, node: Any, old: int, new: int) -> None:
-        """``node`` advanced its commit index from ``old`` to ``new`` in its current term."""
-        log, term = node.log, node.term
+    def _committed(self, fact: Committed) -> None:
+        term = fact.term
         later = [(t, shape) for t, shape in self.leader_logs.items() if t > term]
-        for index in range(max(old + 1, log.snapshot_index + 1), new + 1):
-            entry_term = log.term_at(index)
+        for index, entry_term in enumerate(fact.terms, fact.first):
             known = self.committed.get(index)
             if known is None:
                 self.committed[index] = (entry_term, term)
@@ -116,23 +178,32 @@ class SafetyMonitor:
             elif known[0] != entry_term:
                 self._violate(STATE_MACHINE_SAFETY,
                               f"index {index} committed with term {known[0]}, and later on server "
-                              f"{node.pid!r} with term {entry_term}")
+                              f"{fact.server!r} with term {entry_term}")
             elif term < known[1]:
                 self.committed[index] = (entry_term, term)
 
-    def on_apply(self, node: Any, index: int, term: int, command: Any) -> None:
-        first = self.applied.get(index)
-        if first is None:
-            self.applied[index] = (term, command, node.pid)
-        elif (first[0], first[1]) != (term, command):
-            self._violate(STATE_MACHINE_SAFETY,
-                          f"server {first[2]!r} applied (term {first[0]}, {first[1]!r}) at index "
-                          f"{index}, server {node.pid!r} applied (term {term}, {command!r})")
+    def _applied(self, fact: Applied) -> None:
+        applied = self.applied
+        for index, term, command in fact.entries:
+            first = applied.get(index)
+            if first is None:
+                applied[index] = (term, command, fact.server)
+            elif (first[0], first[1]) != (term, command):
+                self._violate(STATE_MACHINE_SAFETY,
+                              f"server {first[2]!r} applied (term {first[0]}, {first[1]!r}) at "
+                              f"index {index}, server {fact.server!r} applied (term {term}, "
+                              f"{command!r})")
 
-    def on_truncate(self, node: Any, index: int) -> None:
-        if node.role == "leader":
+    def _truncated(self, fact: Truncated) -> None:
+        if fact.index < fact.commit_index:  # only a broken protocol gets here (the bug switches)
+            self._violate(LEADER_COMPLETENESS,
+                          f"leader {fact.leader!r} of term {fact.term} overwrites entry "
+                          f"{fact.index + 1}, committed on server {fact.server!r} "
+                          f"(commit index {fact.commit_index})")
+        if fact.role == "leader":
             self._violate(LEADER_APPEND_ONLY,
-                          f"leader {node.pid!r} of term {node.term} cut its log after {index}")
+                          f"leader {fact.server!r} of term {fact.term} cut its log after "
+                          f"{fact.index}")
 
     # ---------------------------------------------------------------- checks of the present
     def observe(self, nodes: dict) -> None:
@@ -181,6 +252,14 @@ class SafetyMonitor:
 
     def _violate(self, invariant: str, evidence: str) -> None:
         self.violations.append(InvariantViolation(invariant, evidence))
+
+    def fingerprint(self) -> tuple:
+        """The history heard so far as plain values, for the harness's fingerprint
+        (see :meth:`~ddia10.raft.cluster.RaftCluster.fingerprint`)."""
+        shapes = {term: (s.pid, s.snapshot_index, s.last_index, s.starts, s.terms)
+                  for term, s in self.leader_logs.items()}
+        return (self.leaders, shapes, self.committed, self.applied, self.leader_tails,
+                [str(v) for v in self.violations])
 
 
 def _missing(index: int, entry_term: int, commit_term: int, shape: _LeaderLog, term: int) -> str:

@@ -23,7 +23,8 @@ time that round left the leader starts its lease.
 A log entry is a plain ``(term, command)`` pair. Two kinds of command belong
 to Raft itself: :data:`NOOP`, the entry a new leader appends to commit the
 entries of earlier terms (§5.4.2, §8), and :class:`Configuration`, a change of
-membership (§6, thesis chapter 4).
+membership (§6, thesis chapter 4). What replaces a compacted log prefix is a
+:class:`Snapshot` (§7).
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ class Configuration:
         if self.outgoing:
             text += f", outgoing={sorted(self.outgoing)}"
         return f"Configuration({text})"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What replaces a log prefix after compaction (§7): the state machine's
+    ``state`` after applying every entry up to ``index``, that entry's
+    ``term`` (for the consistency check at the boundary), and the
+    configuration ``config`` in force there."""
+
+    index: int
+    term: int
+    config: Configuration
+    state: Any
 
 
 def short(command: Any, limit: int = 24) -> str:

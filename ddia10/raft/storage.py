@@ -6,17 +6,18 @@ batch of entries appended together is written under one key,
 append costs one write however long the log is. The batches chain: a batch
 starting at ``i`` with ``k`` entries is followed by the batch at ``i + k``.
 Cutting the log rewrites the one batch that straddles the cut; compaction
-rewrites the one batch that straddles the snapshot. On restart the chain is
-walked from the snapshot to ``last_index``.
+rewrites the one batch that straddles the snapshot, which is stored whole
+under ``snapshot`` (a :class:`~ddia10.raft.messages.Snapshot`). On restart
+the chain is walked from the snapshot to ``last_index``.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Any
 
 from ..sim import Context
 from .log import RaftLog
+from .messages import Snapshot
 
 
 class DurableLog:
@@ -29,10 +30,10 @@ class DurableLog:
         self.starts: list[int] = starts if starts is not None else []
 
     @classmethod
-    def load(cls, stable: dict) -> tuple[Any, RaftLog, DurableLog]:
+    def load(cls, stable: dict) -> tuple[Snapshot | None, RaftLog, DurableLog]:
         """``(snapshot or None, log, durable log)`` from what a server persisted."""
         snapshot = stable.get("snapshot")
-        index, term = (snapshot[0], snapshot[1]) if snapshot else (0, 0)
+        index, term = (snapshot.index, snapshot.term) if snapshot else (0, 0)
         log = RaftLog(index, term)
         last = stable.get("last_index", index)
         starts = []
@@ -58,10 +59,10 @@ class DurableLog:
         del self.starts[keep:]
         ctx.persist("last_index", index)
 
-    def compact(self, ctx: Context, log: RaftLog, snapshot: tuple) -> None:
+    def compact(self, ctx: Context, log: RaftLog, snapshot: Snapshot) -> None:
         """``log`` was just compacted up to ``snapshot``'s index: store the snapshot
         and restart the chain right after it."""
-        index = snapshot[0]
+        index = snapshot.index
         ctx.persist("snapshot", snapshot)
         later = self.starts[bisect.bisect_right(self.starts, index):]
         if log.last_index > index and (not later or later[0] != index + 1):

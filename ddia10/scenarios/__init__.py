@@ -1,1 +1,20 @@
-"""Ready-made scenarios that the chapter players run."""
+"""What each chapter stages: one module (or package) per chapter, named after its notebook.
+
+A chapter notebook imports its module (``from ddia10.scenarios import raft as
+ch4``) and the few protocol names its prose uses. A scenario module builds
+worked runs and experiments on the protocols, the players a reader steps
+through, the tables and figures the chapter shows, and the random campaigns
+its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
+
+- :mod:`.the_problem` — chapter 0: the leader cut off under naive and quorum
+  failover, partial synchrony, the replicated state machine, cluster sizes.
+- :mod:`.linearizability` — chapter 1: stale reads from a lagging follower, the
+  CAP map.
+- :mod:`.ordering` — chapter 2: Lamport and vector clocks' worked traces, total
+  order broadcast with a sequencer and on Raft, consensus from broadcast.
+- :mod:`.raft` — chapter 4 (a package): the five-server player, the RPCs, commit
+  latency, Figure 16.
+- :mod:`.raft_deep_dive` — chapter 5 (a package): the worked example, log
+  repair, Figure 8, membership, reads under clock drift, PreVote and
+  CheckQuorum, the fault and key-value campaigns.
+"""

@@ -56,7 +56,7 @@ class Event:
         self.data = data
 
     def __repr__(self) -> str:
-        extra = "".join(f", {k}={_short(v)}" for k, v in self.data.items())
+        extra = "".join(f", {k}={abbreviate(v)}" for k, v in self.data.items())
         return f"Event(#{self.index} t={self.time:g} {self.kind} @{self.pid!r}{extra})"
 
     def __eq__(self, other: object) -> bool:
@@ -134,31 +134,6 @@ class Trace:
             raise ValueError(f"unknown event kind(s) {sorted(unknown)}; known: {sorted(KINDS)}")
         return [e for e in self.events if e.kind in kinds]
 
-    def to_dataframe(self):
-        """One row per event: index, time, kind, pid, src, dst, id, msg_type, detail."""
-        import pandas as pd
-
-        rows = []
-        for e in self.events:
-            d = e.data
-            detail = {k: v for k, v in d.items() if k not in ("id", "src", "dst", "msg")}
-            rows.append(
-                {
-                    "index": e.index,
-                    "time": e.time,
-                    "kind": e.kind,
-                    "pid": e.pid,
-                    "src": d.get("src"),
-                    "dst": d.get("dst"),
-                    "id": d.get("id"),
-                    "msg_type": e.msg_type,
-                    "msg": _short(d["msg"]) if "msg" in d else None,
-                    "detail": _short(detail) if detail else "",
-                }
-            )
-        cols = ["index", "time", "kind", "pid", "src", "dst", "id", "msg_type", "msg", "detail"]
-        return pd.DataFrame(rows, columns=cols)
-
     def to_json(self) -> str:
         return json.dumps([e.to_dict() for e in self.events], separators=(",", ":"), sort_keys=True)
 
@@ -194,6 +169,7 @@ def jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
-def _short(v: Any, limit: int = 120) -> str:
+def abbreviate(v: Any, limit: int = 120) -> str:
+    """``v`` as text (its repr unless a str), cut to ``limit`` characters with an ellipsis."""
     s = repr(v) if not isinstance(v, str) else v
     return s if len(s) <= limit else s[: limit - 1] + "…"

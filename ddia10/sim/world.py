@@ -2,11 +2,14 @@
 
 A :class:`Simulation` owns processes, an event queue ordered by simulated
 milliseconds, a network and one seeded RNG. Protocol code never reaches past
-the :class:`Context` it is handed: local time, ``send``, timers, a seeded
-``rng``, ``persist`` to stable storage, and ``annotate`` for the trace. That is
-what makes a run a pure function of its seed and its scenario (the list of
-client calls and faults), and what lets the same node code run under a
-model checker that picks every next event itself (:meth:`Simulation.enabled`,
+the :class:`~ddia10.sim.context.Context` it is handed: local time, a seeded
+``rng``, what it persisted, and requests — ``send``, timers, ``persist`` to
+stable storage, ``annotate`` for the trace, ``report`` to a monitor — that the
+context records and the world carries out after the handler returns, in the
+order asked. That is what makes a run a pure function of its seed and its
+scenario (the list of client calls and faults), what lets one node be
+stepped alone, and what lets the same node code run under a model checker
+that picks every next event itself (:meth:`Simulation.enabled`,
 :meth:`Simulation.apply`, :meth:`Simulation.snapshot`).
 
 Faults are one call each: :meth:`crash` (volatile state gone, persisted state
@@ -19,7 +22,6 @@ duplication, reordering) and :meth:`set_clock` (drift and jumps).
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import heapq
 import math
@@ -27,6 +29,16 @@ import random
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
+from .context import (
+    Annotate,
+    CancelTimer,
+    Context,
+    Emit,
+    Persist,
+    Send,
+    SetTimer,
+    process_rng,
+)
 from .network import LinkSpec, Network
 from .trace import Trace
 
@@ -55,11 +67,21 @@ class Process:
     def on_timer(self, ctx: Context, name: Hashable) -> None:
         """Called when a timer set with ``ctx.set_timer`` fires."""
 
+    def fingerprint(self) -> Any:
+        """What of this process counts when two worlds are compared as states
+        (:meth:`Simulation.fingerprint`): by default all its attributes. A
+        process leaves out what only measures time (readings of its clock) or
+        what it caches and could recompute, so that two runs that reached the
+        same protocol state at different speeds compare equal."""
+        return vars(self)
 
-class Context:
-    """Everything a process may touch: the simulation seen from inside one node."""
 
-    __slots__ = ("_sim", "pid", "rng", "incarnation", "send", "peers")
+class _WorldContext(Context):
+    """The context the world hands a running process: its clock is the world's
+    (bent by drift), its storage the world's, and the world applies its outbox
+    after every handler."""
+
+    __slots__ = ("_sim",)
 
     def __init__(
         self, sim: Simulation, pid: Hashable, incarnation: int, rng: random.Random
@@ -68,10 +90,10 @@ class Context:
         self.pid = pid
         self.incarnation = incarnation
         self.rng = rng
-        # send(dst, msg): bound once, since it runs for every message
-        self.send = functools.partial(sim._send, pid)
         #: every other process id, in the order they were added (kept current by the simulation)
-        self.peers: tuple = sim._peers.get(pid, ())
+        self.peers = sim._peers.get(pid, ())
+        self._effects = []
+        self._known = sim._factories  # live: a process added later is known at once
 
     @property
     def now(self) -> float:
@@ -80,30 +102,11 @@ class Context:
 
     @property
     def stable(self) -> dict:
-        """A read-only copy of what this process persisted."""
-        return dict(self._sim._storage[self.pid])
+        """A copy of what this process persisted, this step's writes included."""
+        return self._overlay(dict(self._sim._storage[self.pid]))
 
-    def set_timer(self, delay: float, name: Hashable = "timer") -> None:
-        """Fire ``on_timer(name)`` after ``delay`` ms of *local* time; replaces a
-        pending timer of the same name."""
-        self._sim._set_timer(self.pid, delay, name)
-
-    def cancel_timer(self, name: Hashable = "timer") -> None:
-        self._sim._timers.pop((self.pid, name), None)
-
-    def persist(self, key: str, value: Any) -> None:
-        """Write ``value`` to stable storage; it survives crashes (deep-copied)."""
-        self._sim._storage[self.pid][key] = copy.deepcopy(value)
-
-    def annotate(self, **fields: Any) -> None:
-        """Record protocol state (``role=``, ``term=``, ...) in the trace."""
-        self._sim._record("state", self.pid, fields)
-
-    def emit(self, kind: str, **fields: Any) -> None:
-        """Record a client ``invoke``/``return`` or a ``note`` in the trace."""
-        if kind not in ("invoke", "return", "note"):
-            raise ValueError(f"emit kind must be 'invoke', 'return' or 'note', got {kind!r}")
-        self._sim._record(kind, self.pid, fields)
+    def take(self) -> list:
+        raise RuntimeError("the world applies a running process's outbox itself")
 
 
 class Choice(NamedTuple):
@@ -126,6 +129,9 @@ class Simulation:
     ``loss``, ``duplicate`` and ``reorder`` set the default link. ``trace=False``
     skips recording (for many-trial experiments). ``chooser(sim, choices)``,
     if given, picks each next event instead of the earliest one.
+    ``observer(fact)``, if given, hears every fact a process reports
+    (``ctx.report``), in order with its other effects: how a harness feeds
+    its safety monitor (see :meth:`observe`).
     """
 
     _STATE = (
@@ -155,6 +161,7 @@ class Simulation:
         reorder: float = 0.0,
         trace: bool = True,
         chooser: Callable[[Simulation, list[Choice]], Choice] | None = None,
+        observer: Callable[[Any], Any] | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an int, got {seed!r}")
@@ -163,6 +170,8 @@ class Simulation:
         self.trace = Trace()
         self.tracing = bool(trace)
         self.chooser = chooser
+        self.observer: Callable[[Any], Any] | None = None
+        self.observe(observer)
         self.now = 0.0
         self._queue: list = []
         self._seq = 0
@@ -180,6 +189,15 @@ class Simulation:
         self._rngs: dict = {}
         self._peers: dict = {}
         self._rows = self.trace._rows  # recording is on every message's path
+
+    def observe(self, observer: Callable[[Any], Any] | None) -> None:
+        """Hand every reported fact to ``observer(fact)`` from now on (``None``:
+        to nobody). The observer is the harness's, not the world's state:
+        :meth:`snapshot` and :meth:`fingerprint` leave it out, :meth:`restore`
+        keeps it."""
+        if observer is not None and not callable(observer):
+            raise ValueError(f"observer must be callable or None, got {observer!r}")
+        self.observer = observer
 
     # ------------------------------------------------------------------ processes
     @property
@@ -233,20 +251,52 @@ class Simulation:
             raise ValueError(f"process {pid!r} is crashed; cannot call into it")
         if pid in self._paused:
             raise ValueError(f"process {pid!r} is paused; cannot call into it")
-        return fn(self._procs[pid], self._ctx[pid], *args)
+        ctx = self._ctx[pid]
+        try:
+            return fn(self._procs[pid], ctx, *args)
+        finally:
+            if ctx._effects:
+                self._apply(ctx)
 
     def _boot(self, pid: Hashable) -> Process:
         inc = self._incarnation[pid]
-        rng = random.Random(f"ddia10:{self.seed}:{pid!r}:{inc}")
+        rng = process_rng(self.seed, pid, inc)
         self._rngs[pid] = rng
-        ctx = Context(self, pid, inc, rng)
+        ctx = _WorldContext(self, pid, inc, rng)
         proc = self._factories[pid]()
         if not isinstance(proc, Process):
             raise ValueError(f"factory for {pid!r} returned {type(proc).__name__}, not a Process")
         self._procs[pid] = proc
         self._ctx[pid] = ctx
-        proc.on_start(ctx)
+        try:
+            proc.on_start(ctx)
+        finally:
+            if ctx._effects:
+                self._apply(ctx)
         return proc
+
+    def _apply(self, ctx: Context) -> None:
+        """Do what a handler asked for, in the order it asked (see
+        :mod:`~ddia10.sim.context`): this runs after every handler that asked
+        for anything, so it is written for speed."""
+        effects, ctx._effects = ctx._effects, []
+        pid = ctx.pid
+        for effect in effects:
+            kind = effect[0]
+            if kind is Send:
+                self._send(pid, effect[1], effect[2])
+            elif kind is SetTimer:
+                self._set_timer(pid, effect[1], effect[2])
+            elif kind is Persist:
+                self._storage[pid][effect[1]] = effect[2]
+            elif kind is Annotate:
+                self._record("state", pid, effect[1])
+            elif kind is CancelTimer:
+                self._timers.pop((pid, effect[1]), None)
+            elif kind is Emit:
+                self._record(effect[1], pid, effect[2])
+            elif self.observer is not None:  # a Report
+                self.observer(effect[1])
 
     def _check_pid(self, pid: Hashable) -> None:
         if pid not in self._factories:
@@ -279,9 +329,8 @@ class Simulation:
 
     # ------------------------------------------------------------------ network
     def _send(self, src: Hashable, dst: Hashable, msg: Any) -> None:
-        # This runs for every message, so it is written for speed.
-        if dst not in self._factories:
-            raise KeyError(f"process {src!r} sent to unknown process id {dst!r}")
+        # This runs for every message, so it is written for speed. The
+        # destination was checked when the handler asked (Context.send).
         self._msg_ids = mid = self._msg_ids + 1
         now = self.now
         payload = (mid, src, dst, msg)
@@ -400,10 +449,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ timers & actions
     def _set_timer(self, pid: Hashable, delay: float, name: Hashable) -> None:
-        if (delay.__class__ is not float and delay.__class__ is not int) or not (
-            0 <= delay < math.inf
-        ):
-            raise ValueError(f"timer delay must be a finite number >= 0 ms, got {delay!r}")
+        # the delay was checked when the handler asked (Context.set_timer)
         rate = self._clocks[pid][0]
         self._seq += 1
         seq = self._seq
@@ -451,7 +497,7 @@ class Simulation:
             while self._queue and self.now <= end and self.step():
                 pass
         else:
-            queue, dispatch, pop = self._queue, self._dispatch, heapq.heappop
+            queue, dispatch, pop, apply = self._queue, self._dispatch, heapq.heappop, self._apply
             procs, ctxs, paused, net, rows = (
                 self._procs,
                 self._ctx,
@@ -477,7 +523,12 @@ class Simulation:
                             self.now = entry[0]
                         if tracing:
                             rows.append((self.now, "deliver", dst, payload))
-                        proc.on_message(ctxs[dst], payload[1], payload[3])
+                        ctx = ctxs[dst]
+                        try:
+                            proc.on_message(ctx, payload[1], payload[3])
+                        finally:
+                            if ctx._effects:
+                                apply(ctx)
                         continue
                 elif entry[2] == _TIMER:
                     key = entry[3]
@@ -490,7 +541,12 @@ class Simulation:
                             self.now = entry[0]
                         if tracing:
                             rows.append((self.now, "timer", pid, key[1]))
-                        procs[pid].on_timer(ctxs[pid], key[1])
+                        ctx = ctxs[pid]
+                        try:
+                            procs[pid].on_timer(ctx, key[1])
+                        finally:
+                            if ctx._effects:
+                                apply(ctx)
                         continue
                 dispatch(entry)
         self.now = max(self.now, end)
@@ -531,7 +587,12 @@ class Simulation:
                 return True
             if self.tracing:
                 self._rows.append((self.now, "deliver", dst, payload))
-            proc.on_message(self._ctx[dst], src, msg)
+            ctx = self._ctx[dst]
+            try:
+                proc.on_message(ctx, src, msg)
+            finally:
+                if ctx._effects:
+                    self._apply(ctx)
             return True
         if kind == _TIMER:
             pid, name = payload
@@ -545,7 +606,12 @@ class Simulation:
                 self.now = time
             if self.tracing:
                 self._rows.append((self.now, "timer", pid, name))
-            self._procs[pid].on_timer(self._ctx[pid], name)
+            ctx = self._ctx[pid]
+            try:
+                self._procs[pid].on_timer(ctx, name)
+            finally:
+                if ctx._effects:
+                    self._apply(ctx)
             return True
         if time > self.now:
             self.now = time
@@ -637,22 +703,22 @@ class Simulation:
             setattr(self, name, state[name])
         self._ctx = {}
         for pid in self._procs:
-            self._ctx[pid] = Context(self, pid, self._incarnation[pid], self._rngs[pid])
+            self._ctx[pid] = _WorldContext(self, pid, self._incarnation[pid], self._rngs[pid])
         self.trace.truncate(trace_len)
 
     def fingerprint(self) -> str:
         """A hash of what matters to safety: which processes are up or paused, their
-        state, their stable storage, the messages in flight and the armed timers.
-        Time and RNG state are left out, so an explorer sees two worlds that differ
-        only in timing as one."""
-        procs = {repr(p): _canonical(vars(proc)) for p, proc in self._procs.items()}
-        flight = sorted(repr((m["src"], m["dst"], _canonical(m["msg"]))) for m in self.in_flight())
+        state (what :meth:`Process.fingerprint` counts), their stable storage,
+        the messages in flight and the armed timers. Time and RNG state are left
+        out, so an explorer sees two worlds that differ only in timing as one."""
+        procs = {repr(p): canonical(proc.fingerprint()) for p, proc in self._procs.items()}
+        flight = sorted(repr((m["src"], m["dst"], canonical(m["msg"]))) for m in self.in_flight())
         timers = sorted(repr(k) for k in self._timers)
         blob = repr(
             (
                 sorted(procs.items()),
                 sorted(repr(p) for p in self._paused),
-                sorted((repr(p), repr(_canonical(s))) for p, s in self._storage.items()),
+                sorted((repr(p), repr(canonical(s))) for p, s in self._storage.items()),
                 flight,
                 timers,
             )
@@ -665,22 +731,23 @@ def _message_data(payload: tuple, **extra: Any) -> dict:
     return {"id": mid, "src": src, "dst": dst, "msg": msg, **extra}
 
 
-def _canonical(obj: Any) -> Any:
-    """A hashable, order-independent stand-in for ``obj``."""
+def canonical(obj: Any) -> Any:
+    """A hashable, order-independent stand-in for ``obj``, made of plain values:
+    what fingerprints hash."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, dict):
-        return tuple(sorted(((repr(k), _canonical(v)) for k, v in obj.items()), key=repr))
+        return tuple(sorted(((repr(k), canonical(v)) for k, v in obj.items()), key=repr))
     if isinstance(obj, (list, tuple)):
-        return tuple(_canonical(v) for v in obj)
+        return tuple(canonical(v) for v in obj)
     if isinstance(obj, (set, frozenset)):
-        return tuple(sorted((_canonical(v) for v in obj), key=repr))
+        return tuple(sorted((canonical(v) for v in obj), key=repr))
     if isinstance(obj, random.Random):
         return "rng"
     if hasattr(obj, "__dict__"):
-        return (type(obj).__name__, _canonical(vars(obj)))
+        return (type(obj).__name__, canonical(vars(obj)))
     if hasattr(obj, "__slots__"):
-        return (type(obj).__name__, tuple(_canonical(getattr(obj, s, None)) for s in obj.__slots__))
+        return (type(obj).__name__, tuple(canonical(getattr(obj, s, None)) for s in obj.__slots__))
     return repr(obj)
 
 

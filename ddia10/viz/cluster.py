@@ -6,16 +6,32 @@ in flight sits on its link as a small labelled pill, nearer the sender when
 just sent and nearer the receiver when about to arrive (its position is the
 time since it was sent over the typical latency seen so far in the trace).
 
-:func:`cluster_geometry` computes all of that once, as plain numbers and
-strings; :func:`cluster_svg` draws it for the live player, the static
-player's script draws the same geometry in the browser, and
+:func:`cluster_geometry` computes all of that once, as a
+:class:`ClusterGeometry` of plain numbers and strings; :func:`cluster_svg`
+draws it for the live player, the static player's script draws the same
+geometry in the browser (``assets/cluster_player.js``), and
 :func:`cluster_graph` draws the view with networkx and matplotlib.
+
+=================  ============================================================
+ClusterGeometry    what each part holds (pixels on the WIDTH x HEIGHT canvas)
+=================  ============================================================
+``nodes``          a :class:`NodeSpot` per process: ``pid`` (as text), centre
+                   ``x, y``, ``role`` (its fill), ``caption`` (term or epoch),
+                   ``cut`` (disconnected: a dashed outline)
+``links``          a :class:`LinkLine` per pair of nodes: ``a, b`` (positions
+                   in ``nodes``), ``broken`` (the network cannot carry it now)
+``pills``          a :class:`Pill` per message in flight between two nodes:
+                   centre ``x, y``, ``label`` (its type), ``duplicate`` (a
+                   second copy: dashed), ``dx, dy`` (unit direction of travel)
+``time``           the view's simulated time, ms
+=================  ============================================================
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .style import DROP, FONT, INK, MUTED, esc, message_color, role_color, tag
@@ -23,6 +39,49 @@ from .view import ClusterView
 
 WIDTH, HEIGHT, NODE_R = 420, 300, 26
 _MARGIN = 58
+
+
+@dataclass(frozen=True)
+class NodeSpot:
+    """A process where the picture draws it, and what it looks like there."""
+
+    pid: str
+    x: float
+    y: float
+    role: str
+    caption: str
+    cut: bool
+
+
+@dataclass(frozen=True)
+class LinkLine:
+    """The line between nodes ``a`` and ``b`` (positions in the node list)."""
+
+    a: int
+    b: int
+    broken: bool
+
+
+@dataclass(frozen=True)
+class Pill:
+    """A message in flight: a labelled pill on its link, pointing along ``(dx, dy)``."""
+
+    x: float
+    y: float
+    label: str
+    duplicate: bool
+    dx: float
+    dy: float
+
+
+@dataclass(frozen=True)
+class ClusterGeometry:
+    """Everything a picture of the cluster draws (see the table in the module docstring)."""
+
+    nodes: tuple[NodeSpot, ...]
+    links: tuple[LinkLine, ...]
+    pills: tuple[Pill, ...]
+    time: float
 
 
 def circle_layout(pids: Iterable[Hashable]) -> dict[Hashable, tuple[float, float]]:
@@ -72,8 +131,8 @@ def node_caption(annotations: Mapping[str, Any]) -> str:
 
 def cluster_geometry(
     view: ClusterView, positions: Mapping[Hashable, tuple[float, float]] | None = None
-) -> dict:
-    """Everything :func:`cluster_svg` draws, as JSON-ready numbers and strings."""
+) -> ClusterGeometry:
+    """Everything :func:`cluster_svg` draws, as plain numbers and strings."""
     if not isinstance(view, ClusterView):
         raise TypeError(f"expected a ClusterView (from cluster_view), got {type(view).__name__}")
     pids = view.pids
@@ -82,26 +141,22 @@ def cluster_geometry(
     if missing:
         raise ValueError(f"no position for process(es) {missing}")
     index = {p: i for i, p in enumerate(pids)}
-    nodes = []
-    for p in pids:
-        proc = view.processes[p]
-        x, y = pos[p]
-        nodes.append(
-            {
-                "pid": str(p),
-                "x": round(x, 1),
-                "y": round(y, 1),
-                "role": proc.role,
-                "caption": node_caption(proc.annotations),
-                "cut": proc.disconnected,
-            }
-        )
-    links = [
-        {"a": index[a], "b": index[b], "broken": not view.reachable(a, b)}
+    nodes = tuple(
+        NodeSpot(pid=str(p), x=round(pos[p][0], 1), y=round(pos[p][1], 1), role=proc.role,
+                 caption=node_caption(proc.annotations), cut=proc.disconnected)
+        for p, proc in view.processes.items()
+    )
+    links = tuple(
+        LinkLine(index[a], index[b], not view.reachable(a, b))
         for i, a in enumerate(pids)
         for b in pids[i + 1 :]
-    ]
-    msgs = []
+    )
+    return ClusterGeometry(nodes, links, _pills(view, pos), view.time)
+
+
+def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]]) -> tuple[Pill, ...]:
+    """Each message in flight between two drawn nodes, placed on its link."""
+    pills = []
     for m in view.in_flight:
         if m.src not in pos or m.dst not in pos or m.src == m.dst:
             continue
@@ -116,17 +171,11 @@ def cluster_geometry(
         frac = (clear + progress * (norm - 2 * clear)) / norm
         # keep a->b and b->a apart: shift to the right of the direction of travel
         ox, oy = -dy / norm * 9, dx / norm * 9
-        msgs.append(
-            {
-                "x": round(x1 + frac * dx + ox, 1),
-                "y": round(y1 + frac * dy + oy, 1),
-                "label": m.type,
-                "dup": m.duplicate,
-                "dx": round(dx / norm, 2),
-                "dy": round(dy / norm, 2),
-            }
+        pills.append(
+            Pill(x=round(x1 + frac * dx + ox, 1), y=round(y1 + frac * dy + oy, 1), label=m.type,
+                 duplicate=m.duplicate, dx=round(dx / norm, 2), dy=round(dy / norm, 2))
         )
-    return {"nodes": nodes, "links": links, "msgs": msgs, "time": view.time}
+    return tuple(pills)
 
 
 def cluster_svg(
@@ -136,97 +185,101 @@ def cluster_svg(
     return geometry_svg(cluster_geometry(view, positions))
 
 
-def geometry_svg(geo: dict) -> str:
+def geometry_svg(geo: ClusterGeometry) -> str:
     """Draw :func:`cluster_geometry` output (the static player's script mirrors this)."""
-    nodes = geo["nodes"]
+    nodes = geo.nodes
     out = []
-    for link in geo["links"]:
-        a, b = nodes[link["a"]], nodes[link["b"]]
-        broken = link["broken"]  # a cut link is drawn dashed and crossed out at its middle
+    for link in geo.links:
+        a, b = nodes[link.a], nodes[link.b]
+        broken = link.broken  # a cut link is drawn dashed and crossed out at its middle
         out.append(
-            tag("line", x1=a["x"], y1=a["y"], x2=b["x"], y2=b["y"],
+            tag("line", x1=a.x, y1=a.y, x2=b.x, y2=b.y,
                 stroke=DROP if broken else MUTED, stroke_width=1.5,
                 stroke_dasharray="6 5" if broken else None, opacity=0.7 if broken else 0.6)
         )
         if broken:
-            mx, my = (a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2
+            mx, my = (a.x + b.x) / 2, (a.y + b.y) / 2
             out.append(
                 tag("path", d=f"M{mx - 6:.1f},{my - 6:.1f}l12,12m0,-12l-12,12", stroke=DROP,
                     stroke_width=2.5)
             )
     for n in nodes:
-        crashed = n["role"] == "crashed"
+        crashed = n.role == "crashed"
         out.append(
             tag(
                 "circle",
-                cx=n["x"],
-                cy=n["y"],
+                cx=n.x,
+                cy=n.y,
                 r=NODE_R,
-                fill=role_color(n["role"]),
+                fill=role_color(n.role),
                 stroke=DROP if crashed else INK,
                 stroke_width=2 if crashed else 1.2,
-                stroke_dasharray="5 3" if crashed or n["cut"] else None,
+                stroke_dasharray="5 3" if crashed or n.cut else None,
             )
         )
         out.append(
             tag(
                 "text",
-                esc(n["pid"]),
-                x=n["x"],
-                y=n["y"] + 5,
+                esc(n.pid),
+                x=n.x,
+                y=n.y + 5,
                 text_anchor="middle",
                 font_size=15,
                 font_weight="bold",
                 fill=MUTED if crashed else INK,
             )
         )
-        sub = n["role"] + (f" · {n['caption']}" if n["caption"] else "")
         out.append(
             tag(
                 "text",
-                esc(sub),
-                x=n["x"],
-                y=n["y"] + NODE_R + 14,
+                esc(_subtitle(n)),
+                x=n.x,
+                y=n.y + NODE_R + 14,
                 text_anchor="middle",
                 font_size=11,
                 fill=DROP if crashed else INK,
             )
         )
-    for m in geo["msgs"]:
-        w = pill_width(m["label"])
+    for m in geo.pills:
+        w = pill_width(m.label)
         out.append(
             tag(
                 "rect",
-                x=m["x"] - w / 2,
-                y=m["y"] - 8,
+                x=m.x - w / 2,
+                y=m.y - 8,
                 width=w,
                 height=16,
                 rx=8,
-                fill=message_color(m["label"]),
+                fill=message_color(m.label),
                 stroke=INK,
                 stroke_width=0.8,
-                stroke_dasharray="3 2" if m["dup"] else None,
+                stroke_dasharray="3 2" if m.duplicate else None,
             )
         )
         out.append(
             tag(
                 "text",
-                esc(m["label"]),
-                x=m["x"],
-                y=m["y"] + 4,
+                esc(m.label),
+                x=m.x,
+                y=m.y + 4,
                 text_anchor="middle",
                 font_size=10,
                 fill=INK,
             )
         )
-        reach = pill_reach(w, m["dx"], m["dy"]) + 2
-        ax, ay = m["x"] + m["dx"] * reach, m["y"] + m["dy"] * reach
-        out.append(tag("path", d=_arrowhead(ax, ay, m["dx"], m["dy"]), fill=INK))
+        reach = pill_reach(w, m.dx, m.dy) + 2
+        ax, ay = m.x + m.dx * reach, m.y + m.dy * reach
+        out.append(tag("path", d=_arrowhead(ax, ay, m.dx, m.dy), fill=INK))
     body = "".join(out)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" font-family="{esc(FONT)}" role="img">{body}</svg>'
     )
+
+
+def _subtitle(n: NodeSpot) -> str:
+    """The words under a node: its role, then its caption if it has one."""
+    return n.role + (f" · {n.caption}" if n.caption else "")
 
 
 def pill_width(label: str) -> float:
@@ -275,52 +328,51 @@ def cluster_graph(view: ClusterView, *, ax=None, positions=None):
         fig = ax.figure
     g = nx.Graph()
     pos = {}
-    for i, n in enumerate(geo["nodes"]):
+    for i, n in enumerate(geo.nodes):
         g.add_node(i)
-        pos[i] = (n["x"], -n["y"])
-    ok = [(lk["a"], lk["b"]) for lk in geo["links"] if not lk["broken"]]
-    cut = [(lk["a"], lk["b"]) for lk in geo["links"] if lk["broken"]]
+        pos[i] = (n.x, -n.y)
+    ok = [(lk.a, lk.b) for lk in geo.links if not lk.broken]
+    cut = [(lk.a, lk.b) for lk in geo.links if lk.broken]
     nx.draw_networkx_edges(g, pos, edgelist=ok, ax=ax, edge_color=MUTED, width=1.5, alpha=0.6)
     nx.draw_networkx_edges(g, pos, edgelist=cut, ax=ax, edge_color=DROP, width=1.5, style="dashed")
     for a, b in cut:
         (x1, y1), (x2, y2) = pos[a], pos[b]
         ax.plot([(x1 + x2) / 2], [(y1 + y2) / 2], marker="x", color=DROP, markersize=10, mew=2.5)
-    nodes = geo["nodes"]
+    nodes = geo.nodes
     nx.draw_networkx_nodes(
         g,
         pos,
         ax=ax,
         node_size=1500,
-        node_color=[role_color(n["role"]) for n in nodes],
-        edgecolors=[DROP if n["role"] == "crashed" else INK for n in nodes],
+        node_color=[role_color(n.role) for n in nodes],
+        edgecolors=[DROP if n.role == "crashed" else INK for n in nodes],
         linewidths=1.5,
     )
     nx.draw_networkx_labels(
-        g, pos, {i: n["pid"] for i, n in enumerate(nodes)}, ax=ax, font_weight="bold"
+        g, pos, {i: n.pid for i, n in enumerate(nodes)}, ax=ax, font_weight="bold"
     )
     for i, n in enumerate(nodes):
-        sub = n["role"] + (f" · {n['caption']}" if n["caption"] else "")
         ax.annotate(
-            sub,
+            _subtitle(n),
             pos[i],
             xytext=(0, -30),
             textcoords="offset points",
             ha="center",
             fontsize=9,
-            color=DROP if n["role"] == "crashed" else INK,
+            color=DROP if n.role == "crashed" else INK,
         )
-    for m in geo["msgs"]:
+    for m in geo.pills:
         ax.annotate(
-            m["label"],
-            (m["x"], -m["y"]),
+            m.label,
+            (m.x, -m.y),
             ha="center",
             va="center",
             fontsize=7,
             bbox={
                 "boxstyle": "round,pad=0.3",
-                "fc": message_color(m["label"]),
+                "fc": message_color(m.label),
                 "ec": INK,
-                "ls": "--" if m["dup"] else "-",
+                "ls": "--" if m.duplicate else "-",
             },
         )
     ax.set_xlim(0, WIDTH)

@@ -8,10 +8,11 @@ numbered in effect order; a violation gets the longest order the checker could
 build as grey dots and the operations that could not come next outlined in red.
 
 Every face is computed from the same :func:`history_layout`: a matplotlib
-figure for notebooks and an SVG string for the static site (self-contained,
-no script, no CDN). :func:`guess_game` is the "look, guess, then check" game:
-an ipywidgets game with a live kernel, and a precomputed HTML/JS one in the
-static build.
+figure for notebooks and an SVG string (self-contained, no script, no CDN).
+:func:`show_history` shows the zoomable viewer of :mod:`.history_viewer`, in
+Lab and on the static site alike. :func:`guess_game` is the "look, guess,
+then check" game on that viewer: an ipywidgets game with a live kernel, and a
+precomputed HTML/JS one in the static build.
 """
 
 from __future__ import annotations
@@ -92,10 +93,7 @@ def history_layout(history: History, result: CheckResult | None = None) -> Histo
         raise TypeError(f"expected a History, got {type(history).__name__}")
     if result is not None and not isinstance(result, CheckResult):
         raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
-    rows = history.processes
-    if len({type(p) for p in rows}) == 1:
-        rows = sorted(rows)
-    rows = tuple(rows)
+    rows = client_rows(history)
     row_of = {p: i for i, p in enumerate(rows)}
     ops = history.ops
     if ops:
@@ -178,7 +176,7 @@ def history_figure(
                 ax.text(bar.point, y + 0.3, str(bar.order), color="white", fontsize=6.5,
                         ha="center", va="center", zorder=4)
     ax.set_yticks([-i for i in range(len(layout.rows))])
-    ax.set_yticklabels([_row_name(p) for p in layout.rows])
+    ax.set_yticklabels([row_name(p) for p in layout.rows])
     ax.set_xlim(layout.t_min, layout.t_max)
     ax.set_ylim(-len(layout.rows) + 0.5, 0.7)
     ax.set_xlabel("time")
@@ -203,7 +201,7 @@ def history_svg(
     if not isinstance(width, int) or width < 200:
         raise ValueError(f"width must be an integer >= 200 pixels, got {width!r}")
     layout = history_layout(history, result)
-    names = [_row_name(p) for p in layout.rows]
+    names = [row_name(p) for p in layout.rows]
     left = max(_LEFT, 12 + 6.4 * max((len(n) for n in names), default=0))
     top = 22 if caption and layout.caption else 6
     height = top + _ROW * max(len(layout.rows), 1) + 22
@@ -255,7 +253,15 @@ def history_svg(
                viewBox=f"0 0 {width} {height}", font_family=FONT, role="img")
 
 
-def _row_name(process) -> str:
+def client_rows(history: History) -> tuple:
+    """The clients in drawing order: sorted when they are all of one type, else by first call."""
+    rows = history.processes
+    if len({type(p) for p in rows}) == 1:
+        rows = sorted(rows)
+    return tuple(rows)
+
+
+def row_name(process) -> str:
     """``client 3`` for numbered clients, the name itself for named ones."""
     return f"client {process}" if isinstance(process, int) else str(process)
 
@@ -275,9 +281,16 @@ class _HTML:
         return self.html
 
 
-def show_history(history: History, result: CheckResult | None = None, **kwargs) -> _HTML:
-    """Display the SVG face in a notebook cell (works in Lab and the static site)."""
-    return _HTML(f'<div style="overflow-x:auto">{history_svg(history, result, **kwargs)}</div>')
+def show_history(
+    history: History, result: CheckResult | None = None, *, core: History | None = None,
+    title: str = "",
+) -> _HTML:
+    """The history viewer in a notebook cell (Lab and the static site alike): zoom, scroll,
+    the checker's points and states, and with ``core`` (from
+    :func:`~ddia10.linearizability.violation_core`) the failing piece in red."""
+    from .history_viewer import history_viewer
+
+    return _HTML(history_viewer(history, result, core=core, title=title))
 
 
 # --- the guessing game ---
@@ -297,12 +310,14 @@ def puzzle_histories(seed: int = 0, count: int = 6) -> list[History]:
     return [puzzle(seed * 1000 + k) for k in range(count)]
 
 
-def guess_game_html(histories: list[History], *, width: int = 640) -> str:
+def guess_game_html(histories: list[History]) -> str:
     """A self-contained HTML/JS game: look at each history, guess, then reveal the answer.
 
-    Both pictures of every history (plain, and annotated by the checker) are
-    computed here; the script only shows and hides them.
+    Each card is a history viewer (:mod:`.history_viewer`) whose evidence stays
+    hidden until the guess; the checker ran here, the script only shows it.
     """
+    from .history_viewer import history_viewer
+
     if not histories:
         raise ValueError("the game needs at least one history")
     cards = []
@@ -311,20 +326,16 @@ def guess_game_html(histories: list[History], *, width: int = 640) -> str:
         result = check(h)
         digest.update(repr(h.ops).encode())
         verdict = "yes" if result.ok else "no"
-        answer = esc(result.explain())
         display = "block" if n == 0 else "none"
         cards.append(
             f'<div class="lz-card" data-answer="{verdict}" style="display:{display}">'
             f'<div style="font-weight:600;margin:4px 0">History {n + 1} of {len(histories)}: '
-            f"is it linearizable?</div>"
-            f'<div class="lz-plain">{history_svg(h, None, width=width, caption=False)}</div>'
-            f'<div class="lz-solved" style="display:none">{history_svg(h, result, width=width)}'
-            f'<p style="font-size:0.9em;margin:4px 0">{answer}</p></div></div>'
+            f"is it linearizable?</div>{history_viewer(h, result, conceal=True)}</div>"
         )
     uid = "lz" + digest.hexdigest()[:10]
     button = ("border:1px solid #90a4ae;border-radius:4px;background:#f5f7f8;"
               "padding:3px 10px;margin:2px;cursor:pointer;font:inherit")
-    return f"""<div id="{uid}" style="font-family:{FONT};color:{INK};max-width:{width + 20}px">
+    return f"""<div id="{uid}" class="lz-game" style="font-family:{FONT};color:{INK}">
 {''.join(cards)}
 <div style="margin:6px 0">
 <button data-guess="yes" style="{button}">Linearizable</button>
@@ -343,10 +354,9 @@ def guess_game_html(histories: list[History], *, width: int = 640) -> str:
   }}
   root.querySelectorAll("button[data-guess]").forEach(b => b.addEventListener("click", () => {{
     const card = cards[at];
-    card.querySelector(".lz-plain").style.display = "none";
-    card.querySelector(".lz-solved").style.display = "block";
+    card.querySelector(".ddia10-history").dispatchEvent(new Event("lz-reveal"));
     const right = b.dataset.guess === card.dataset.answer;
-    feedback.textContent = right ? "Right!" : "Not quite: see why below.";
+    feedback.textContent = right ? "Right!" : "Not quite: see why above.";
     feedback.style.color = right ? "#2e7d32" : "{DROP}";
   }}));
   root.querySelector("button[data-next]").addEventListener("click", () => {{
@@ -360,18 +370,24 @@ def guess_widget(seed: int = 0):
     """The same game with a live kernel: every "New history" draws a fresh one."""
     import ipywidgets as widgets
 
+    from .history_viewer import history_viewer
+
     state = {"seed": seed, "history": None}
-    picture = widgets.HTML()
+    picture = widgets.Output()
     feedback = widgets.HTML()
     yes = widgets.Button(description="Linearizable")
     no = widgets.Button(description="Not linearizable")
     new = widgets.Button(description="New history", icon="refresh")
 
+    def draw(result: CheckResult | None) -> None:
+        picture.outputs = ()
+        picture.append_display_data(_HTML(history_viewer(state["history"], result)))
+
     def deal(_=None) -> None:
         try:
             state["history"] = puzzle(state["seed"])
             state["seed"] += 1
-            picture.value = history_svg(state["history"], None, caption=False)
+            draw(None)
             feedback.value = "<b>Is it linearizable?</b> Guess, then the checker shows why."
         except Exception as err:  # a widget must never raise into the reader's face
             feedback.value = f"<span style='color:{DROP}'>Could not draw: {esc(err)}</span>"
@@ -380,10 +396,10 @@ def guess_widget(seed: int = 0):
         def on_click(_) -> None:
             try:
                 result = check(state["history"])
-                picture.value = history_svg(state["history"], result)
-                right = result.ok is answer
-                mark = "Right!" if right else "Not quite."
-                feedback.value = f"<b>{mark}</b> {esc(result.explain())}"
+                draw(result)
+                mark = "Right!" if result.ok is answer else "Not quite."
+                first = result.explain().splitlines()[0]
+                feedback.value = f"<b>{mark}</b> {esc(first)}"
             except Exception as err:
                 feedback.value = f"<span style='color:{DROP}'>Checker failed: {esc(err)}</span>"
         return on_click

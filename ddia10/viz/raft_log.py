@@ -21,7 +21,8 @@ trace loaded from JSON and the static page show the same grid.
 - :func:`log_panel` — the grid as a :class:`~ddia10.viz.Scenario` panel, drawn
   by the cluster players under the cluster after every step;
 - :func:`log_player` — the grid stepped through a run: self-contained HTML
-  and script, the same in JupyterLab and in the static site;
+  and script (``assets/log_player.js``, reading a :class:`LogPlayerData`),
+  the same in JupyterLab and in the static site;
 - :func:`next_index_history` and :func:`leaders` — what the annotations say
   over time, for the chapter's assertions.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import NamedTuple, TypedDict
 
 from ..sim.trace import Trace
 from .scenario import Scenario
@@ -409,6 +411,31 @@ def leaders(trace: Trace) -> list[tuple[float, Hashable, int]]:
 
 
 # ---------------------------------------------------------------- the stepper
+class LogFrame(NamedTuple):
+    """One step of :func:`log_player`: travels as ``[picture, note, last]``."""
+
+    picture: int
+    note: str
+    last: str
+
+
+class LogPlayerData(TypedDict):
+    """What a log player's script reads.
+
+    ========  ================================================================
+    key       value
+    ========  ================================================================
+    pictures  each distinct grid once, as inline SVG
+    frames    ``[picture, note, last]`` per step (:class:`LogFrame`): the
+              number of its grid in ``pictures``, the latest scenario note,
+              the latest event described in one line
+    ========  ================================================================
+    """
+
+    pictures: list[str]
+    frames: list[LogFrame]
+
+
 def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] = (),
                steps: int = 60, step_kinds: Iterable[str] = STEP_KINDS,
                servers: Iterable[Hashable] | None = None, title: str = "",
@@ -436,7 +463,7 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
         servers = list(servers)
         grid_of_view(cluster_view(trace), servers)  # every server must appear in the run
     pictures: dict[str, int] = {}
-    frames = []
+    frames: list[LogFrame] = []
     folder = ViewFolder()
     for mark in marks:
         folder.feed(trace.events[folder.count:mark])
@@ -444,14 +471,16 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
         shown = None if servers is None else [p for p in servers if p in view.processes]
         svg = inline(log_grid_svg(grid_of_view(view, shown)))
         last = describe(view.recent[-1]) if view.recent else ""
-        frames.append([pictures.setdefault(svg, len(pictures)), view.note or "", last])
-    blob = data_block({"p": list(pictures), "f": frames})
+        frames.append(LogFrame(pictures.setdefault(svg, len(pictures)), view.note or "", last))
+    data: LogPlayerData = {"pictures": list(pictures), "frames": frames}
+    blob = data_block(data)
     body = (
         '<div class="ddia10-note"></div>'
         f'<div class="ddia10-frame">{_first_picture(pictures)}</div><div class="ddia10-last"></div>'
     )
-    return _HTML(stepper(player_id("log", blob), blob, last=len(frames) - 1, draw=_DRAW,
-                         body=body, title=title, css=_CSS, interval_ms=interval_ms))
+    return _HTML(stepper(player_id("log", blob), blob, last=len(frames) - 1,
+                         draw="log_player.js", body=body, title=title, css=_CSS,
+                         interval_ms=interval_ms))
 
 
 def _first_picture(pictures: Mapping[str, int]) -> str:
@@ -475,17 +504,4 @@ _CSS = """
 #ROOT .ddia10-frame{overflow-x:auto}
 .ddia10-player .ddia10-last{font-family:ui-monospace,monospace;font-size:11px;
  white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-"""
-
-_DRAW = r"""
-function (root, D) {
-  var frame = root.querySelector(".ddia10-frame"), note = root.querySelector(".ddia10-note");
-  var last = root.querySelector(".ddia10-last");
-  return function (k) {
-    var f = D.f[k];
-    frame.innerHTML = D.p[f[0]];
-    note.textContent = f[1];
-    last.textContent = f[2];
-  };
-}
 """

@@ -8,7 +8,8 @@ lasts, timers are ticks, role changes and scenario notes are written in, and
 ``annotate(event)`` may add a label to any event (Lamport timestamps, vector
 clocks, log indexes).
 
-:func:`diagram` turns a trace into plain shapes in (time, row) coordinates;
+:func:`diagram` turns a trace into a :class:`Diagram` of plain :class:`Shape`
+values in (time, row) coordinates (the table of kinds is :class:`Shape`'s);
 :func:`place_labels` decides where their words go so that none print over
 another; :func:`spacetime` draws them with matplotlib, :func:`spacetime_svg`
 writes them as SVG whose every element carries the index of the event that
@@ -23,7 +24,8 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from ..sim.trace import Event, Trace
 from .style import (
@@ -64,6 +66,69 @@ def _check(trace: Any, pids: Any, since: Any, until: Any, annotate: Any) -> None
         raise ValueError(f"pids must be a list of process ids, got {pids!r}")
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One thing a space-time diagram draws, in (time, row) coordinates.
+
+    Every shape has a ``kind`` and ``event``, the index of the trace event
+    that reveals it (a page showing the first ``k`` events hides the shapes
+    whose ``event`` is ``k`` or more); ``time`` is in ms and ``row`` counts
+    process lines from the top (0 where a shape spans every line).
+
+    =============  ===========================================================
+    kind           what it draws, and the other fields it uses
+    =============  ===========================================================
+    arrow          a message from (``time``, ``row``) to (``end_time``,
+                   ``end_row``); ``text`` its type; ``style`` ``ok``, ``dup``
+                   (a duplicate copy), ``drop`` (it ends at a cross) or
+                   ``flight`` (still under way when the diagram ends);
+                   ``duplicate`` whether it is a second copy
+    cross          where a dropped message ends; ``text`` the reason
+    band           a partition from ``time`` to ``end_time`` across every
+                   line; ``text`` its groups, such as ``A | B C``
+    span           a crash, a pause or a disconnection of line ``row`` from
+                   ``time`` to ``end_time``; ``style`` and ``text`` say which
+                   (``crash``, ``pause``, ``disconnect``)
+    tick           a timer firing
+    role           a role change; ``text`` the new role
+    invoke/return  a client call or its return; ``text`` the operation and
+                   its value
+    note           a scenario note across the diagram; ``text``; ``slot``
+                   how far down it is stacked under notes just before it
+    label          words ``annotate(event)`` wrote; ``text``
+    =============  ===========================================================
+    """
+
+    kind: str
+    event: int
+    time: float
+    row: float = 0
+    end_time: float | None = None
+    end_row: float | None = None
+    text: str = ""
+    style: str = ""
+    duplicate: bool = False
+    slot: int = 0
+
+    @property
+    def last(self) -> float:
+        """The latest time the shape covers."""
+        return self.time if self.end_time is None else self.end_time
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A trace as shapes: the process lines (``rows``), the window of time from
+    ``start`` to ``end`` (ms) it shows, the typical message ``latency`` in it,
+    and its :class:`Shape` list, bands and spans first so they lie underneath."""
+
+    rows: tuple[str, ...]
+    start: float
+    end: float
+    latency: float
+    shapes: tuple[Shape, ...]
+
+
 def diagram(
     trace: Trace,
     *,
@@ -71,13 +136,12 @@ def diagram(
     since: float | None = None,
     until: float | None = None,
     annotate: Annotate | None = None,
-) -> dict:
-    """The diagram as shapes: ``rows`` (pids), ``t0``/``t1`` and a list of ``shapes``.
+) -> Diagram:
+    """The diagram of ``trace`` as a :class:`Diagram` of plain shapes.
 
-    Every shape is a dict with ``k`` (its kind), ``i`` (the event index that
-    reveals it) and coordinates ``t`` (ms) and ``r`` (row). ``since`` and
-    ``until`` cut a window out of the run; what is under way when the window
-    opens (a crash, a partition, a message in flight) is still drawn.
+    ``since`` and ``until`` cut a window out of the run; what is under way
+    when the window opens (a crash, a partition, a message in flight) is
+    still drawn.
     """
     _check(trace, pids, since, until, annotate)
     events = [e for e in trace.events if until is None or e.time <= until]
@@ -90,167 +154,165 @@ def diagram(
     t1 = until if until is not None else (events[-1].time if events else 0.0)
     t1 = max(t1, (since or 0.0) + 1e-9)
     latency = _typical_latency(events)
-    shapes: list[dict] = []
-    sends: dict[int, dict] = {}
-    spans: dict[tuple[str, Hashable], tuple[float, int]] = {}
-    band: tuple[float, int, str] | None = None
-
-    def close_band(t: float) -> None:
-        nonlocal band
-        if band is not None:
-            shapes.append({"k": "band", "i": band[1], "t": band[0], "t2": t, "text": band[2]})
-            band = None
-
+    drawing = _Drawing(row, latency)
     for ev in events:
-        kind, pid, d = ev.kind, ev.pid, ev.data
-        if kind == "send":
-            sends[d["id"]] = {
-                "t": ev.time,
-                "i": ev.index,
-                "src": d["src"],
-                "dst": d["dst"],
-                "type": ev.msg_type or "?",
-                "dup": False,
-            }
-        elif kind == "duplicate":
-            first = sends.get(d.get("of"), {"t": ev.time, "i": ev.index})
-            sends[d["id"]] = {
-                "t": first["t"],
-                "i": ev.index,
-                "src": d["src"],
-                "dst": d["dst"],
-                "type": ev.msg_type or "?",
-                "dup": True,
-            }
-        elif kind in ("deliver", "drop"):
-            s = sends.pop(d["id"], None)
-            if s is None or s["src"] not in row or s["dst"] not in row:
-                continue
-            r0, r1 = row[s["src"]], row[s["dst"]]
-            if kind == "deliver":
-                t2, r2 = ev.time, r1
-            elif ev.time == s["t"] and pid == s["src"]:  # refused at the sender's side
-                t2, r2 = ev.time + 0.45 * latency, r0 + 0.45 * (r1 - r0)
-            else:
-                t2, r2 = ev.time, r1
-            shapes.append(
-                {
-                    "k": "arrow",
-                    "i": ev.index,
-                    "t": s["t"],
-                    "r": r0,
-                    "t2": t2,
-                    "r2": r2,
-                    "text": s["type"],
-                    "style": "drop" if kind == "drop" else ("dup" if s["dup"] else "ok"),
-                    "dup": s["dup"],
-                }
-            )
-            if kind == "drop":
-                shapes.append(
-                    {
-                        "k": "cross",
-                        "i": ev.index,
-                        "t": t2,
-                        "r": r2,
-                        "text": str(d.get("reason", "")),
-                    }
-                )
-        elif pid not in row and kind not in ("partition", "heal", "note"):
-            continue
-        elif kind == "timer":
-            shapes.append({"k": "tick", "i": ev.index, "t": ev.time, "r": row[pid]})
-        elif kind in SPAN_COLORS:
-            spans[(kind, pid)] = (ev.time, ev.index)
-        elif kind in _SPAN_END:
-            start = spans.pop((_SPAN_END[kind], pid), None)
-            if start is not None:
-                shapes.append(
-                    {
-                        "k": "span",
-                        "i": start[1],
-                        "t": start[0],
-                        "t2": ev.time,
-                        "r": row[pid],
-                        "what": _SPAN_END[kind],
-                    }
-                )
-        elif kind == "state" and "role" in d:
-            shapes.append(
-                {"k": "role", "i": ev.index, "t": ev.time, "r": row[pid], "text": str(d["role"])}
-            )
-        elif kind in ("invoke", "return"):
-            shapes.append(
-                {"k": kind, "i": ev.index, "t": ev.time, "r": row[pid], "text": _op_text(d)}
-            )
-        elif kind == "partition":
-            close_band(ev.time)
-            text = " | ".join(" ".join(map(str, g)) for g in d.get("groups", []))
-            band = (ev.time, ev.index, text)
-        elif kind == "heal":
-            close_band(ev.time)
-            for key in [k for k in spans if k[0] == "disconnect"]:
-                t, i = spans.pop(key)
-                shapes.append(
-                    {
-                        "k": "span",
-                        "i": i,
-                        "t": t,
-                        "t2": ev.time,
-                        "r": row[key[1]],
-                        "what": "disconnect",
-                    }
-                )
-        elif kind == "note":
-            shapes.append(
-                {"k": "note", "i": ev.index, "t": ev.time, "text": str(d.get("text", ""))}
-            )
-        if annotate is not None and pid in row:
+        if drawing.event(ev) and annotate is not None and ev.pid in row:
             text = annotate(ev)
             if text:
-                shapes.append(
-                    {"k": "label", "i": ev.index, "t": ev.time, "r": row[pid], "text": str(text)}
-                )
-    close_band(t1)
-    for (what, pid), (t, i) in spans.items():
-        shapes.append({"k": "span", "i": i, "t": t, "t2": t1, "r": row[pid], "what": what})
-    for s in sends.values():
-        if s["src"] in row and s["dst"] in row:
-            r0, r1 = row[s["src"]], row[s["dst"]]
-            f = min(0.9, (t1 - s["t"]) / latency)
-            shapes.append(
-                {
-                    "k": "arrow",
-                    "i": s["i"],
-                    "t": s["t"],
-                    "r": r0,
-                    "t2": s["t"] + f * latency,
-                    "r2": r0 + f * (r1 - r0),
-                    "text": s["type"],
-                    "style": "flight",
-                    "dup": s["dup"],
-                }
-            )
+                drawing.add("label", ev, row=row[ev.pid], text=str(text))
+    drawing.finish(t1)
     t0 = since if since is not None else 0.0
-    if since is not None:
-        shapes = [sh for sh in shapes if sh.get("t2", sh["t"]) >= since]
-        for sh in shapes:
-            if sh["k"] in ("band", "span"):
-                sh["t"] = max(sh["t"], since)
-    last, slot = -math.inf, 0
-    for sh in shapes:  # notes close in time stack instead of overprinting each other
-        if sh["k"] == "note":
-            slot = slot + 1 if sh["t"] - last < 0.04 * (t1 - t0) else 0
-            sh["slot"], last = slot, sh["t"]
+    shapes = _stack_notes(_window(drawing.shapes, since), t0, t1)
     order = {"band": 0, "span": 1}
-    shapes.sort(key=lambda s: order.get(s["k"], 2))
-    return {
-        "rows": [str(p) for p in rows],
-        "t0": t0,
-        "t1": t1,
-        "latency": latency,
-        "shapes": shapes,
-    }
+    shapes.sort(key=lambda s: order.get(s.kind, 2))
+    return Diagram(tuple(str(p) for p in rows), t0, t1, latency, tuple(shapes))
+
+
+class _Sent(NamedTuple):
+    """A message on its way, as its arrow will need it."""
+
+    time: float
+    event: int
+    src: Hashable
+    dst: Hashable
+    type: str
+    duplicate: bool
+
+
+class _Drawing:
+    """The shapes of a run, added one trace event at a time (:func:`diagram` drives it);
+    each method is named for what it draws."""
+
+    def __init__(self, row: dict[Hashable, int], latency: float) -> None:
+        self.row = row
+        self.latency = latency
+        self.shapes: list[Shape] = []
+        self.sent: dict[int, _Sent] = {}
+        self.faults: dict[tuple[str, Hashable], tuple[float, int]] = {}
+        self.band: tuple[float, int, str] | None = None
+
+    def add(self, kind: str, ev: Event, **fields: Any) -> None:
+        """A shape revealed by ``ev``, at its time unless ``fields`` say otherwise."""
+        self.shapes.append(Shape(kind, ev.index, **{"time": ev.time, **fields}))
+
+    def event(self, ev: Event) -> bool:
+        """Draw what ``ev`` adds. False when it ends a message the diagram does not
+        show, or happens on a line it does not draw: then nothing is written at it."""
+        kind = ev.kind
+        if kind in ("send", "duplicate"):
+            self.message_sent(ev)
+        elif kind in ("deliver", "drop"):
+            return self.arrow(ev)
+        elif ev.pid not in self.row and kind not in ("partition", "heal", "note"):
+            return False
+        elif kind == "timer":
+            self.add("tick", ev, row=self.row[ev.pid])
+        elif kind in SPAN_COLORS or kind in _SPAN_END:
+            self.fault_span(ev)
+        elif kind == "state":
+            if "role" in ev.data:
+                self.add("role", ev, row=self.row[ev.pid], text=str(ev.data["role"]))
+        elif kind in ("invoke", "return"):
+            self.add(kind, ev, row=self.row[ev.pid], text=_op_text(ev.data))
+        elif kind in ("partition", "heal"):
+            self.partition_band(ev)
+        elif kind == "note":
+            self.add("note", ev, text=str(ev.data.get("text", "")))
+        return True
+
+    def message_sent(self, ev: Event) -> None:
+        """Remember a message (or a duplicate copy, drawn from its original's send)."""
+        d = ev.data
+        duplicate = ev.kind == "duplicate"
+        first = self.sent.get(d.get("of")) if duplicate else None
+        self.sent[d["id"]] = _Sent(ev.time if first is None else first.time, ev.index,
+                                   d["src"], d["dst"], ev.msg_type or "?", duplicate)
+
+    def arrow(self, ev: Event) -> bool:
+        """A delivered message's arrow, or a dropped one's, ending in a cross."""
+        s = self.sent.pop(ev.data["id"], None)
+        if s is None or s.src not in self.row or s.dst not in self.row:
+            return False
+        r0, r1 = self.row[s.src], self.row[s.dst]
+        if ev.kind == "deliver":
+            t2, r2 = ev.time, r1
+        elif ev.time == s.time and ev.pid == s.src:  # refused at the sender's side
+            t2, r2 = ev.time + 0.45 * self.latency, r0 + 0.45 * (r1 - r0)
+        else:
+            t2, r2 = ev.time, r1
+        drop = ev.kind == "drop"
+        style = "drop" if drop else ("dup" if s.duplicate else "ok")
+        self.add("arrow", ev, time=s.time, row=r0, end_time=t2, end_row=r2, text=s.type,
+                 style=style, duplicate=s.duplicate)
+        if drop:
+            self.add("cross", ev, time=t2, row=r2, text=str(ev.data.get("reason", "")))
+        return True
+
+    def fault_span(self, ev: Event) -> None:
+        """Open a crash, pause or disconnection span, or close the one ``ev`` ends."""
+        if ev.kind in SPAN_COLORS:
+            self.faults[(ev.kind, ev.pid)] = (ev.time, ev.index)
+            return
+        what = _SPAN_END[ev.kind]
+        start = self.faults.pop((what, ev.pid), None)
+        if start is not None:
+            self._span(what, ev.pid, start, ev.time)
+
+    def _span(self, what: str, pid: Hashable, start: tuple[float, int], end: float) -> None:
+        time, index = start
+        self.shapes.append(Shape("span", index, time, self.row[pid], end_time=end, text=what,
+                                 style=what))
+
+    def partition_band(self, ev: Event) -> None:
+        """A partition's band from when it starts to the next partition or heal; a heal
+        also ends every disconnection."""
+        self._close_band(ev.time)
+        if ev.kind == "partition":
+            groups = ev.data.get("groups", [])
+            self.band = (ev.time, ev.index, " | ".join(" ".join(map(str, g)) for g in groups))
+            return
+        for key in [k for k in self.faults if k[0] == "disconnect"]:
+            self._span("disconnect", key[1], self.faults.pop(key), ev.time)
+
+    def _close_band(self, t: float) -> None:
+        if self.band is not None:
+            time, index, text = self.band
+            self.shapes.append(Shape("band", index, time, end_time=t, text=text))
+            self.band = None
+
+    def finish(self, t1: float) -> None:
+        """What is still under way at ``t1``: the partition, the faults, and the
+        messages in flight as stubs as long as the time they have been under way."""
+        self._close_band(t1)
+        for (what, pid), start in self.faults.items():
+            self._span(what, pid, start, t1)
+        for s in self.sent.values():
+            if s.src in self.row and s.dst in self.row:
+                r0, r1 = self.row[s.src], self.row[s.dst]
+                f = min(0.9, (t1 - s.time) / self.latency)
+                self.shapes.append(Shape(
+                    "arrow", s.event, s.time, r0, end_time=s.time + f * self.latency,
+                    end_row=r0 + f * (r1 - r0), text=s.type, style="flight",
+                    duplicate=s.duplicate))
+
+
+def _window(shapes: list[Shape], since: float | None) -> list[Shape]:
+    """The shapes still visible from ``since`` on, bands and spans cut to start there."""
+    if since is None:
+        return shapes
+    return [replace(s, time=max(s.time, since)) if s.kind in ("band", "span") else s
+            for s in shapes if s.last >= since]
+
+
+def _stack_notes(shapes: list[Shape], t0: float, t1: float) -> list[Shape]:
+    """Notes close in time stack instead of overprinting each other."""
+    out, last, slot = [], -math.inf, 0
+    for s in shapes:
+        if s.kind == "note":
+            slot = slot + 1 if s.time - last < 0.04 * (t1 - t0) else 0
+            s, last = replace(s, slot=slot), s.time
+        out.append(s)
+    return out
 
 
 def _typical_latency(events: list[Event]) -> float:
@@ -320,7 +382,7 @@ class _Boxes:
 
 
 def place_labels(
-    dia: dict, *, ms: float, row: float, size: float, messages: bool = True
+    dia: Diagram, *, ms: float, row: float, size: float, messages: bool = True
 ) -> dict[int, tuple[float, float, str]]:
     """Where the words of ``dia`` go: ``{shape position: (t, r, text)}``, each text's centre.
 
@@ -336,34 +398,34 @@ def place_labels(
     or the red cross still shows it); the others are drawn anyway.
     ``messages=False`` leaves every message label out.
     """
-    shapes, t0 = dia["shapes"], dia["t0"]
-    span, line = ms * (dia["t1"] - t0), 1.25 * size
+    shapes, t0 = dia.shapes, dia.start
+    span, line = ms * (dia.end - t0), 1.25 * size
 
     def at(t: float, r: float) -> tuple[float, float]:
         return (t - t0) * ms, r * row
 
     broadcasts: dict[tuple, list[int]] = defaultdict(list)
     for n, s in enumerate(shapes):
-        if messages and s["k"] == "arrow" and not s["dup"]:
-            broadcasts[(s["r"], s["t"], s["text"])].append(n)
+        if messages and s.kind == "arrow" and not s.duplicate:
+            broadcasts[(s.row, s.time, s.text)].append(n)
     todo: list[tuple[int, str, list[tuple[float, float]], bool]] = []
     for (_r, _t, text), group in broadcasts.items():
-        n = min(group, key=lambda n: shapes[n]["i"])
+        n = min(group, key=lambda n: shapes[n].event)
         s = shapes[n]
-        (x1, y1), (x2, y2) = at(s["t"], s["r"]), at(s["t2"], s["r2"])
+        (x1, y1), (x2, y2) = at(s.time, s.row), at(s.end_time, s.end_row)
         lift = line if y1 == y2 else 0.0  # a message to itself runs along its line
         spots = [(x1 + f * (x2 - x1), y1 + f * (y2 - y1) - lift) for f in _ALONG]
         todo.append((n, f"{text} ×{len(group)}" if len(group) > 1 else text, spots, False))
     for n, s in enumerate(shapes):
-        text = s.get("text") or s.get("what")
-        if s["k"] in _WORDS and text:
-            side, start = _WORDS[s["k"]]
-            x, y = at(s["t"], s["r"])
+        text = s.text
+        if s.kind in _WORDS and text:
+            side, start = _WORDS[s.kind]
+            x, y = at(s.time, s.row)
             if start is not None:
                 x += start * size + text_width(text, size) / 2
             spots = [(x, y + side * k * line) for k in _AWAY]
-            todo.append((n, text, spots, s["k"] != "cross"))
-    todo.sort(key=lambda job: (shapes[job[0]]["i"], job[0]))
+            todo.append((n, text, spots, s.kind != "cross"))
+    todo.sort(key=lambda job: (shapes[job[0]].event, job[0]))
 
     def clear(box: tuple[float, float, float, float]) -> bool:
         """Inside the picture, and across no process line: a label on a line hides it."""
@@ -406,7 +468,7 @@ def spacetime(
     from matplotlib.patches import FancyArrowPatch
 
     dia = diagram(trace, pids=pids, since=since, until=until, annotate=annotate)
-    rows, t0, t1 = dia["rows"], dia["t0"], dia["t1"]
+    rows, t0, t1 = dia.rows, dia.start, dia.end
     pad = 0.01 * (t1 - t0)
     if ax is None:
         fig, ax = plt.subplots(figsize=(10, 0.9 * len(rows) + 1.2))
@@ -431,27 +493,27 @@ def spacetime(
     for r, name in enumerate(rows):
         ax.plot([t0, t1], [r, r], color=INK, lw=1.2, zorder=1)
         ax.text(t0 - pad, r, name, ha="right", va="center", fontweight="bold", fontsize=11)
-    for n, s in enumerate(dia["shapes"]):
-        k = s["k"]
+    for n, s in enumerate(dia.shapes):
+        k = s.kind
         if k == "band":
-            ax.axvspan(s["t"], s["t2"], color=PARTITION_BAND, alpha=0.5, zorder=0)
-            ax.text(s["t"], -0.75, "partition " + s["text"], fontsize=8, color=INK, va="bottom")
+            ax.axvspan(s.time, s.end_time, color=PARTITION_BAND, alpha=0.5, zorder=0)
+            ax.text(s.time, -0.75, "partition " + s.text, fontsize=8, color=INK, va="bottom")
         elif k == "span":
             ax.fill_between(
-                [s["t"], s["t2"]],
-                s["r"] - 0.22,
-                s["r"] + 0.22,
-                color=SPAN_COLORS[s["what"]],
+                [s.time, s.end_time],
+                s.row - 0.22,
+                s.row + 0.22,
+                color=SPAN_COLORS[s.style],
                 alpha=0.7,
                 zorder=0,
                 lw=0,
             )
             write(n)
         elif k == "arrow":
-            style = s["style"]
+            style = s.style
             arrow = FancyArrowPatch(
-                (s["t"], s["r"]),
-                (s["t2"], s["r2"]),
+                (s.time, s.row),
+                (s.end_time, s.end_row),
                 arrowstyle="-|>",
                 mutation_scale=10,
                 color=DROP if style == "drop" else (MUTED if style == "flight" else INK),
@@ -466,22 +528,22 @@ def spacetime(
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
             )
         elif k == "cross":
-            ax.plot([s["t"]], [s["r"]], marker="x", color=DROP, markersize=9, mew=2.2, zorder=5)
+            ax.plot([s.time], [s.row], marker="x", color=DROP, markersize=9, mew=2.2, zorder=5)
             write(n, DROP)
         elif k == "tick":
-            ax.plot([s["t"], s["t"]], [s["r"] - 0.08, s["r"] + 0.08], color=MUTED, lw=1, zorder=2)
+            ax.plot([s.time, s.time], [s.row - 0.08, s.row + 0.08], color=MUTED, lw=1, zorder=2)
         elif k == "role":
-            ax.plot([s["t"]], [s["r"]], "o", color=role_color(s["text"]), mec=INK, ms=7, zorder=4)
+            ax.plot([s.time], [s.row], "o", color=role_color(s.text), mec=INK, ms=7, zorder=4)
             write(n)
         elif k in ("invoke", "return"):
             ax.plot(
-                [s["t"]], [s["r"]], ">" if k == "invoke" else "<", color=_OP, ms=6, zorder=4
+                [s.time], [s.row], ">" if k == "invoke" else "<", color=_OP, ms=6, zorder=4
             )
             write(n, _OP)
         elif k == "note":
-            ax.axvline(s["t"], color=MUTED, lw=0.8, ls=":", zorder=0)
-            y_text = len(rows) - 0.4 - 0.2 * s["slot"]
-            ax.text(s["t"], y_text, s["text"], fontsize=7, color=INK, va="top")
+            ax.axvline(s.time, color=MUTED, lw=0.8, ls=":", zorder=0)
+            y_text = len(rows) - 0.4 - 0.2 * s.slot
+            ax.text(s.time, y_text, s.text, fontsize=7, color=INK, va="top")
         elif k == "label":
             write(n, _NOTE, zorder=5)
     ax.set_yticks([])
@@ -552,9 +614,9 @@ def spacetime_svg(
     ):
         raise ValueError(f"id_prefix must be letters, digits, '-' or '_', got {id_prefix!r}")
     dia = diagram(trace, pids=pids, since=since, until=until, annotate=annotate)
-    rows, t0, t1 = dia["rows"], dia["t0"], dia["t1"]
+    rows, t0, t1 = dia.rows, dia.start, dia.end
     if width is None:  # wide enough that a typical message arrow spans ~90 px
-        width = int(min(6000, max(640, _LEFT + _RIGHT + 90 * (t1 - t0) / dia["latency"])))
+        width = int(min(6000, max(640, _LEFT + _RIGHT + 90 * (t1 - t0) / dia.latency)))
     height = _TOP + _ROW_GAP * max(len(rows) - 1, 0) + 36
     sid = id_prefix or "st-" + hashlib.sha1(repr(dia).encode()).hexdigest()[:10]
 
@@ -602,7 +664,7 @@ def spacetime_svg(
     ms = (width - _LEFT - _RIGHT) / (t1 - t0)
     words = place_labels(dia, ms=ms, row=_ROW_GAP, size=_FONT, messages=labels)
     shapes = "".join(
-        _svg_shape(s, x, y, len(rows), words.get(n)) for n, s in enumerate(dia["shapes"])
+        _svg_shape(s, x, y, len(rows), words.get(n)) for n, s in enumerate(dia.shapes)
     )
     out.append(tag("g", shapes, clip_path=f"url(#{sid}-plot)"))
     # process names last, in a group a scrolling page can keep pinned to the left edge
@@ -625,26 +687,27 @@ def spacetime_svg(
     )
 
 
-def _svg_shape(s: dict, x, y, nrows: int, word: tuple[float, float, str] | None) -> str:
+def _svg_shape(s: Shape, x, y, nrows: int, word: tuple[float, float, str] | None) -> str:
     """One shape of :func:`diagram` as SVG, in a group tagged with its event index;
     ``word`` is where :func:`place_labels` put its text, if anywhere."""
-    k, i = s["k"], s["i"]
-    t, r = s["t"], s.get("r", 0)
+    k, i = s.kind, s.event
+    t, r = s.time, s.row
     text = "" if word is None else tag(
         "text", esc(word[2]), x=x(word[0]), y=y(word[1]) + 0.35 * _FONT
     )
     if k == "band":
-        body = tag("rect", x=x(t), y=0, width=max(x(s["t2"]) - x(t), 1), height=y(nrows - 1) + 22)
-        body += tag("text", esc("partition " + s["text"]), x=x(t) + 3, y=12)
+        body = tag("rect", x=x(t), y=0, width=max(x(s.end_time) - x(t), 1),
+                   height=y(nrows - 1) + 22)
+        body += tag("text", esc("partition " + s.text), x=x(t) + 3, y=12)
         return tag("g", body, class_="band", data_i=i)
     if k == "span":
-        body = tag("rect", x=x(t), y=y(r) - 11, width=max(x(s["t2"]) - x(t), 1), height=22, rx=3)
+        body = tag("rect", x=x(t), y=y(r) - 11, width=max(x(s.end_time) - x(t), 1), height=22, rx=3)
         body += text
-        return tag("g", body, class_=s["what"], data_i=i)
+        return tag("g", body, class_=s.style, data_i=i)
     if k == "arrow":
-        x1, y1, x2, y2 = x(t), y(r), x(s["t2"]), y(s["r2"])
+        x1, y1, x2, y2 = x(t), y(r), x(s.end_time), y(s.end_row)
         body = tag("line", x1=x1, y1=y1, x2=x2, y2=y2) + text
-        style = "fl" if s["style"] == "flight" else s["style"]
+        style = "fl" if s.style == "flight" else s.style
         return tag("g", body, class_=style, data_i=i)
     if k == "cross":
         cx, cy = x(t), y(r)
@@ -653,7 +716,7 @@ def _svg_shape(s: dict, x, y, nrows: int, word: tuple[float, float, str] | None)
     if k == "tick":
         return tag("line", class_="tk", x1=x(t), y1=y(r) - 4, x2=x(t), y2=y(r) + 4, data_i=i)
     if k == "role":
-        body = tag("circle", cx=x(t), cy=y(r), r=4.5, fill=role_color(s["text"])) + text
+        body = tag("circle", cx=x(t), cy=y(r), r=4.5, fill=role_color(s.text)) + text
         return tag("g", body, class_="role", data_i=i)
     if k in ("invoke", "return"):
         tx, ty = x(t), y(r)
@@ -662,7 +725,7 @@ def _svg_shape(s: dict, x, y, nrows: int, word: tuple[float, float, str] | None)
         return tag("g", body, class_="op", data_i=i)
     if k == "note":
         body = tag("line", x1=x(t), y1=18, x2=x(t), y2=y(nrows - 1) + 16)
-        body += tag("text", esc(s["text"]), x=x(t) + 3, y=26 + 11 * s["slot"])
+        body += tag("text", esc(s.text), x=x(t) + 3, y=26 + 11 * s.slot)
         return tag("g", body, class_="note", data_i=i)
     # a label from annotate()
     return tag("g", text, class_="lbl", data_i=i)

@@ -374,24 +374,6 @@ _STEPPER_CSS = """
 #ROOT g.edge.now text{fill:#e65100;font-weight:700}
 """
 
-_STEPPER_DRAW = r"""
-function (root, D) {
-  var edges = root.querySelectorAll("g.edge"), now = root.querySelector(".ddia10-now");
-  return function (k) {
-    for (var i = 0; i < edges.length; i++) {
-      var e = edges[i], steps = e.getAttribute("data-steps");
-      var list = steps ? steps.split(",").map(Number) : [];
-      var used = list.filter(function (s) { return s < k; }).length;
-      e.classList.toggle("on", used > 0);
-      e.classList.toggle("now", k > 0 && list.indexOf(k - 1) >= 0);
-      var t = e.querySelector("text");
-      t.textContent = e.getAttribute("data-label") + (used ? " \u00d7" + used : "");
-    }
-    now.textContent = k > 0 ? D[k - 1] : "before the first transition";
-  };
-}
-"""
-
 
 def state_diagram_html(source: list[Transition] | Trace, *, title: str = "") -> str:
     """A self-contained stepper: step through the run's role changes and watch
@@ -400,5 +382,6 @@ def state_diagram_html(source: list[Transition] | Trace, *, title: str = "") -> 
     blob = data_block([t.describe() for t in transitions])
     svg = inline(state_diagram_svg(transitions))
     body = f'<div class="ddia10-now"></div><div class="ddia10-frame">{svg}</div>'
-    return stepper(player_id("roles", blob), blob, last=len(transitions), draw=_STEPPER_DRAW,
-                   body=body, title=title, css=_STEPPER_CSS, unit="transition")
+    return stepper(player_id("roles", blob), blob, last=len(transitions),
+                   draw="role_diagram.js", body=body, title=title, css=_STEPPER_CSS,
+                   unit="transition")

@@ -1,16 +1,22 @@
 """The player without a kernel: one self-contained HTML block per run.
 
 For the static site, a scenario is run ahead of time (its seed plus a fixed
-list of presses) and every step's picture is reduced to a compact frame:
-each node's role and caption, the broken links, the messages in flight with
-their positions, the state table rows, the latest events and the
-scenario's panels. Strings are stored once and referred to by number. Each
-distinct panel fragment (they change far less often than frames) is stored
-once, as the list of its tags, which are strings like any other: two log
-grids that differ by one entry share all their other cells. A small script
-draws a frame as SVG (mirroring :func:`ddia10.viz.cluster.geometry_svg`) when
-the reader steps, so the page carries one picture's worth of code and data,
-not one image per step. Nothing is fetched: no CDN, no fonts, no kernel.
+list of presses) and every step's picture is reduced to a compact
+:class:`Frame`: each node's role and caption, the broken links, the messages
+in flight with their positions, the state table rows, the latest events and
+the scenario's panels. Strings are stored once in :class:`PlayerData` and
+referred to by number. Each distinct panel fragment (they change far less
+often than frames) is stored once, as the list of its tags, which are strings
+like any other: two log grids that differ by one entry share all their other
+cells. A small script (``assets/cluster_player.js``) draws a frame as SVG
+(mirroring :func:`ddia10.viz.cluster.geometry_svg`) when the reader steps, so
+the page carries one picture's worth of code and data, not one image per
+step. Nothing is fetched: no CDN, no fonts, no kernel.
+
+The data's keys are words, the same in this module and in the script; the
+small fixed-shape records inside it (a node in a frame, a message pill, a
+line of the event list, a node's place) are named tuples, which travel as
+JSON arrays and which the script reads by the positions their tables give.
 
 The buttons, the timer and the markup contract are those of every static
 view (:mod:`.stepper`); the picture lives in ``.ddia10-frame`` and each
@@ -27,20 +33,142 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple, TypedDict
 
 from . import style
-from .cluster import HEIGHT, NODE_R, WIDTH, cluster_geometry, geometry_svg, node_positions
-from .scenario import PRESS_MARK, Scenario
+from .cluster import (
+    HEIGHT,
+    NODE_R,
+    WIDTH,
+    ClusterGeometry,
+    cluster_geometry,
+    geometry_svg,
+    node_positions,
+)
+from .scenario import PRESS_MARK, Run, Scenario
 from .spacetime import spacetime_svg
 from .stepper import data_block, inline, player_id, stepper
 from .style import esc
-from .view import ViewFolder, describe
+from .view import ClusterView, ViewFolder, describe
 
 MAX_DIAGRAM_EVENTS = 3000
 """The longest run whose space-time diagram a static player embeds (~60 bytes an event)."""
 
 _BETWEEN_TAGS = re.compile(r"(?<=>)(?=<)")
-_EVENT_CLASS = {"note": 1, "drop": 2, "crash": 2}
+_TONE = {"note": 1, "drop": 2, "crash": 2}
+
+
+class Place(NamedTuple):
+    """Where a node is drawn, in pixels, and the name written on it."""
+
+    x: float
+    y: float
+    name: str
+
+
+class FrameNode(NamedTuple):
+    """A node in one frame: its role and caption (string numbers), and whether it is cut."""
+
+    role: int
+    caption: int
+    cut: int
+
+
+class FramePill(NamedTuple):
+    """A message in flight (a :class:`~ddia10.viz.cluster.Pill` with its label by number)."""
+
+    x: float
+    y: float
+    label: int
+    duplicate: int
+    dx: float
+    dy: float
+
+
+class FrameEvent(NamedTuple):
+    """A line of the recent-events list: its text (string number) and its tone."""
+
+    text: int
+    tone: int
+
+
+class _FrameFields(TypedDict):
+    nodes: list[FrameNode | None]
+    broken: list[list[int]]
+    messages: list[FramePill]
+    time: float
+    upto: int
+    rows: list[list[int]]
+    recent: list[FrameEvent]
+
+
+class Frame(_FrameFields, total=False):
+    """The picture after one step.
+
+    ==========  ==============================================================
+    key         value
+    ==========  ==============================================================
+    nodes       per place, ``[role, caption, cut]`` (:class:`FrameNode`): role
+                and caption as string numbers, ``cut`` 1 if disconnected;
+                ``null`` for a process that has not started yet
+    broken      ``[i, j]`` for each link the network cannot carry now
+                (positions in ``places``)
+    messages    ``[x, y, label, duplicate, dx, dy]`` per message in flight
+                (:class:`FramePill`): centre, type as a string number, 1 for
+                a duplicate copy, unit direction of travel
+    time        the simulated time, ms
+    upto        how many trace events the frame shows (the space-time diagram
+                shows the events before it)
+    rows        the state table: per row, a string number per column
+    recent      ``[text, tone]`` per recent event (:class:`FrameEvent`): tone
+                0 plain, 1 a reader's press, 2 a crash or a dropped message
+    panels      per panel, the number of its fragment (only when the scenario
+                has panels)
+    ==========  ==============================================================
+    """
+
+    panels: list[int]
+
+
+class PlayerData(TypedDict):
+    """Everything a static player's script needs: what the data block holds.
+
+    ===============  =========================================================
+    key              value
+    ===============  =========================================================
+    strings          every distinct string of the run; the other keys refer to
+                     them by number
+    fragments        each distinct panel fragment, as the string numbers of
+                     its tags
+    places           ``[x, y, name]`` per process (:class:`Place`), in the
+                     order frames list nodes
+    columns          the state table's column names
+    role_colors      role -> fill of its nodes and legend swatch
+    message_colors   message type -> fill of its pills
+    frames           one :class:`Frame` per step, the first before any step
+    ink              the colour of text and outlines
+    muted            the colour of links that carry messages
+    drop             the colour of cut links and crashed nodes
+    width, height    the picture's size, pixels
+    node_radius      a node's radius, pixels
+    font             the picture's font family
+    ===============  =========================================================
+    """
+
+    strings: list[str]
+    fragments: list[list[int]]
+    places: list[Place]
+    columns: list[str]
+    role_colors: dict[str, str]
+    message_colors: dict[str, str]
+    frames: list[Frame]
+    ink: str
+    muted: str
+    drop: str
+    width: int
+    height: int
+    node_radius: int
+    font: str
 
 
 class _Strings:
@@ -78,7 +206,7 @@ def static_player(
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 5000:
         raise ValueError(f"steps must be an int in [0, 5000], got {steps!r}")
     run = scenario.run(presses, steps=steps)
-    data, first_svg = _frames(scenario, run)
+    data, first_svg = _player_data(scenario, run)
     blob = data_block(data)
     pid = player_id("player", blob)
     diagram = ""
@@ -95,91 +223,100 @@ def static_player(
         f'<div class="ddia10-body"><div class="ddia10-frame">{first_svg}</div>'
         '<div class="ddia10-side"><table class="ddia10-table"></table>'
         '<div class="ddia10-events"></div></div></div>'
-        f'<div class="ddia10-legend">{_legend(data["roles"])}</div>'
+        f'<div class="ddia10-legend">{_legend(data["role_colors"])}</div>'
         f"{_panel_boxes(scenario)}{diagram}"
     )
     return stepper(
-        pid, blob, last=len(data["frames"]) - 1, draw=_DRAW, body=body, title=scenario.title,
+        pid, blob, last=len(data["frames"]) - 1, draw="cluster_player.js", body=body,
+        title=scenario.title,
         head=f'<div class="ddia10-desc">{esc(scenario.description)}</div>', css=_CSS,
         interval_ms=interval_ms,
     )
 
 
-def _frames(scenario: Scenario, run) -> tuple[dict, str]:
+def _player_data(scenario: Scenario, run: Run) -> tuple[PlayerData, str]:
+    """The data of ``run``'s static player, and its first picture as inline SVG."""
     trace = run.sim.trace
-    strings = _Strings()
+    strings, fragments = _Strings(), _Strings()
     pids = list(dict.fromkeys(e.pid for e in trace.events if e.kind == "start"))
     positions = node_positions(pids, scenario.layout)
     folder = ViewFolder()
-    fragments = _Strings()
-    frames, columns, roles, labels = [], {}, {}, {}
+    frames: list[Frame] = []
+    tables: list[list[dict[str, object]]] = []
+    columns: dict[str, None] = {}
+    role_colors: dict[str, str] = {}
+    message_colors: dict[str, str] = {}
     first_svg = ""
-    for j, mark in enumerate(run.marks):
+    for mark in run.marks:
         folder.feed(trace.events[folder.count : mark])
         view = folder.view()
         geo = cluster_geometry(view, {p: positions[p] for p in view.pids})
-        if j == 0:
+        if not frames:
             first_svg = inline(geometry_svg(geo))
-        node_of = {n["pid"]: n for n in geo["nodes"]}
-        nodes = []
-        for p in pids:
-            n = node_of.get(str(p))
-            if n is None:
-                nodes.append(None)
-                continue
-            roles.setdefault(n["role"], style.role_color(n["role"]))
-            nodes.append([strings(n["role"]), strings(n["caption"]), int(n["cut"])])
-        index = {str(p): i for i, p in enumerate(pids)}
-        broken = [
-            [index[geo["nodes"][lk["a"]]["pid"]], index[geo["nodes"][lk["b"]]["pid"]]]
-            for lk in geo["links"]
-            if lk["broken"]
-        ]
-        msgs = []
-        for m in geo["msgs"]:
-            labels.setdefault(m["label"], style.message_color(m["label"]))
-            msgs.append([m["x"], m["y"], strings(m["label"]), int(m["dup"]), m["dx"], m["dy"]])
+        for n in geo.nodes:
+            role_colors.setdefault(n.role, style.role_color(n.role))
+        for m in geo.pills:
+            message_colors.setdefault(m.label, style.message_color(m.label))
+        frames.append(_frame(geo, view, pids, strings))
         table = scenario.state_table(view)
-        for c in table.columns:
-            columns.setdefault(str(c), None)
-        rows = [
-            {str(c): v for c, v in zip(table.columns, r, strict=True)}
-            for r in table.itertuples(index=False)
-        ]
-        events = [[strings(describe(ev)), _event_class(ev)] for ev in view.recent]
-        frame = {"n": nodes, "b": broken, "m": msgs, "t": view.time, "k": mark, "r": rows,
-                 "e": events}
+        columns.update(dict.fromkeys(map(str, table.columns)))
+        tables.append([{str(c): v for c, v in zip(table.columns, r, strict=True)}
+                       for r in table.itertuples(index=False)])
         if scenario.panels:
-            frame["p"] = [fragments(inline(scenario.panel(n, view))) for n in scenario.panels]
-        frames.append(frame)
-    cols = list(columns)
-    for f in frames:
-        f["r"] = [[strings("" if r.get(c) is None else r.get(c)) for c in cols] for r in f["r"]]
-    pieces = [[strings(t) for t in _BETWEEN_TAGS.split(f)] for f in fragments.table]
-    data = {
-        "s": strings.table,
-        "pf": pieces,
-        "nodes": [[round(positions[p][0], 1), round(positions[p][1], 1), str(p)] for p in pids],
-        "cols": cols,
-        "roles": roles,
-        "labels": labels,
+            frames[-1]["panels"] = [
+                fragments(inline(scenario.panel(name, view))) for name in scenario.panels
+            ]
+    for frame, rows in zip(frames, tables, strict=True):
+        frame["rows"] = [
+            [strings("" if row.get(c) is None else row.get(c)) for c in columns] for row in rows
+        ]
+    data: PlayerData = {
+        "strings": strings.table,
+        "fragments": [[strings(t) for t in _BETWEEN_TAGS.split(f)] for f in fragments.table],
+        "places": [Place(round(positions[p][0], 1), round(positions[p][1], 1), str(p))
+                   for p in pids],
+        "columns": list(columns),
+        "role_colors": role_colors,
+        "message_colors": message_colors,
         "frames": frames,
-        "ended": run.ended,
         "ink": style.INK,
         "muted": style.MUTED,
         "drop": style.DROP,
-        "w": WIDTH,
-        "h": HEIGHT,
-        "r": NODE_R,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "node_radius": NODE_R,
         "font": style.FONT,
     }
     return data, first_svg
 
 
-def _event_class(ev) -> int:
+def _frame(geo: ClusterGeometry, view: ClusterView, pids: list, strings: _Strings) -> Frame:
+    """One step's picture, its strings by number; ``rows`` (and ``panels``) come later."""
+    spot = {n.pid: n for n in geo.nodes}
+    place = {str(p): i for i, p in enumerate(pids)}
+    nodes: list[FrameNode | None] = []
+    for p in pids:
+        n = spot.get(str(p))
+        nodes.append(None if n is None else
+                     FrameNode(strings(n.role), strings(n.caption), int(n.cut)))
+    return {
+        "nodes": nodes,
+        "broken": [[place[geo.nodes[lk.a].pid], place[geo.nodes[lk.b].pid]]
+                   for lk in geo.links if lk.broken],
+        "messages": [FramePill(m.x, m.y, strings(m.label), int(m.duplicate), m.dx, m.dy)
+                     for m in geo.pills],
+        "time": view.time,
+        "upto": view.upto,
+        "rows": [],
+        "recent": [FrameEvent(strings(describe(ev)), _tone(ev)) for ev in view.recent],
+    }
+
+
+def _tone(ev) -> int:
+    """How the event list shows ``ev``: 0 plain, 1 a reader's press, 2 a crash or a drop."""
     if ev.kind == "note" and not str(ev.data.get("text", "")).startswith(PRESS_MARK):
         return 0
-    return _EVENT_CLASS.get(ev.kind, 0)
+    return _TONE.get(ev.kind, 0)
 
 
 def _panel_boxes(scenario: Scenario) -> str:
@@ -221,114 +358,3 @@ _CSS = """
  padding-top:6px}
 """
 """What only this view has (the classes are its own, so the rules need no id)."""
-
-_DRAW = r"""
-function (root, D) {
-  var S = D.s;
-  var frameEl = root.querySelector(".ddia10-frame");
-  var tableEl = root.querySelector(".ddia10-table");
-  var eventsEl = root.querySelector(".ddia10-events");
-  var diagramBox = root.querySelector(".ddia10-diagram");
-  var diagram = root.querySelectorAll(".ddia10-diagram [data-i]");
-  var panels = root.querySelectorAll(".ddia10-panel-body"), panelShown = [];
-  function esc(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;");
-  }
-  function el(name, attrs, body) {
-    var out = "<" + name;
-    for (var a in attrs) {
-      if (attrs[a] !== null && attrs[a] !== undefined) {
-        out += " " + a + '="' + esc(attrs[a]) + '"';
-      }
-    }
-    return out + (body ? ">" + body + "</" + name + ">" : "/>");
-  }
-  function r1(x) { return Math.round(x * 10) / 10; }
-  function svg(f) {
-    var out = [], nodes = D.nodes, broken = {};
-    f.b.forEach(function (p) { broken[p[0] + "," + p[1]] = true; });
-    for (var i = 0; i < nodes.length; i++) {
-      for (var j = i + 1; j < nodes.length; j++) {
-        if (!f.n[i] || !f.n[j]) { continue; }
-        var a = nodes[i], b = nodes[j];
-        if (broken[i + "," + j] || broken[j + "," + i]) {
-          var mx = (a[0] + b[0]) / 2, my = (a[1] + b[1]) / 2;
-          out.push(el("line", {x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: D.drop,
-            "stroke-width": 1.5, "stroke-dasharray": "6 5", opacity: 0.7}));
-          out.push(el("path", {d: "M" + r1(mx - 6) + "," + r1(my - 6) + "l12,12m0,-12l-12,12",
-            stroke: D.drop, "stroke-width": 2.5}));
-        } else {
-          out.push(el("line", {x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: D.muted,
-            "stroke-width": 1.5, opacity: 0.6}));
-        }
-      }
-    }
-    nodes.forEach(function (p, i) {
-      var n = f.n[i];
-      if (!n) { return; }
-      var role = S[n[0]], cap = S[n[1]], crashed = role === "crashed";
-      out.push(el("circle", {cx: p[0], cy: p[1], r: D.r, fill: D.roles[role],
-        stroke: crashed ? D.drop : D.ink, "stroke-width": crashed ? 2 : 1.2,
-        "stroke-dasharray": crashed || n[2] ? "5 3" : null}));
-      out.push(el("text", {x: p[0], y: p[1] + 5, "text-anchor": "middle", "font-size": 15,
-        "font-weight": "bold", fill: crashed ? D.muted : D.ink}, esc(p[2])));
-      out.push(el("text", {x: p[0], y: p[1] + D.r + 14, "text-anchor": "middle", "font-size": 11,
-        fill: crashed ? D.drop : D.ink}, esc(role + (cap ? " \u00b7 " + cap : ""))));
-    });
-    f.m.forEach(function (m) {
-      var label = S[m[2]], w = 5.8 * label.length + 10, dx = m[4], dy = m[5];
-      out.push(el("rect", {x: r1(m[0] - w / 2), y: r1(m[1] - 8), width: w, height: 16, rx: 8,
-        fill: D.labels[label], stroke: D.ink, "stroke-width": 0.8,
-        "stroke-dasharray": m[3] ? "3 2" : null}));
-      out.push(el("text", {x: m[0], y: r1(m[1] + 4), "text-anchor": "middle", "font-size": 10,
-        fill: D.ink}, esc(label)));
-      var reach = Math.min(w / 2 / (Math.abs(dx) || 1e-9), 8 / (Math.abs(dy) || 1e-9)) + 2;
-      var ax = m[0] + dx * reach, ay = m[1] + dy * reach, px = -dy, py = dx;
-      out.push(el("path", {d: "M" + r1(ax + dx * 6) + "," + r1(ay + dy * 6) + "L" +
-        r1(ax + px * 4) + "," + r1(ay + py * 4) + "L" +
-        r1(ax - px * 4) + "," + r1(ay - py * 4) + "Z",
-        fill: D.ink}));
-    });
-    return '<svg viewBox="0 0 ' + D.w + " " + D.h + '" width="' + D.w + '" height="' + D.h +
-      '" font-family="' + esc(D.font) + '" role="img">' + out.join("") + "</svg>";
-  }
-  function pinNames() {
-    var g = diagramBox.querySelector(".ddia10-st-names");
-    if (g) { g.setAttribute("transform", "translate(" + diagramBox.scrollLeft + ",0)"); }
-  }
-  if (diagramBox) { diagramBox.addEventListener("scroll", pinNames); }
-  return function (k) {
-    var f = D.frames[k];
-    frameEl.innerHTML = svg(f);
-    var head = "<tr>" + D.cols.map(function (c) {
-      return "<th>" + esc(c) + "</th>";
-    }).join("") + "</tr>";
-    tableEl.innerHTML = head + f.r.map(function (r) {
-      return "<tr>" + r.map(function (c) {
-        return "<td>" + esc(S[c]) + "</td>";
-      }).join("") + "</tr>";
-    }).join("");
-    eventsEl.innerHTML = f.e.map(function (e) {
-      return '<div class="e' + e[1] + '">' + esc(S[e[0]]) + "</div>";
-    }).join("");
-    for (var p = 0; p < panels.length; p++) {  // a panel changes far less often than a frame
-      if (panelShown[p] === f.p[p]) { continue; }
-      panelShown[p] = f.p[p];
-      panels[p].innerHTML = D.pf[f.p[p]].map(function (t) { return S[t]; }).join("");
-    }
-    for (var i = 0; i < diagram.length; i++) {
-      diagram[i].style.display = +diagram[i].getAttribute("data-i") < f.k ? "" : "none";
-    }
-    if (diagramBox) {  // keep the present moment in sight
-      var sv = diagramBox.querySelector("svg"), left = +sv.getAttribute("data-left");
-      var span = sv.width.baseVal.value - left - +sv.getAttribute("data-right");
-      var t0 = +sv.getAttribute("data-t0"), t1 = +sv.getAttribute("data-t1");
-      var x = left + span * (f.t - t0) / (t1 - t0);
-      diagramBox.scrollLeft = Math.max(0, x - diagramBox.clientWidth * 0.75);
-      pinNames();
-    }
-    return "  \u00b7  t = " + (Math.round(f.t * 10) / 10) + " ms";
-  };
-}
-"""

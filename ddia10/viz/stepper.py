@@ -8,6 +8,11 @@ view to view; how the reader moves between frames does not, so that part is
 written once, here: :func:`stepper` wraps a view's markup, data and drawing
 function into a whole player.
 
+The scripts are files of their own in ``ddia10/viz/assets/`` (shipped with
+the package): ``controls.js``, the control script with holes for the
+player's id, unit, interval and drawing function, and one drawing function
+per view. :func:`script` is the one place that reads them.
+
 Markup contract (the site's browser test relies on it): the root has class
 ``ddia10-player`` and a unique id; buttons carry ``data-action`` = ``prev``,
 ``next``, ``play`` or ``reset``; a range input (``data-action="seek"``) steps
@@ -17,9 +22,11 @@ which step is shown. Nothing is fetched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
+from importlib import resources
 
 from .style import esc
 
@@ -41,48 +48,25 @@ _CSS = """
 """
 """The look of every player (the same for all, so not scoped to one player's id)."""
 
-CONTROLS_JS = r"""
-(function () {
-  var root = document.getElementById("__ID__");
-  if (!root) { return; }
-  var D = JSON.parse(root.querySelector("script.ddia10-data").textContent);
-  var range = root.querySelector("input[data-action=seek]");
-  var counter = root.querySelector(".ddia10-counter");
-  var playBtn = root.querySelector("button[data-action=play]");
-  var N = +range.max, k = 0, timer = null;
-  var draw = (__DRAW__)(root, D);
-  function show(j) {
-    k = Math.max(0, Math.min(N, j));
-    counter.textContent = __UNIT__ + k + " / " + N + (draw(k) || "");
-    range.value = k;
-  }
-  function stop() {
-    if (timer) { clearInterval(timer); timer = null; }
-    playBtn.textContent = "\u25b6 Play";
-  }
-  function play() {
-    if (timer) { stop(); return; }
-    if (k >= N) { show(0); }
-    playBtn.textContent = "\u23f8 Pause";
-    timer = setInterval(function () {
-      if (k >= N) { stop(); } else { show(k + 1); }
-    }, __INTERVAL__);
-  }
-  root.addEventListener("click", function (ev) {
-    var b = ev.target.closest("button[data-action]");
-    if (!b || !root.contains(b)) { return; }
-    var a = b.getAttribute("data-action");
-    if (a === "play") { play(); return; }
-    stop();
-    if (a === "next") { show(k + 1); }
-    else if (a === "prev") { show(k - 1); }
-    else if (a === "reset") { show(0); }
-  });
-  range.addEventListener("input", function () { stop(); show(+range.value); });
-  show(0);
-})();
-"""
-"""The control script; ``__DRAW__`` is the view's drawing function (see :func:`stepper`)."""
+_ASSETS = resources.files(__package__) / "assets"
+"""The scripts' folder, shipped with the package (see pyproject.toml's package data)."""
+
+
+def script(name: str) -> str:
+    """The JavaScript in ``assets/<name>``, without the ``//`` lines that head the file:
+    they say what the script is for, and a page would carry them once per player."""
+    if not isinstance(name, str) or not name.endswith(".js") or not (_ASSETS / name).is_file():
+        known = sorted(f.name for f in _ASSETS.iterdir() if f.name.endswith(".js"))
+        raise ValueError(f"no script {name!r} in ddia10/viz/assets; there are {known}")
+    return _read(name)
+
+
+@functools.cache
+def _read(name: str) -> str:
+    lines = (_ASSETS / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    while lines and lines[0].startswith("//"):
+        lines.pop(0)
+    return "".join(lines)
 
 
 def data_block(data: object) -> str:
@@ -112,19 +96,20 @@ def stepper(pid: str, blob: str, *, last: int, draw: str, body: str, title: str 
     """Player ``pid``, self-contained: ``title``, ``head``, the button bar, ``body``,
     the data ``blob`` (from :func:`data_block`) and the control script.
 
-    ``last`` is the number of the last frame. ``draw`` is a JavaScript function
-    expression ``function (root, D) {...}``: given the player's root element and
-    its data, it prepares the view once and returns ``function (k) {...}``,
-    which draws frame ``k`` and may return text for the end of the counter.
+    ``last`` is the number of the last frame. ``draw`` names the view's script in
+    ``assets/``: a function expression ``function (root, D) {...}`` which, given
+    the player's root element and its data, prepares the view once and returns
+    ``function (k) {...}``, which draws frame ``k`` and may return text for the
+    end of the counter.
     ``css`` is the view's own stylesheet, ``#ROOT`` standing for the player's id.
     """
     if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
         raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
-    script = _unindent(
-        CONTROLS_JS.replace("__ID__", pid)
+    code = _unindent(
+        script("controls.js").replace("__ID__", pid)
         .replace("__UNIT__", json.dumps(unit + " "))
         .replace("__INTERVAL__", str(interval_ms))
-        .replace("__DRAW__", draw.strip())
+        .replace("__DRAW__", script(draw).strip())
     )
     return (
         f'<div class="ddia10-player" id="{pid}">'
@@ -132,7 +117,7 @@ def stepper(pid: str, blob: str, *, last: int, draw: str, body: str, title: str 
         + (f'<div class="ddia10-title">{esc(title)}</div>' if title else "")
         + f'{head}<div class="ddia10-controls">{_controls(last, unit)}</div>{body}'
         f'<script type="application/json" class="ddia10-data">{blob}</script>'
-        f"<script>{script}</script></div>"
+        f"<script>{code}</script></div>"
     )
 
 

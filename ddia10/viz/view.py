@@ -26,7 +26,19 @@ RECENT = 8
 
 @dataclass(frozen=True)
 class ProcessView:
-    """One process as the trace shows it: ``status`` is up, crashed or paused."""
+    """One process as the trace shows it.
+
+    =============  ===========================================================
+    field          value
+    =============  ===========================================================
+    pid            the process id
+    status         ``up``, ``crashed`` or ``paused``, from the trace's faults
+    annotations    the latest value of each key the process annotated since
+                   it last started (``role``, ``term``, ...: the protocol's
+                   own view of itself, e.g. what ``RaftNode.view()`` gives)
+    disconnected   whether the process is cut off from every other one
+    =============  ===========================================================
+    """
 
     pid: Hashable
     status: str
@@ -57,7 +69,22 @@ class Message:
 
 @dataclass(frozen=True)
 class ClusterView:
-    """The cluster after ``upto`` events, at simulated time ``time`` (ms)."""
+    """The cluster after the first ``upto`` events of a trace.
+
+    =============  ===========================================================
+    field          value
+    =============  ===========================================================
+    upto           how many events of the trace the view has folded
+    time           the simulated time of the last of them, ms
+    processes      pid -> :class:`ProcessView`, in the order they started
+    groups         the partition's groups, or ``None`` when there is none
+    in_flight      the :class:`Message` values sent and not yet delivered or
+                   dropped
+    recent         the latest :data:`RECENT` events, oldest first
+    note           the latest scenario note, or ``None``
+    latency        the mean delivery time so far, ms (1 before any delivery)
+    =============  ===========================================================
+    """
 
     upto: int
     time: float

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ddia10.raft.experiments import (
+from ddia10.scenarios.raft import (
     FIGURE16_BOTTOM,
     FIGURE16_TOP,
     LEADER_WRITE,
@@ -26,6 +26,7 @@ from ddia10.raft.experiments import (
     figure16_table,
     latency_table,
     paper_comparison,
+    paper_statistics,
 )
 
 
@@ -174,6 +175,11 @@ def test_the_papers_numbers_sit_beside_each_runs():
     for rule, (narrow, short) in runs.items():
         assert table.loc[("150–155 ms", "median"), rule] == round(narrow.percentile(50), 1)
         assert table.loc[("12–24 ms", "max"), rule] == round(max(short.times), 1)
+    for fig, ours in paper_statistics(runs):
+        lines = {line.election_timeout: line for line in runs["paper"]}
+        expected = lines[fig.election_timeout].statistic(fig.statistic) \
+            if fig.election_timeout in lines else None
+        assert ours["paper"] == expected
     for bad in ({}, {"the paper": runs["paper"]}):
         with pytest.raises(ValueError, match="at least one named run"):
             paper_comparison(bad)

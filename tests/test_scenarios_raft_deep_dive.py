@@ -1,18 +1,21 @@
-"""The runs of the Raft deep-dive chapter do what the chapter says they do."""
+"""The runs of the Raft deep-dive chapter (ddia10.scenarios.raft_deep_dive) do what the chapter
+says they do."""
 
 from __future__ import annotations
 
 import pytest
 
 from ddia10.raft import NOOP, Configuration
-from ddia10.scenarios.raft_deep import (
+from ddia10.scenarios.raft_deep_dive import (
     WORKED_TIMES,
     ballots,
     diverged_cluster,
+    membership_refused,
     membership_run,
     reconcile_scenario,
     rejoin_run,
     rejoin_scenario,
+    vote_answers,
     worked_example,
     worked_example_scenario,
 )
@@ -124,3 +127,15 @@ def test_worked_example_scenario_reaches_the_same_end():
     sim = run.sim
     assert sim.now >= WORKED_TIMES["end"]
     assert sim.process(5).log.entries == [N1, X, Y, N2, Z]
+
+
+def test_a_fresh_leader_refuses_a_change_until_its_no_op_commits():
+    cluster, refused, accepted = membership_refused()
+    assert refused is None and accepted is not None
+    assert cluster.state(1).config.learners == {4}
+
+
+def test_vote_answers_name_who_granted_the_candidate():
+    worked = worked_example()
+    assert vote_answers(worked.cluster.trace, 3, 2) == {2: True, 4: True, 5: True}
+    assert vote_answers(worked.cluster.trace, 4, 2) == {}

@@ -1,28 +1,35 @@
-"""Chapter 4's players: five Raft servers and a client, with fault buttons.
+"""Chapter 4's runs and players: five servers through crashes, a partition and a heal.
 
-:func:`raft_cluster_scenario` builds the key-value store of
-:mod:`ddia10.raft.client` (five :class:`~ddia10.raft.kv.KVServer` servers and
-one client ``c1``) on the simulator, slowed down so a reader sees each
-message in flight. The buttons are a client write, killing the leader,
-restarting what is down, cutting the leader off with one follower, and
-healing. The state table shows what Figure 2 of the Raft paper lists for a
-server: role, term, vote, log, commit index, and on the leader
-``nextIndex``/``matchIndex`` per follower. :data:`STORY` is the sequence of
-presses the chapter plays.
+:func:`roles_run` is the run the role diagram is drawn from: a leader
+elected, crashed, replaced and restarted. :func:`raft_cluster_scenario`
+builds the key-value store of :mod:`ddia10.raft.client` (five
+:class:`~ddia10.raft.kv.KVServer` servers and one client ``c1``) on the
+simulator, slowed down so a reader sees each message in flight. The buttons
+are a client write, killing the leader, restarting what is down, cutting the
+leader off with one follower, and healing. :func:`server_table` shows what
+Figure 2 of the Raft paper lists for a server: role, term, vote, log, commit
+index, and on the leader ``nextIndex``/``matchIndex`` per follower.
+:data:`STORY` is the sequence of presses the chapter plays;
+:func:`server_logs` and :func:`last_log_index` read the logs as values.
 
 :func:`rpc_table` turns the Raft messages of any trace into a table of their
-fields, for showing the RPCs as they really went by.
+fields, for showing the RPCs as they really went by; :func:`first_write_round`
+finds the round that replicated the first client write and
+:func:`one_message` shows a broadcast once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..raft.client import KVRun
-from ..raft.messages import RAFT_MESSAGES, short
-from ..sim import Simulation, Trace
-from ..viz import ClusterView, Scenario
+from ...raft import RaftCluster
+from ...raft.client import KVRun
+from ...raft.cluster import leader_of
+from ...raft.kv import KVCommand
+from ...raft.messages import RAFT_MESSAGES, AppendEntries, AppendEntriesReply, short
+from ...sim import Event, Simulation, Trace
+from ...viz import ClusterView, ProcessView, Scenario
 
 SERVERS = (1, 2, 3, 4, 5)
 CLIENT = "c1"
@@ -65,15 +72,27 @@ LAYOUT = {
 }
 
 
+def roles_run(seed: int = 3) -> tuple[RaftCluster, Hashable]:
+    """Five servers elect a leader; 200 ms later it crashes; 1 s later it
+    restarts and follows the leader elected meanwhile; 500 ms more. The
+    finished cluster and the first leader's id."""
+    cluster = RaftCluster(5, seed=seed)
+    first_leader = cluster.wait_for_leader()
+    cluster.run(200)
+    cluster.crash(first_leader)
+    cluster.run(1000)
+    cluster.restart(first_leader)
+    cluster.run(500)
+    return cluster, first_leader
+
+
 def _servers(sim: Simulation) -> list[Hashable]:
     return [p for p in sim.pids if p != CLIENT]
 
 
 def _leader(sim: Simulation) -> Hashable | None:
-    """The running server that leads the highest term (what the buttons aim at)."""
-    leaders = [(sim.process(p).term, p) for p in _servers(sim)
-               if sim.is_up(p) and sim.process(p).role == "leader"]
-    return max(leaders)[1] if leaders else None
+    """The leader the buttons aim at, found as the harness finds it."""
+    return leader_of({p: sim.process(p) for p in _servers(sim) if sim.is_up(p)})
 
 
 def _write(sim: Simulation) -> None:
@@ -120,7 +139,7 @@ def raft_cluster_scenario(seed: int = 4) -> Scenario:
         build=build,
         buttons={WRITE: _write, KILL: _kill_leader, RESTART: _restart,
                  PARTITION: _partition, HEAL: _heal},
-        table=state_table,
+        table=server_table,
         description=(
             "Servers 1–5 elect a leader; client c1 writes x through it. A write is "
             "acknowledged once a majority stores it and the leader has applied it. Kill the "
@@ -145,18 +164,34 @@ def _per_follower(value: Any) -> str:
     return " ".join(f"{k}:{v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
 
 
+def _entries(a: Mapping[str, Any]) -> list[tuple[int, int, Any]]:
+    """The log a server annotated, as ``(index, term, command)``."""
+    start = a.get("log_start", 1)
+    return [(i, term, command) for i, (term, command) in enumerate(a.get("log", ()), start)]
+
+
+def last_log_index(process: ProcessView) -> int:
+    """The index of the last entry in the log a server annotated (0: empty)."""
+    a = process.annotations
+    return a.get("log_start", 1) + len(a.get("log", ())) - 1
+
+
+def server_logs(view: ClusterView) -> dict[Hashable, tuple]:
+    """Each server's log in ``view`` as ``(index, term, command)`` entries, the
+    commands as the log grid writes them (the client is left out)."""
+    return {pid: tuple((i, term, short(command)) for i, term, command in _entries(p.annotations))
+            for pid, p in view.processes.items() if pid != CLIENT}
+
+
 def _log(a: Mapping[str, Any]) -> str:
     """The log's last entries as ``index:term``, a star marking client commands
     (the other entries are the no-ops new leaders append)."""
-    start = a.get("log_start", 1)
-    cells = []
-    for i, entry in enumerate(a.get("log", ()), start):
-        term, command = entry
-        cells.append(f"{i}:t{term}" + ("" if command == "no-op" else "*"))
+    cells = [f"{i}:t{term}" + ("" if command == "no-op" else "*")
+             for i, term, command in _entries(a)]
     return " ".join(cells[-6:]) if cells else "—"
 
 
-def state_table(view: ClusterView):
+def server_table(view: ClusterView):
     """One row per server: Figure 2's state, as the trace annotated it. A
     crashed server keeps what it persisted (term, vote, log) and shows none of
     its volatile state."""
@@ -220,3 +255,35 @@ def rpc_table(trace: Trace, *, kinds: Iterable[str] = ("send",), limit: int | No
             break
     used = [name for name in _FIELDS if any(name in row for row in rows)]
     return pd.DataFrame(rows, columns=["t (ms)", "event", "from", "to", "RPC", *used]).fillna("")
+
+
+def first_write_round(trace: Trace) -> tuple[list[Event], list[Event]]:
+    """The round that replicated the first client command of ``trace``: the
+    leader's AppendEntries carrying it (one per follower) and each follower's
+    first AppendEntries reply after it, as the send events."""
+    if not isinstance(trace, Trace):
+        raise TypeError(f"first_write_round takes a Trace, got {type(trace).__name__}")
+    start = next((e for e in trace.of_kind("send") if isinstance(e.data["msg"], AppendEntries)
+                  and any(isinstance(c, KVCommand) for _t, c in e.data["msg"].entries)), None)
+    if start is None:
+        raise ValueError("no AppendEntries in this trace carries a client command")
+    later = [e for e in trace.of_kind("send") if e.index >= start.index]
+    sent = [e for e in later if e.pid == start.pid and e.data["msg"] == start.data["msg"]]
+    replies: dict[Hashable, Event] = {}
+    for e in later:
+        if isinstance(e.data["msg"], AppendEntriesReply) and e.data["dst"] == start.pid:
+            replies.setdefault(e.pid, e)
+    return sent, [replies[e.data["dst"]] for e in sent if e.data["dst"] in replies]
+
+
+def one_message(rows, fields: Sequence[str]):
+    """The message sent to every server in ``rows`` (rows of :func:`rpc_table`,
+    identical but for ``to``), field by field, as one column."""
+    import pandas as pd
+
+    if (rows[list(fields)].nunique() != 1).any():
+        raise ValueError(f"the rows differ in {list(fields)}: not one message sent to many")
+    first = rows.iloc[0]
+    return pd.Series({"t (ms)": first["t (ms)"], "from": first["from"],
+                      "to": ", ".join(str(to) for to in rows.to), **first[list(fields)]},
+                     name=first.RPC).to_frame()

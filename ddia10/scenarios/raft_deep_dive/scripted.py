@@ -1,21 +1,26 @@
-"""The runs of the Raft deep-dive chapter, on the real :mod:`ddia10.raft` code.
+"""Chapter 5's scripted runs: every election is started by the script.
 
 Each run is a script of faults and client requests laid on a
-:class:`~ddia10.raft.RaftCluster`; the protocol does the rest. Scripted runs
-use election timeouts no run ever reaches, so only the script starts
-elections, and a fixed latency, so every time below is exact.
+:class:`~ddia10.raft.RaftCluster`; the protocol does the rest. Election
+timeouts are out of reach (:data:`SCRIPTED_TIMEOUT`), so only the script's
+``campaign`` calls start elections, and latency is fixed, so every time below
+is exact.
 
 - :func:`worked_example` — five servers through two writes, a leader crash, a
-  re-election and a third write (the chapter's worked example), with the
-  state of every server at each stage; :func:`worked_example_scenario` plays it.
+  re-election and a third write, with the state of every server at each stage
+  (:func:`states_table`); :func:`worked_example_scenario` plays it, and
+  :func:`ballots` / :func:`vote_answers` read the answers a candidate got.
 - :func:`diverged_cluster` / :func:`reconcile_scenario` — a follower's log
   diverges over two terms, then the leader's ``nextIndex`` backs off until the
   logs match: with the follower's conflict hints, or one entry at a time.
-- :func:`rejoin_run` / :func:`rejoin_scenario` — a follower cut off for a while
-  rejoins, with and without PreVote and CheckQuorum.
+- :func:`figure8` — the paper's Figure 8 (§5.4.2), step by step: why a leader
+  may not commit an entry of an earlier term by counting replicas.
 - :func:`membership_run` — a learner catches up and is promoted (one server
-  at a time), then a joint-consensus change C_old,new → C_new.
-- :func:`ballots` — the answers a candidate got in a term, read from the trace.
+  at a time), then a joint-consensus change C_old,new → C_new;
+  :func:`membership_refused` — a fresh leader refuses a change until its no-op
+  commits.
+- :func:`double_vote` — the classic election drill whose voter remembers the
+  *term* it voted in instead of the *candidate*: two leaders in one term.
 """
 
 from __future__ import annotations
@@ -24,12 +29,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..raft import RaftCluster, ServerState
-from ..raft.messages import short
-from ..sim import Simulation, Trace
-from ..sim.trace import jsonable
-from ..viz import Scenario
-from ..viz.raft_log import leaders, log_panel, log_table
+from ...raft import RaftCluster, ServerState
+from ...raft.messages import short
+from ...sim import Simulation, Trace
+from ...sim.trace import jsonable
+from ...viz import Scenario
+from ...viz.raft_log import log_panel, log_table
 
 SCRIPTED_TIMEOUT = (100_000.0, 200_000.0)
 """Election timeouts out of reach of any scripted run: only the script campaigns."""
@@ -166,6 +171,11 @@ def ballots(trace: Trace, candidate: Hashable, term: int) -> list[Ballot]:
     return out
 
 
+def vote_answers(trace: Trace, candidate: Hashable, term: int) -> dict[Hashable, bool]:
+    """Who granted ``candidate`` a vote in ``term`` (voter -> granted)."""
+    return {b.voter: b.granted for b in ballots(trace, candidate, term)}
+
+
 # ---------------------------------------------------------------------------- reconciliation
 DIVERGED = 5
 """The server whose log diverges in :func:`diverged_cluster`."""
@@ -228,68 +238,6 @@ def reconcile_scenario(hints: bool = True) -> Scenario:
                      "4 and probes it with AppendEntries; each rejection moves its nextIndex "
                      "for 5 back, until prevLogIndex/prevLogTerm match and the rest is "
                      "overwritten."),
-    )
-
-
-# ---------------------------------------------------------------------------- rejoin
-REJOIN_AWAY_MS = 1000.0
-"""How long the cut-off follower stays away in :func:`rejoin_run`."""
-
-
-@dataclass(frozen=True)
-class RejoinResult:
-    """How a rejoin went: the leader and its term before, the term the cut-off
-    server reached while away, and the leaders elected after it came back."""
-
-    prevote: bool
-    check_quorum: bool
-    seed: int
-    leader: Hashable
-    term_before: int
-    away_term: int
-    term_after: int
-    elections_after: int
-
-
-def _rejoin_cluster(prevote: bool, check_quorum: bool, seed: int) -> tuple[RaftCluster, Any]:
-    c = RaftCluster(5, seed=seed, prevote=bool(prevote), check_quorum=bool(check_quorum))
-    leader = c.wait_for_leader()
-    c.agree("a")
-    away = max(p for p in c.ids if p != leader)
-    c.sim.note(f"Server {away} is cut off from the others.")
-    c.partition([away], [p for p in c.ids if p != away])
-    c.sim.after(REJOIN_AWAY_MS, lambda sim: (sim.note(f"Server {away} is back."), sim.heal()),
-                "heal")
-    return c, away
-
-
-def rejoin_run(prevote: bool = False, check_quorum: bool = False, seed: int = 0) -> RejoinResult:
-    """Cut a follower off for :data:`REJOIN_AWAY_MS`, heal, and watch for 1 s."""
-    c, away = _rejoin_cluster(prevote, check_quorum, seed)
-    leader = c.leader()
-    before = c.state(leader).term
-    c.run(REJOIN_AWAY_MS - 1)
-    away_term = c.state(away).term
-    c.run(1001)
-    elected_after = [t for t, _pid, _term in leaders(c.trace) if t >= c.sim.now - 1001]
-    term_after = max(c.state(p).term for p in c.ids)
-    return RejoinResult(bool(prevote), bool(check_quorum), seed, leader, before, away_term,
-                        term_after, len(elected_after))
-
-
-def rejoin_scenario(prevote: bool = False, check_quorum: bool = False, seed: int = 0) -> Scenario:
-    """A follower rejoins after a partition, in a player."""
-    guards = " + ".join(n for n, on in (("PreVote", prevote), ("CheckQuorum", check_quorum))
-                        if on) or "no PreVote, no CheckQuorum"
-    return Scenario(
-        title=f"A cut-off follower rejoins ({guards})",
-        build=lambda: _rejoin_cluster(prevote, check_quorum, seed)[0].sim,
-        table=log_table,
-        panels={"Logs": log_panel},
-        step_kinds=frozenset({"state", "note", "partition", "heal"}),
-        max_events=400,
-        description=("The cut-off server's election timer keeps firing. Does its term climb, "
-                     "and does the leader lose its job when the server comes back?"),
     )
 
 
@@ -366,3 +314,131 @@ def states_table(states: dict[Hashable, ServerState]):
              "commit": s.commit_index if s.role != "crashed" else "—"}
             for pid, s in states.items()]
     return pd.DataFrame(rows).set_index("server")
+
+
+def membership_refused(seed: int = 4) -> tuple[RaftCluster, Any, Any]:
+    """A freshly elected leader of three asked to add server 4 as a learner:
+    refused while its no-op is uncommitted, accepted 50 ms later. The cluster,
+    and what :meth:`~ddia10.raft.RaftCluster.change_membership` returned each
+    time (``None`` for a refusal)."""
+    c = RaftCluster(3, seed=seed, latency=SCRIPTED_LATENCY, election_timeout=SCRIPTED_TIMEOUT)
+    c.campaign(1)
+    c.run(1)  # leader, but its no-op is not committed yet
+    c.add_server(4)
+    refused = c.change_membership([1, 2, 3], learners=[4])
+    c.run(50)  # the no-op commits
+    accepted = c.change_membership([1, 2, 3], learners=[4])
+    return c, refused, accepted
+
+
+# ------------------------------------------------------------------ Figure 8 and the drill
+def figure8(bug: bool = False, variant: str = "d", trace: bool = True) -> RaftCluster:
+    """Replay Figure 8 of the Raft paper with five servers S1..S5.
+
+    Our leaders append a no-op when elected, so each term's first entry is its
+    no-op and the paper's entries sit one index later; the terms are the
+    paper's. Timeouts are out of reach and latency is a fixed 10 ms, so only
+    the script's own ``campaign`` calls start elections.
+
+    (a) S1 leads term 2 and replicates entry X (index 3) to S2 only.
+    (b) S1 crashes; S5 wins term 3 with votes from S3 and S4, and appends its
+        no-op at index 3, which no one else receives.
+    (c) S5 crashes; S1 restarts and wins term 4 (its first try, in term 3,
+        fails: S3 already voted in term 3). It appends its no-op (index 4) and
+        copies X to S3. X is now on a majority (S1, S2, S3), yet it is from
+        term 2. With the current-term rule S1 does not commit it; with
+        ``bug=True`` it commits and applies X.
+    (d) ``variant="d"``: S1 crashes before its term-4 no-op reaches a
+        majority. S5 restarts and wins term 5 (votes from S3 and S4: its last
+        term, 3, beats their 2) and overwrites X everywhere with its own
+        entry. With ``bug=True`` an entry that was committed and applied is
+        gone: the monitor records a leader-completeness and a
+        state-machine-safety violation.
+    (e) ``variant="e"``: S1 first replicates its no-op to S3, so an entry of
+        term 4 is on a majority: it commits, and X with it. S5 can no longer
+        win, and X survives.
+
+    Returns the cluster; ``check_invariants()`` on it raises with ``bug=True``
+    in variant ``d`` and passes otherwise.
+    """
+    if variant not in ("d", "e"):
+        raise ValueError(f"variant must be 'd' or 'e' (the paper's two endings), got {variant!r}")
+    c = RaftCluster(5, seed=8, latency=10.0, election_timeout=SCRIPTED_TIMEOUT,
+                    heartbeat_interval=50.0, max_batch=1, bug_commit_old_terms=bool(bug),
+                    trace=trace)
+    s1 = c.node(1)
+    say = c.sim.note
+
+    say("Term 1: S2 leads; then S1 wins term 2. Every log holds the no-ops of both terms.")
+    c.campaign(2)
+    c.run(100)
+    c.campaign(1)
+    c.run(100)
+
+    say("(a) S1 leads term 2 and replicates X (index 3) to S2 only.")
+    c.partition([1, 2], [3, 4, 5])
+    c.submit("X", node=1)
+    c.run(60)
+
+    say("(b) S1 crashes. S5 wins term 3 with votes from S3 and S4 and appends an entry "
+        "at index 3 that nobody else receives.")
+    c.crash(1)
+    c.partition([2, 3, 4, 5])
+    c.campaign(5)
+    c.run_until(lambda cl: cl.state(5).role == "leader", 1000)
+    c.partition([5], [2, 3, 4])  # its first AppendEntries are still on the wire: lost
+    c.run(60)
+
+    say("(c) S5 crashes; S1 restarts and wins term 4 with votes from S2 and S3, then "
+        "copies X to S3: X (term 2) is stored by a majority.")
+    c.crash(5)
+    c.partition([1, 2, 3], [4])
+    c.restart(1)
+    s1 = c.node(1)
+    c.campaign(1)  # term 3: S3 already voted for S5 in term 3, so this try fails
+    c.run(60)
+    c.campaign(1)  # term 4
+    c.run_until(lambda cl: cl.state(1).role == "leader", 1000)
+    c.run_until(lambda cl: s1.progress[3].match_index >= 3, 1000)
+    if variant == "e":
+        say("(e) S1 also replicates its term-4 entry to S3 before crashing: an entry of "
+            "the current term is on a majority, so it and X commit.")
+        c.run_until(lambda cl: s1.commit_index >= 4, 1000)
+    c.partition([1], [2], [3], [4])  # whatever S1 sends next is lost
+    committed = "committed" if s1.commit_index >= 3 else "not committed"
+    say(f"S1's commit index is {s1.commit_index}: X is {committed}.")
+    c.run(30)  # the messages already on the wire arrive to find the partition
+
+    say("S1 crashes. S5 restarts and stands for election, in term 4 and then in term 5.")
+    c.crash(1)
+    c.heal()
+    c.restart(5)
+    c.campaign(5)
+    c.run(60)
+    if c.state(5).role != "leader":
+        c.campaign(5)
+        c.run(60)
+    c.run(300)
+    if c.state(5).role == "leader":
+        say("S5 leads term 5 and overwrites index 3 on every log it reaches.")
+    else:
+        say("S5 cannot win: a majority holds an entry of term 4, newer than its log.")
+    return c
+
+
+def double_vote(bug: bool = True) -> RaftCluster:
+    """Two candidates of one term and a voter keyed by term (the drill's bug).
+
+    Three servers, fixed 10 ms latency, timeouts out of reach. S1 and S2 both
+    campaign in term 1 at the same instant. S3 hears S1 first and votes for
+    it; then hears S2. A correct voter says no (it voted for S1); a voter that
+    remembers only "I voted in term 1" sees ``voted_for == term`` and says yes
+    again. With ``bug=True`` S1 and S2 both become leader of term 1.
+    """
+    c = RaftCluster(3, seed=9, latency=10.0, election_timeout=SCRIPTED_TIMEOUT,
+                    bug_vote_per_term_not_candidate=bool(bug))
+    c.sim.note("S1 and S2 both start an election in term 1.")
+    c.campaign(1)
+    c.campaign(2)
+    c.run(100)
+    return c

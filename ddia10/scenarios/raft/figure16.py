@@ -1,5 +1,4 @@
-"""Measurements on our Raft: how long a cluster is without a leader, and where
-the time of a committed write goes.
+"""Chapter 4's Figure 16: how long a Raft cluster is without a leader.
 
 **Figure 16 of the Raft paper** (Ongaro & Ousterhout 2014, §9.3; Ongaro's
 thesis §9.4 tells the same benchmark in more detail) times the gap between a
@@ -37,14 +36,9 @@ Which timer rule the servers follow is a Raft option like any other:
 (with ``latency=`` for the network, :data:`PAPER_DISK_LATENCY` and
 :data:`PAPER_NETWORK` split the paper's broadcast time between the two).
 :func:`figure16` runs many trials per timeout range and gives, per range,
-the sorted times (its empirical CDF).
-
-**Commit latency** (:func:`commit_latency`) follows one client write through
-a :class:`~ddia10.raft.client.KVRun` trace: client to leader, the leader's
-append, the AppendEntries to the follower whose copy completes a majority,
-that follower's disk write, its reply and the commit, apply, and the reply to
-the client (:data:`STAGES`); the leader's own disk write runs alongside.
-Every figure is a difference of two trace timestamps.
+the sorted times (its empirical CDF); :func:`figure16_lines` runs the
+chapter's setup under one timer rule, :func:`draw_figure16_pair` draws the
+paper's two graphs, and :func:`broadcast_time` measures the broadcast time.
 """
 
 from __future__ import annotations
@@ -56,9 +50,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..sim import SimulationTimeout, Trace, as_latency
-from .cluster import RaftCluster
-from .messages import AppendEntries, AppendEntriesReply
+from ...raft.cluster import RaftCluster
+from ...raft.messages import AppendEntries, AppendEntriesReply
+from ...runtime import progress as progress_bar
+from ...sim import SimulationTimeout, as_latency
 
 # ---------------------------------------------------------------------- Figure 16
 FIGURE16_TOP: tuple[tuple[float, float], ...] = (
@@ -315,7 +310,11 @@ class ElectionTimes:
 
     def shown(self, ms: float) -> float | str:
         """A downtime for a table: rounded, or "> bound" past the bound."""
-        return round(ms, 1) if math.isfinite(ms) else f"> {self.limit_ms:g}"
+        return _shown(ms, self.limit_ms)
+
+
+def _shown(ms: float, limit_ms: float) -> float | str:
+    return round(ms, 1) if math.isfinite(ms) else f"> {limit_ms:g}"
 
 
 def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, seed: int = 0,
@@ -348,6 +347,31 @@ def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, see
     return [ElectionTimes(r, tuple(done[r]), limit_ms) for r in ranges]
 
 
+RANGES: tuple[tuple[float, float], ...] = tuple(dict.fromkeys(FIGURE16_TOP + FIGURE16_BOTTOM))
+"""Every timeout range of the paper's two graphs, once each."""
+
+
+def figure16_lines(rule: str, ranges: Iterable[tuple[float, float]] = RANGES,
+                   trials: int = 1000, *, trials_for: dict[tuple[float, float], int] | None = None,
+                   **options: Any) -> dict[tuple[float, float], ElectionTimes]:
+    """:func:`figure16` in the chapter's setup (:data:`PAPER_NETWORK` and
+    :data:`PAPER_DISK_LATENCY`) under timer rule ``rule`` (``"paper"`` or
+    ``"etcd"``), by range, with a progress bar that names the rule. Other
+    keywords are Raft options (``prevote=True``, ...)."""
+    lines = figure16(ranges, trials, trials_for=trials_for, election_timer=rule,
+                     latency=PAPER_NETWORK, disk_latency=PAPER_DISK_LATENCY,
+                     progress=lambda jobs: progress_bar(jobs, desc=f"{rule}'s rules"), **options)
+    return {line.election_timeout: line for line in lines}
+
+
+def traced_trial(rule: str, election_timeout: tuple[float, float] = (150, 150),
+                 seed: int = 1) -> tuple[ElectionTrial, RaftCluster]:
+    """One trial of the chapter's setup under timer rule ``rule``, with its
+    traced cluster, to look at what the servers did."""
+    return election_trial_cluster(election_timeout, seed, election_timer=rule,
+                                  latency=PAPER_NETWORK, disk_latency=PAPER_DISK_LATENCY)
+
+
 def _lines(lines: Any, who: str) -> list[ElectionTimes]:
     if not lines or not all(isinstance(line, ElectionTimes) for line in lines):
         raise ValueError(f"{who} takes the list figure16() returns")
@@ -374,24 +398,42 @@ def figure16_table(lines: Sequence[ElectionTimes]):
     return pd.DataFrame(rows).set_index("timeout")
 
 
+def paper_statistics(
+    runs: dict[str, Sequence[ElectionTimes]],
+) -> list[tuple[PaperFigure, dict[str, float | None]]]:
+    """Every number of :data:`PAPER_FIGURES` with the same statistic of each named
+    run, in ms (``math.inf`` where trials past the bound hide it, ``None`` where
+    a run lacks the range): the values :func:`paper_comparison` shows."""
+    if not runs or "the paper" in runs:
+        raise ValueError("compare at least one named run with the paper, none named 'the paper'")
+    by_name = {name: {line.election_timeout: line for line in _lines(lines, "paper_statistics")}
+               for name, lines in runs.items()}
+    out = []
+    for fig in PAPER_FIGURES:
+        ours = {}
+        for name, lines in by_name.items():
+            line = lines.get(fig.election_timeout)
+            ours[name] = None if line is None else line.statistic(fig.statistic)
+        out.append((fig, ours))
+    return out
+
+
 def paper_comparison(runs: dict[str, Sequence[ElectionTimes]]):
     """Every number of :data:`PAPER_FIGURES` beside the same statistic of each
     named run (ms; "> bound" where trials past the bound hide it). A range
     that a run lacks is left blank."""
     import pandas as pd
 
-    if not runs or "the paper" in runs:
-        raise ValueError("paper_comparison needs at least one named run, none named 'the paper'")
-    by_name = {name: {line.election_timeout: line for line in _lines(lines, "paper_comparison")}
-               for name, lines in runs.items()}
+    values = paper_statistics(runs)
+    limits = {name: {line.election_timeout: line.limit_ms for line in lines}
+              for name, lines in runs.items()}
     rows = []
-    for fig in PAPER_FIGURES:
+    for fig, ours in values:
         lo, hi = fig.election_timeout
         row = {"timeout": f"{lo:g}–{hi:g} ms", "statistic": fig.statistic,
                "the paper": fig.value}
-        for name, lines in by_name.items():
-            line = lines.get(fig.election_timeout)
-            row[name] = "" if line is None else line.shown(line.statistic(fig.statistic))
+        for name, ms in ours.items():
+            row[name] = "" if ms is None else _shown(ms, limits[name][fig.election_timeout])
         rows.append(row)
     return pd.DataFrame(rows).set_index(["timeout", "statistic"])
 
@@ -431,6 +473,25 @@ def draw_figure16(lines: Sequence[ElectionTimes], *, ax=None, title: str = "",
     if title:
         ax.set_title(title)
     return ax
+
+
+def draw_figure16_pair(lines: dict[tuple[float, float], ElectionTimes], rule: str):
+    """The paper's two graphs from ``lines`` (by range, as :func:`figure16_lines`
+    gives them): the top one varies the randomness of the timeout, the bottom
+    one its length; the paper's stated numbers are drawn on their lines.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    missing = [r for r in RANGES if r not in lines]
+    if missing:
+        raise ValueError(f"draw_figure16_pair needs a line for every range; missing {missing}")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 7.5))
+    draw_figure16([lines[r] for r in FIGURE16_TOP], ax=top, paper=True,
+                  title=f"randomness in the election timeout (min 150 ms), {rule}'s rules")
+    draw_figure16([lines[r] for r in FIGURE16_BOTTOM], ax=bottom, paper=True,
+                  title=f"length of the election timeout, {rule}'s rules")
+    fig.tight_layout()
+    return fig
 
 
 _PAPER_SHARE = {"min": 0.0, "median": 50.0, "max": 100.0}  # where a statistic sits on a CDF
@@ -478,203 +539,3 @@ def broadcast_time(latency: Any = PAPER_LATENCY, *, disk_latency: float = 0.0, n
         elif e.kind == "deliver" and isinstance(msg, AppendEntriesReply) and msg.success:
             replied.setdefault(msg.match_index, {}).setdefault(e.data["src"], e.time)
     return statistics.fmean(max(replied[i].values()) - sent[i] for i in sent)
-
-
-# ---------------------------------------------------------------------- commit latency
-STAGES: tuple[str, ...] = (
-    "client → leader",
-    "leader append",
-    "AppendEntries → follower",
-    "follower's disk write",
-    "reply → leader, commit",
-    "commit → apply",
-    "leader → client",
-)
-"""The stages of one write, in order; they add up to the client's latency.
-The follower is the one whose copy completed the majority; the leader writes
-its own copy while the AppendEntries travel, and a commit that still waits
-for that write shows in "reply → leader, commit"."""
-
-SSD_FSYNC = 0.5
-"""ms of one ``fsync`` on a datacenter SSD (a setting: they take 0.1–1 ms)."""
-
-SLOW_DISK_FSYNC = 5.0
-"""ms of one ``fsync`` on a slow disk: a spinning one (7,200 rpm is 8.3 ms per
-turn) or a busy network-attached volume (a setting, not a measurement)."""
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where five servers and one client sit, and the one-way delay between
-    places. ``places`` maps a process id to a place name; ``delay`` maps a
-    pair of place names (either order) to a latency (a number or a
-    ``(lo, hi)`` range of ms); ``local`` is the delay within one place."""
-
-    name: str
-    places: dict
-    local: Any
-    delay: dict
-
-    def latency(self, a: Hashable, b: Hashable) -> Any:
-        pa, pb = self.places[a], self.places[b]
-        if pa == pb:
-            return self.local
-        return self.delay.get((pa, pb), self.delay.get((pb, pa)))
-
-
-SAME_DC = Placement("same datacenter", {p: "dc" for p in (1, 2, 3, 4, 5, "c1")},
-                    (0.2, 1.0), {})
-"""Every process in one datacenter: one-way delays of 0.2–1 ms."""
-
-THREE_REGIONS = Placement(
-    "three regions",
-    {1: "us-east", 2: "us-east", 3: "us-west", 4: "us-west", 5: "europe", "c1": "us-east"},
-    (0.2, 1.0),
-    {("us-east", "us-west"): (30.0, 35.0), ("us-east", "europe"): (38.0, 45.0),
-     ("us-west", "europe"): (70.0, 80.0)},
-)
-"""Two servers in us-east (with the client and the leader), two in us-west,
-one in Europe. The one-way delays are of the order public cloud regions show
-between the US coasts and across the Atlantic; they are a setting, not a
-measurement."""
-
-
-@dataclass(frozen=True)
-class WriteLatency:
-    """Where the time of one acknowledged write went (ms); ``stages`` follows
-    :data:`STAGES` and sums to ``total``. ``majority`` lists the servers whose
-    copies made the entry committed, leader first. ``leader_write`` is how long
-    after sending the entry the leader's own write of it ended (``None``
-    without a disk latency): it overlaps the stages, it is not one of them."""
-
-    seq: int
-    index: int
-    stages: dict
-    total: float
-    majority: tuple
-    leader_write: float | None = None
-
-
-def commit_latency(placement: Placement = SAME_DC, *, disk_latency: float = 0.0,
-                   writes: int = 20, seed: int = 0) -> list[WriteLatency]:
-    """Run ``writes`` client puts one after another through server 1 (which
-    leads) under ``placement``, every server's disk taking ``disk_latency`` ms
-    per write, and break each one down from the trace."""
-    if not isinstance(placement, Placement):
-        raise ValueError(f"placement must be a Placement, got {placement!r}")
-    _int("writes", writes, 1)
-    from .client import KVRun
-
-    servers = [1, 2, 3, 4, 5]
-    missing = [p for p in servers + ["c1"] if p not in placement.places]
-    if missing:
-        raise ValueError(f"placement {placement.name!r} does not place {missing}")
-    run = KVRun(seed, n=5, clients=1, trace=True, latency=placement.local,
-                disk_latency=disk_latency, election_timeout=(1000.0, 2000.0),
-                heartbeat_interval=100.0)
-    pids = servers + ["c1"]
-    for i, a in enumerate(pids):
-        for b in pids[i + 1:]:
-            run.sim.set_link(a, b, latency=placement.latency(a, b))
-    run.cluster.campaign(1)
-    run.cluster.run_until(lambda c: c.leader() == 1 and all(
-        n.commit_index >= 1 for n in c.nodes().values()), 5000)
-    run.submit("c1", "put", "x", "v0")  # the client learns who leads (not measured)
-    if not run.run_until_idle(5000.0):
-        raise RuntimeError("the first write did not complete; is a majority reachable?")
-    start = len(run.sim.trace)
-    for k in range(writes):
-        run.submit("c1", "put", "x", f"v{k + 1}")
-    if not run.run_until_idle(1000.0 * writes):
-        raise RuntimeError("the writes did not complete; is a majority reachable?")
-    return write_latencies(Trace(run.sim.trace.events[start:]), leader=1, client="c1",
-                           quorum=3)
-
-
-def write_latencies(trace: Trace, *, leader: Hashable, client: Hashable,
-                    quorum: int) -> list[WriteLatency]:
-    """Break down every write ``client`` completed in ``trace`` (see :data:`STAGES`)."""
-    from .kv import ClientRequest, KVCommand
-
-    t: dict[str, dict] = {k: {} for k in ("invoked", "arrived", "sent", "committed", "applied",
-                                           "returned", "written")}
-    index_of: dict[int, int] = {}
-    seq_at: dict[int, int] = {}
-    reached: dict[tuple, float] = {}  # (follower, seq) -> its copy arrived
-    stored: dict[tuple, float] = {}  # (follower, seq) -> its reply left
-    acks: dict[int, list] = {}  # seq -> [(follower, reply arrived)], in order
-    commit_index = applied_index = 0
-
-    def covered(last: int) -> list[int]:
-        return [seq for index, seq in seq_at.items() if index <= last]
-
-    for e in trace:
-        kind, data, pid = e.kind, e.data, e.pid
-        msg = data.get("msg")
-        if kind in ("invoke", "return") and data.get("client") == client:
-            t["invoked" if kind == "invoke" else "returned"][data["seq"]] = e.time
-        elif kind == "deliver" and pid == leader and isinstance(msg, ClientRequest):
-            t["arrived"].setdefault(msg.seq, e.time)
-        elif kind == "send" and pid == leader and isinstance(msg, AppendEntries):
-            for k, (_term, command) in enumerate(msg.entries):
-                if isinstance(command, KVCommand) and command.client == client:
-                    index_of.setdefault(command.seq, msg.prev_log_index + 1 + k)
-                    seq_at[index_of[command.seq]] = command.seq
-                    t["sent"].setdefault(command.seq, e.time)
-        elif kind == "deliver" and isinstance(msg, AppendEntries) and pid != leader:
-            for seq in covered(msg.prev_log_index + len(msg.entries)):
-                if index_of[seq] > msg.prev_log_index:
-                    reached.setdefault((pid, seq), e.time)
-        elif kind == "send" and isinstance(msg, AppendEntriesReply) and msg.success:
-            for seq in covered(msg.match_index):
-                stored.setdefault((pid, seq), e.time)
-        elif kind == "deliver" and pid == leader and isinstance(msg, AppendEntriesReply) \
-                and msg.success:
-            for seq in covered(msg.match_index):
-                got = acks.setdefault(seq, [])
-                if seq not in t["committed"] and data["src"] not in dict(got):
-                    got.append((data["src"], e.time))
-        elif kind == "state" and pid == leader:
-            commit_index = data.get("commit_index", commit_index)
-            applied_index = data.get("last_applied", applied_index)
-            for name, done in (("committed", commit_index), ("applied", applied_index),
-                               ("written", data.get("fsync", 0))):
-                for seq in covered(done):
-                    t[name].setdefault(seq, e.time)
-    out = []
-    for seq in sorted(t["returned"]):
-        if seq not in t["committed"] or len(acks.get(seq, ())) < quorum - 1:
-            continue
-        follower, acked = acks[seq][quorum - 2]
-        times = (t["invoked"][seq], t["arrived"][seq], t["sent"][seq], reached[follower, seq],
-                 stored[follower, seq], t["committed"][seq], t["applied"][seq],
-                 t["returned"][seq])
-        stages = {name: b - a for name, a, b in zip(STAGES, times[:-1], times[1:], strict=True)}
-        written = t["written"].get(seq)
-        out.append(WriteLatency(seq, index_of[seq], stages, times[-1] - times[0],
-                                (leader, *(p for p, _ in acks[seq][: quorum - 1])),
-                                None if written is None else written - t["sent"][seq]))
-    return out
-
-
-LEADER_WRITE = "(alongside: the leader's own disk write)"
-"""The last row of :func:`latency_table`: not a stage, it overlaps them."""
-
-
-def latency_table(runs: dict[str, Sequence[WriteLatency]]):
-    """Median ms per stage (rows) for each named run (columns), with the total,
-    and then the leader's own disk write, which runs alongside the stages."""
-    import pandas as pd
-
-    if not runs:
-        raise ValueError("latency_table needs at least one named run")
-    columns = {}
-    for name, writes in runs.items():
-        if not writes:
-            raise ValueError(f"run {name!r} has no completed writes")
-        column = {stage: statistics.median(w.stages[stage] for w in writes) for stage in STAGES}
-        column["total (client's view)"] = statistics.median(w.total for w in writes)
-        own = [w.leader_write for w in writes if w.leader_write is not None]
-        column[LEADER_WRITE] = statistics.median(own) if own else 0.0
-        columns[name] = column
-    return pd.DataFrame(columns).round(2)

@@ -1,0 +1,219 @@
+"""Random faults: the one seeded generator every campaign draws its faults from.
+
+A :class:`Fault` is one thing done to a world at a moment: crash a process,
+restart it, cut the network into two sides, heal it, disconnect one process or
+connect it again. :class:`FaultGenerator` draws faults at random over a fixed
+set of process ids, one at a time, and remembers which processes it crashed
+and which it disconnected, so every fault it draws can happen: it restarts
+only a crashed process, crashes at most ``max_down`` at once, connects only a
+disconnected one. A campaign either lets it choose the kind of each fault
+(uniformly among the kinds possible now, :meth:`FaultGenerator.choose`), or
+rolls for it with weights (:meth:`FaultGenerator.roll`, where the rest of the
+probability is a round without a fault), or names a fault it chose itself
+(leader churn crashes the leader) so the generator keeps count.
+
+:func:`random_faults` is a whole schedule drawn that way, one fault about every
+``mean_gap`` ms; :func:`random_network` draws a campaign's link settings
+(loss, duplication, reordering). :func:`apply_fault` does a fault to a
+:class:`~ddia10.sim.Simulation`. The same seed always gives the same faults.
+
+A campaign keeps the draws its seeds were first run with: the Raft fault
+campaign orders a partition's processes with ``random.shuffle``, the
+key-value campaign with ``random.sample`` (``shuffle=False``). Both give a
+uniformly random split; the option exists only so that a seed keeps naming
+the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+from .world import Simulation
+
+FAULT_KINDS = ("partition", "disconnect", "heal", "crash", "restart", "connect")
+"""Every kind of fault, in the order :meth:`FaultGenerator.choose` offers them."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault: at ``time`` (ms) do ``kind`` to the processes in ``target``
+    (the two sides, for a partition; nothing, for a heal)."""
+
+    time: float
+    kind: str
+    target: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if isinstance(self.time, bool) or not isinstance(self.time, (int, float)) or not (
+            0 <= self.time < math.inf
+        ):
+            raise ValueError(f"fault time must be a number of ms >= 0, got {self.time!r}")
+
+
+class FaultGenerator:
+    """Draws random faults over ``pids`` from ``rng``, one at a time.
+
+    ``max_down`` bounds how many processes are down at once (default: a
+    minority); ``clients`` are never crashed or disconnected, but each lands on
+    a random side of every partition. ``shuffle`` picks how a partition's
+    processes are put in random order (see the module docstring).
+    """
+
+    def __init__(self, rng: random.Random, pids: Iterable[Hashable], *,
+                 clients: Iterable[Hashable] = (), max_down: int | None = None,
+                 shuffle: bool = False) -> None:
+        if not isinstance(rng, random.Random):
+            raise ValueError(f"rng must be a random.Random, got {rng!r}")
+        self.pids = list(pids)
+        self.clients = list(clients)
+        if not self.pids:
+            raise ValueError("a fault generator needs at least one process")
+        if max_down is None:
+            max_down = (len(self.pids) - 1) // 2
+        if isinstance(max_down, bool) or not isinstance(max_down, int) or max_down < 0:
+            raise ValueError(f"max_down must be an int >= 0, got {max_down!r}")
+        self.rng = rng
+        self.max_down = max_down
+        self.shuffle = bool(shuffle)
+        self._down: set = set()
+        self._cut: set = set()
+
+    @property
+    def up(self) -> list:
+        """The processes running now, in the order of ``pids``."""
+        return [p for p in self.pids if p not in self._down]
+
+    @property
+    def down(self) -> list:
+        """The processes this generator crashed and has not restarted yet."""
+        return [p for p in self.pids if p in self._down]
+
+    def possible(self, kind: str) -> bool:
+        """Can a fault of ``kind`` happen now?"""
+        if kind == "crash":
+            return len(self._down) < self.max_down and bool(self.up)
+        if kind == "restart":
+            return bool(self._down)
+        if kind == "connect":
+            return bool(self._cut)
+        if kind in FAULT_KINDS:
+            return True
+        raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+
+    def choose(self, kinds: Sequence[str] = FAULT_KINDS) -> str:
+        """A kind drawn uniformly among those of ``kinds`` possible now."""
+        return self.rng.choice([k for k in kinds if self.possible(k)])
+
+    def roll(self, weights: Sequence[tuple[str, float]]) -> str | None:
+        """One roll against ``(kind, probability)`` pairs, taken in order: the
+        first kind whose share the roll falls in and that is possible now (a
+        kind that is not passes its share on to the next). ``None``, with the
+        probability left over, means no fault this time."""
+        roll = self.rng.random()
+        bound = 0.0
+        for kind, weight in weights:
+            bound += weight
+            if roll < bound and self.possible(kind):
+                return kind
+        return None
+
+    def draw(self, kind: str, time: float = 0.0, target: tuple | None = None) -> Fault:
+        """A fault of ``kind`` at ``time`` on a random target (or on ``target``,
+        when the campaign chose it), counted as done."""
+        if not self.possible(kind):
+            raise ValueError(f"no {kind} is possible now (down: {self.down})")
+        if target is None:
+            target = self._target(kind)
+        fault = Fault(time, kind, tuple(target))
+        if kind == "crash":
+            self._down.add(fault.target[0])
+        elif kind == "restart":
+            self._down.discard(fault.target[0])
+        elif kind == "disconnect":
+            self._cut.add(fault.target[0])
+        elif kind == "connect":
+            self._cut.discard(fault.target[0])
+        elif kind == "heal":
+            self._cut.clear()
+        return fault
+
+    def _target(self, kind: str) -> tuple:
+        rng = self.rng
+        if kind == "crash":
+            return (rng.choice(self.up),)
+        if kind == "restart":
+            return (rng.choice(self.down),)
+        if kind == "disconnect":
+            return (rng.choice(self.pids),)
+        if kind == "connect":
+            return (rng.choice([p for p in self.pids if p in self._cut]),)
+        if kind == "heal":
+            return ()
+        if self.shuffle:
+            order = list(self.pids)
+            rng.shuffle(order)
+        else:
+            order = rng.sample(self.pids, len(self.pids))
+        k = rng.randint(1, max(1, len(order) - 1))
+        sides = [rng.random() < 0.5 for _client in self.clients]
+        first = [c for c, side in zip(self.clients, sides, strict=True) if side]
+        second = [c for c, side in zip(self.clients, sides, strict=True) if not side]
+        return (tuple(order[:k]) + tuple(first), tuple(order[k:]) + tuple(second))
+
+
+def random_faults(
+    seed: int, pids: Sequence[Hashable], duration: float, *,
+    clients: Sequence[Hashable] = (), mean_gap: float = 150.0, max_down: int | None = None,
+) -> list[Fault]:
+    """A seeded random fault schedule over ``duration`` ms: about one fault every
+    ``mean_gap`` ms (exponential gaps), each of a kind chosen uniformly among
+    those possible then (crash, restart, partition into two sides with
+    ``clients`` spread over both, disconnect, connect, heal), at most
+    ``max_down`` processes down at once (a minority by default)."""
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration >= 0:
+        raise ValueError(f"duration must be a number of ms >= 0, got {duration!r}")
+    if isinstance(mean_gap, bool) or not isinstance(mean_gap, (int, float)) or not mean_gap > 0:
+        raise ValueError(f"mean_gap must be a positive number of ms, got {mean_gap!r}")
+    faults = FaultGenerator(random.Random(f"ddia10:faults:{seed}"), pids, clients=clients,
+                            max_down=max_down)
+    schedule: list[Fault] = []
+    t = faults.rng.expovariate(1 / mean_gap)
+    while t < duration:
+        schedule.append(faults.draw(faults.choose(), round(t, 3)))
+        t += faults.rng.expovariate(1 / mean_gap)
+    return schedule
+
+
+def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
+                   reorder: float = 0.1) -> dict[str, float]:
+    """Link settings for a campaign, drawn from ``seed``: a loss, duplication
+    and reordering rate, each uniform between 0 and the given maximum."""
+    for name, x in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
+            raise ValueError(f"the most {name} is a probability in [0, 1], got {x!r}")
+    rng = random.Random(f"ddia10:kv-network:{seed}")  # the stream the key-value campaign drew
+    return {"loss": rng.uniform(0, loss), "duplicate": rng.uniform(0, duplicate),
+            "reorder": rng.uniform(0, reorder)}
+
+
+def apply_fault(sim: Simulation, fault: Fault) -> None:
+    """Do ``fault`` to ``sim`` now."""
+    if not isinstance(fault, Fault):
+        raise ValueError(f"apply_fault takes a Fault, got {fault!r}")
+    if fault.kind == "crash":
+        sim.crash(fault.target[0])
+    elif fault.kind == "restart":
+        sim.restart(fault.target[0])
+    elif fault.kind == "partition":
+        sim.partition(*fault.target)
+    elif fault.kind == "disconnect":
+        sim.disconnect(fault.target[0])
+    elif fault.kind == "connect":
+        sim.reconnect(fault.target[0])
+    else:
+        sim.heal()
