@@ -32,12 +32,14 @@ What is here:
 - :mod:`.messages` — the messages and ballot numbering;
 - :class:`PaxosNode` — one process playing proposer, acceptor and/or learner;
 - :class:`PaxosMonitor` — the safety properties, fed every vote as it is cast;
-- :class:`SingleDecree` — the harness of chapter 6.
+- :class:`MultiPaxosNode` — one server of a replicated log (:mod:`.multi`);
+- :class:`SingleDecree` and :class:`MultiPaxos` — the harnesses of chapter 6.
 """
 
 from ..invariants import InvariantViolation
-from .harness import SingleDecree
+from .harness import MultiPaxos, SingleDecree
 from .invariants import (
+    APPLIED_IN_ORDER,
     AT_MOST_ONE_CHOSEN,
     CHOSEN_WAS_PROPOSED,
     LEARNED_WAS_CHOSEN,
@@ -51,16 +53,26 @@ from .messages import (
     NOOP,
     Accept,
     Accepted,
+    AcceptedSlot,
+    AcceptSlot,
+    CatchUp,
+    Chosen,
+    Heartbeat,
+    NoOp,
     Prepare,
+    PrepareFrom,
     Promise,
+    PromiseFrom,
     Rejected,
     ballot_owner,
     next_ballot,
 )
+from .multi import MultiPaxosNode, MultiPaxosOptions
 from .node import Cast, PaxosNode
 from .options import PaxosOptions
 
 __all__ = [
+    "APPLIED_IN_ORDER",
     "AT_MOST_ONE_CHOSEN",
     "CHOSEN_WAS_PROPOSED",
     "LEARNED_WAS_CHOSEN",
@@ -68,14 +80,25 @@ __all__ = [
     "NOOP",
     "Accept",
     "Accepted",
+    "AcceptedSlot",
+    "AcceptSlot",
     "Cast",
+    "CatchUp",
+    "Chosen",
+    "Heartbeat",
     "InvariantViolation",
     "Learned",
+    "MultiPaxos",
+    "MultiPaxosNode",
+    "MultiPaxosOptions",
+    "NoOp",
     "PaxosMonitor",
     "PaxosNode",
     "PaxosOptions",
     "Prepare",
+    "PrepareFrom",
     "Promise",
+    "PromiseFrom",
     "Proposed",
     "Rejected",
     "SingleDecree",

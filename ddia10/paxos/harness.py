@@ -1,9 +1,18 @@
-"""Single-decree Paxos in a simulated world, with its safety monitor attached.
+"""Paxos in a simulated world, with its safety monitor attached.
 
-:class:`SingleDecree` is the harness chapters, tests and the explorer drive:
-proposers ``P1..Pn``, acceptors ``A1..Am`` and pure learners ``L1..Lk`` (every
-proposer learns too) on a :class:`~ddia10.sim.Simulation`, fault buttons
-named as a reader would, and :meth:`SingleDecree.check_invariants`.
+Two harnesses, one shape (the shape of :class:`~ddia10.raft.RaftCluster`):
+
+- :class:`SingleDecree` — proposers ``P1..Pn``, acceptors ``A1..Am`` and pure
+  learners ``L1..Lk`` (every proposer learns too) agreeing on one value.
+- :class:`MultiPaxos` — servers ``1..n``, each proposer, acceptor and learner,
+  agreeing on a log of client commands.
+
+Processes report what they do (a proposal, a vote, a value learned) to the
+world, which hands the facts to the harness's :class:`PaxosMonitor`. The
+monitor keeps the whole history, so :meth:`check_invariants` at any moment
+judges every event so far. :meth:`snapshot`, :meth:`restore` and
+:meth:`fingerprint` take the monitor along with the world, so an explorer
+that branches from a state judges each branch on its own history.
 
 ::
 
@@ -19,156 +28,57 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from ..sim import Simulation, SimulationTimeout, Trace
-from .invariants import Learned, PaxosMonitor, Proposed, Voted
+from ..sim import Process, Simulation, Trace
+from .invariants import PaxosMonitor
+from .multi import LEADER, MultiPaxosNode, MultiPaxosOptions
 from .node import Cast, PaxosNode
 from .options import PaxosOptions
 
 
-def _count(name: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-    return value
+class _Harness:
+    """What both harnesses share: the world, the monitor, time, faults, snapshots."""
 
-
-class SingleDecree:
-    """``proposers`` proposers and ``acceptors`` acceptors agreeing on one value.
-
-    Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
-    the simulation; every other keyword is a :class:`PaxosOptions` field
-    (``retry_timeout``, ``backoff``, ``max_rounds``, ``bug_ignore_accepted``).
-    """
-
-    def __init__(
-        self,
-        proposers: int = 2,
-        acceptors: int = 3,
-        seed: int = 0,
-        *,
-        learners: int = 0,
-        latency: Any = (1.0, 5.0),
-        loss: float = 0.0,
-        duplicate: float = 0.0,
-        reorder: float = 0.0,
-        trace: bool = True,
-        **options: Any,
-    ) -> None:
-        _count("proposers", proposers, 1)
-        _count("acceptors", acceptors, 1)
-        _count("learners", learners, 0)
-        unknown = set(options) - PaxosOptions.names()
-        if unknown:
-            raise ValueError(f"unknown Paxos option(s) {sorted(unknown)}; "
-                             f"known: {sorted(PaxosOptions.names())}")
-        self.options = PaxosOptions(**options)
-        proposer_ids = tuple(f"P{i}" for i in range(1, proposers + 1))
-        self.cast = Cast(
-            proposers=proposer_ids,
-            acceptors=tuple(f"A{i}" for i in range(1, acceptors + 1)),
-            learners=proposer_ids + tuple(f"L{i}" for i in range(1, learners + 1)),
-        )
-        self.sim = Simulation(seed, latency=latency, loss=loss, duplicate=duplicate,
-                              reorder=reorder, trace=trace)
-        self.monitor = PaxosMonitor(self.cast.quorum)
-        for pid in self.ids:
+    def __init__(self, ids: list, quorum: int, seed: int, network: dict, trace: bool) -> None:
+        self._ids = ids
+        self.monitor = PaxosMonitor(quorum)
+        self.sim = Simulation(seed, trace=trace, observer=self.monitor.hear, **network)
+        for pid in ids:
             self.sim.add(pid, self._factory(pid))
 
-    def _factory(self, pid: Hashable) -> Callable[[], PaxosNode]:
-        return lambda: PaxosNode(pid, self.cast, self.options)
+    def _factory(self, pid: Hashable) -> Callable[[], Process]:
+        raise NotImplementedError
 
-    # ---------------------------------------------------------------- looking
     @property
     def trace(self) -> Trace:
         return self.sim.trace
 
     @property
     def ids(self) -> list:
-        """Every process: proposers, then acceptors, then pure learners."""
-        cast = self.cast
-        return list(dict.fromkeys(cast.proposers + cast.acceptors + cast.learners))
+        """Every process of the protocol, in a fixed order."""
+        return list(self._ids)
 
-    def node(self, pid: Hashable) -> PaxosNode:
+    def node(self, pid: Hashable) -> Any:
         """The running process ``pid`` (to read, never to drive)."""
         self._known(pid)
         if not self.sim.is_up(pid):
             raise ValueError(f"process {pid!r} is crashed")
         return self.sim.process(pid)
 
-    def chosen(self) -> Any:
-        """The value chosen so far (a majority accepted it in one ballot), or ``None``.
-        Raises :class:`~ddia10.paxos.InvariantViolation` if two values were."""
-        self.check_invariants()
-        values = self.monitor.chosen_values()
-        return next(iter(values)) if values else None
-
-    def learned(self, pid: Hashable) -> Any:
-        """The value learner ``pid`` has learned, or ``None``."""
-        if pid not in self.cast.learners:
-            raise KeyError(f"{pid!r} is not a learner; learners are {list(self.cast.learners)}")
-        learned = self.node(pid).learned
-        return learned[0] if learned else None
-
     def check_invariants(self) -> None:
         """Raise :class:`~ddia10.paxos.InvariantViolation` if any safety property failed
         at any moment so far (the monitor keeps the whole history)."""
         self.monitor.check()
 
-    # ---------------------------------------------------------------- clients
-    def propose(self, proposer: Hashable, value: Any) -> None:
-        """Ask ``proposer`` to get ``value`` chosen."""
-        if proposer not in self.cast.proposers:
-            raise KeyError(f"{proposer!r} is not a proposer; proposers are "
-                           f"{list(self.cast.proposers)}")
-        if value is None:
-            raise ValueError("a proposed value cannot be None")
-        try:
-            hash(value)
-        except TypeError:
-            raise ValueError(f"a proposed value must be hashable, got {value!r}") from None
-        node = self.node(proposer)
-        if node.value is not None:
-            raise ValueError(f"proposer {proposer!r} already proposes {node.value!r}")
-        self.monitor.hear(Proposed(value))
-        self.sim.call(proposer, lambda proc, ctx: proc.propose(ctx, value))
-        self._observe()
-
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:
         """Advance simulated time by ``ms``."""
-        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
-            raise ValueError(f"run time must be a number of ms >= 0, got {ms!r}")
-        done: list = []
-        self.sim.after(ms, lambda sim: done.append(True), "end of run")
-        while not done:
-            self.sim.step()
-            self._observe()
+        self.sim.run(_check_ms("run time", ms))
 
-    def run_until(self, predicate: Callable[[SingleDecree], bool], timeout_ms: float) -> float:
+    def run_until(self, predicate: Callable[[Any], bool], timeout_ms: float) -> float:
         """Run until ``predicate(self)`` holds; the time it first held.
         Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
-        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)) \
-                or not timeout_ms >= 0:
-            raise ValueError(f"timeout must be a number of ms >= 0, got {timeout_ms!r}")
-        done: list = []
-        self.sim.after(timeout_ms, lambda sim: done.append(True), "timeout")
-        while not predicate(self):
-            if done:
-                raise SimulationTimeout(f"condition not reached within {timeout_ms:g} ms "
-                                        f"of simulated time (now={self.sim.now:g})")
-            self.sim.step()
-            self._observe()
-        return self.sim.now
-
-    def _observe(self) -> None:
-        for pid in self.cast.acceptors:
-            if self.sim.is_up(pid):
-                ballot, value = self.sim.process(pid).accepted
-                if ballot:
-                    self.monitor.hear(Voted(pid, ballot, value))
-        for pid in self.cast.learners:
-            if self.sim.is_up(pid):
-                for value in self.sim.process(pid).learned:
-                    self.monitor.hear(Learned(pid, value))
+        _check_ms("timeout", timeout_ms)
+        return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
 
     # ---------------------------------------------------------------- faults
     def crash(self, pid: Hashable) -> None:
@@ -198,10 +108,194 @@ class SingleDecree:
         self.sim.heal()
 
     def _known(self, pid: Hashable) -> None:
-        if pid not in self.ids:
-            raise KeyError(f"unknown process id {pid!r}; processes are {self.ids}")
+        if pid not in self._ids:
+            raise KeyError(f"unknown process id {pid!r}; processes are {self._ids}")
+
+    # ---------------------------------------------------------------- exploration
+    def snapshot(self) -> Any:
+        """The world and everything the monitor heard (see the module docstring)."""
+        return self.sim.snapshot(), self.monitor.state()
+
+    def restore(self, snap: Any) -> None:
+        """Return to :meth:`snapshot`, monitor included."""
+        world, heard = snap
+        self.sim.restore(world)
+        self.monitor.restore(heard)
+
+    def fingerprint(self) -> Any:
+        """The world's fingerprint and the monitor's history: two states with the
+        same fingerprint are the same to the protocol and to every safety check."""
+        return hash((self.sim.fingerprint(), self.monitor.state()))
+
+
+class SingleDecree(_Harness):
+    """``proposers`` proposers and ``acceptors`` acceptors agreeing on one value.
+
+    Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
+    the simulation; every other keyword is a :class:`PaxosOptions` field
+    (``retry_timeout``, ``backoff``, ``thrifty``, ``max_rounds``,
+    ``bug_ignore_accepted``).
+    """
+
+    def __init__(
+        self,
+        proposers: int = 2,
+        acceptors: int = 3,
+        seed: int = 0,
+        *,
+        learners: int = 0,
+        latency: Any = (1.0, 5.0),
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        trace: bool = True,
+        **options: Any,
+    ) -> None:
+        _check_count("proposers", proposers, 1)
+        _check_count("acceptors", acceptors, 1)
+        _check_count("learners", learners, 0)
+        self.options = _options(PaxosOptions, "Paxos", options)
+        proposer_ids = tuple(f"P{i}" for i in range(1, proposers + 1))
+        self.cast = Cast(
+            proposers=proposer_ids,
+            acceptors=tuple(f"A{i}" for i in range(1, acceptors + 1)),
+            learners=proposer_ids + tuple(f"L{i}" for i in range(1, learners + 1)),
+        )
+        ids = list(dict.fromkeys(self.cast.proposers + self.cast.acceptors + self.cast.learners))
+        super().__init__(ids, self.cast.quorum, seed,
+                         dict(latency=latency, loss=loss, duplicate=duplicate, reorder=reorder),
+                         trace)
+
+    def _factory(self, pid: Hashable) -> Callable[[], PaxosNode]:
+        return lambda: PaxosNode(pid, self.cast, self.options)
+
+    def chosen(self) -> Any:
+        """The value chosen so far (a majority accepted it in one ballot), or ``None``.
+        Raises :class:`~ddia10.paxos.InvariantViolation` if two values were."""
+        self.check_invariants()
+        values = self.monitor.chosen_values()
+        return next(iter(values)) if values else None
+
+    def learned(self, pid: Hashable) -> Any:
+        """The value learner ``pid`` has learned, or ``None``."""
+        if pid not in self.cast.learners:
+            raise KeyError(f"{pid!r} is not a learner; learners are {list(self.cast.learners)}")
+        learned = self.node(pid).learned
+        return learned[0] if learned else None
+
+    def propose(self, proposer: Hashable, value: Any) -> None:
+        """Ask ``proposer`` to get ``value`` chosen."""
+        if proposer not in self.cast.proposers:
+            raise KeyError(f"{proposer!r} is not a proposer; proposers are "
+                           f"{list(self.cast.proposers)}")
+        if value is None:
+            raise ValueError("a proposed value cannot be None")
+        _check_hashable("a proposed value", value)
+        self.sim.call(proposer, lambda proc, ctx: proc.propose(ctx, value))
 
     def __repr__(self) -> str:
         chosen = self.monitor.chosen_values()
         return (f"SingleDecree(t={self.sim.now:g}, {len(self.cast.proposers)} proposers, "
                 f"{len(self.cast.acceptors)} acceptors, chosen={sorted(chosen, key=repr)})")
+
+
+class MultiPaxos(_Harness):
+    """``n`` Multi-Paxos servers ``1..n`` replicating a log of client commands.
+
+    Network settings go to the simulation, every other keyword is a
+    :class:`MultiPaxosOptions` field. The names follow
+    :class:`~ddia10.raft.RaftCluster` (``leader``, ``submit``, ``applied``),
+    so one measurement runs on either.
+    """
+
+    def __init__(
+        self,
+        n: int = 5,
+        seed: int = 0,
+        *,
+        latency: Any = (1.0, 5.0),
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        trace: bool = True,
+        **options: Any,
+    ) -> None:
+        _check_count("cluster size", n, 1)
+        self.options = _options(MultiPaxosOptions, "Multi-Paxos", options)
+        self.servers = tuple(range(1, n + 1))
+        super().__init__(list(self.servers), n // 2 + 1, seed,
+                         dict(latency=latency, loss=loss, duplicate=duplicate, reorder=reorder),
+                         trace)
+
+    def _factory(self, pid: Hashable) -> Callable[[], MultiPaxosNode]:
+        return lambda: MultiPaxosNode(pid, self.servers, self.options)
+
+    def leader(self) -> Hashable | None:
+        """The running server that leads the highest ballot, or ``None``."""
+        leading = [(node.ballot, pid) for pid in self.servers if self.sim.is_up(pid)
+                   for node in [self.sim.process(pid)] if node.role == LEADER]
+        return max(leading)[1] if leading else None
+
+    def wait_for_leader(self, timeout_ms: float = 5000) -> Hashable:
+        """Run until some server leads; its id."""
+        self.run_until(lambda h: h.leader() is not None, timeout_ms)
+        return self.leader()
+
+    def submit(self, command: Any, node: Hashable | None = None) -> int | None:
+        """Propose ``command`` at ``node`` (default: the leader): its slot, or
+        ``None`` if that server does not lead."""
+        _check_hashable("a command", command)
+        if node is None:
+            node = self.leader()
+            if node is None:
+                return None
+        self._known(node)
+        return self.sim.call(node, lambda proc, ctx: proc.submit(ctx, command))
+
+    def applied(self, pid: Hashable) -> list:
+        """The client commands server ``pid`` has applied, in log order."""
+        return self.node(pid).applied_commands
+
+    def check_invariants(self) -> None:
+        """The monitor's properties, and every running server's applied log is
+        the chosen values of slots ``1, 2, ...`` in order (no slot skipped)."""
+        super().check_invariants()
+        self.monitor.check_applied({pid: self.sim.process(pid).log for pid in self.servers
+                                    if self.sim.is_up(pid)})
+
+    def __repr__(self) -> str:
+        parts = []
+        for pid in self.servers:
+            if not self.sim.is_up(pid):
+                parts.append(f"{pid}:X")
+                continue
+            node = self.sim.process(pid)
+            parts.append(f"{pid}:{node.role[0].upper()}b{node.ballot}/{node.last_applied}")
+        return f"MultiPaxos(t={self.sim.now:g} {' '.join(parts)})"
+
+
+def _options(cls: type, protocol: str, options: dict) -> Any:
+    unknown = set(options) - cls.names()
+    if unknown:
+        raise ValueError(f"unknown {protocol} option(s) {sorted(unknown)}; "
+                         f"known: {sorted(cls.names())}")
+    return cls(**options)
+
+
+def _check_count(name: str, value: Any, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+    return value
+
+
+def _check_ms(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name} must be a number of ms >= 0, got {value!r}")
+    return value
+
+
+def _check_hashable(name: str, value: Any) -> None:
+    try:
+        hash(value)
+    except TypeError:
+        raise ValueError(f"{name} must be hashable, got {value!r}") from None

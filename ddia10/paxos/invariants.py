@@ -10,7 +10,10 @@ The properties it checks, for every slot (single-decree Paxos has one):
 
 - **at most one value chosen**;
 - **a chosen value was proposed** (by a client, or as a new leader's no-op);
-- **no learner learns two values**, and a learner learns only a chosen value.
+- **no learner learns two values**, and a learner learns only a chosen value;
+- for a log, **applied in slot order**: a server's applied log holds the
+  chosen value of slot 1, then of slot 2, and so on, none skipped
+  (:meth:`PaxosMonitor.check_applied`, given the servers' logs).
 
 Everything the monitor knows is in four frozensets, so a snapshot of it is a
 tuple of references and its fingerprint is their hash. A violation, once
@@ -30,6 +33,7 @@ AT_MOST_ONE_CHOSEN = "at most one value chosen"
 CHOSEN_WAS_PROPOSED = "a chosen value was proposed"
 LEARNERS_AGREE = "no learner learns two values"
 LEARNED_WAS_CHOSEN = "a learned value was chosen"
+APPLIED_IN_ORDER = "the log is applied in slot order"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class PaxosMonitor:
         self.votes: frozenset = frozenset()  # (slot, ballot, value, acceptor)
         self.chosen: frozenset = frozenset()  # (slot, ballot, value)
         self.learned: frozenset = frozenset()  # (learner, slot, value)
+        self._passed: tuple = ()  # the last state() that check() found sound
 
     def hear(self, fact: Any) -> None:
         """Take in one fact (:class:`Proposed`, :class:`Voted` or :class:`Learned`)."""
@@ -95,6 +100,13 @@ class PaxosMonitor:
 
     def check(self) -> None:
         """Raise :class:`~ddia10.invariants.InvariantViolation` for the first broken property."""
+        state = self.state()
+        if self._passed and all(a is b for a, b in zip(state, self._passed, strict=True)):
+            return  # nothing heard since the last check passed
+        self._check()
+        self._passed = state
+
+    def _check(self) -> None:
         by_slot: dict[int, set] = {}
         for slot, ballot, value in sorted(self.chosen, key=repr):
             by_slot.setdefault(slot, set()).add(value)
@@ -120,6 +132,17 @@ class PaxosMonitor:
                     LEARNERS_AGREE, f"{learner!r} learned {sorted(values, key=repr)} "
                     f"for slot {slot}")
 
+    def check_applied(self, logs: dict) -> None:
+        """Raise unless each log (server -> applied values) holds, at position ``i``,
+        the value chosen in slot ``i + 1``."""
+        chosen = {s: v for s, _b, v in self.chosen}
+        for server, log in sorted(logs.items(), key=repr):
+            for slot, value in enumerate(log, start=1):
+                if chosen.get(slot, _NOTHING) != value:
+                    raise InvariantViolation(
+                        APPLIED_IN_ORDER, f"server {server!r} applied {value!r} as slot {slot}, "
+                        f"where {_say(chosen.get(slot, _NOTHING))} is chosen")
+
     def _how(self, slot: int, value: Any) -> str:
         ballot = min(b for s, b, v in self.chosen if s == slot and v == value)
         voters = sorted((a for s, b, v, a in self.votes if (s, b, v) == (slot, ballot, value)),
@@ -133,3 +156,10 @@ class PaxosMonitor:
     def restore(self, state: tuple) -> None:
         """Return to :meth:`state`."""
         self.proposed, self.votes, self.chosen, self.learned = state
+
+
+_NOTHING = object()
+
+
+def _say(value: Any) -> str:
+    return "nothing" if value is _NOTHING else repr(value)

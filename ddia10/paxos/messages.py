@@ -24,6 +24,8 @@ so its messages carry slots:
   ``leader_commit`` does.
 - :class:`Heartbeat` — an idle leader's ``AcceptSlot`` with no slot: it keeps
   followers from starting elections and carries ``chosen`` too.
+- :class:`CatchUp` / :class:`Chosen` — a follower that missed slots asks for
+  the chosen values after ``applied``, and the leader sends them.
 
 Ballots are plain ints. With ``n`` proposers, proposer ``i`` (1-based) owns
 the ballots ``i, i + n, i + 2n, ...``: no two proposers ever use the same
@@ -136,6 +138,21 @@ class AcceptedSlot:
 
     ballot: int
     slot: int
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """A follower of ``ballot`` knows the log only up to ``applied``: send me the rest."""
+
+    ballot: int
+    applied: int
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """Chosen values a follower lacks: ``entries`` holds ``(slot, value)`` pairs."""
+
+    entries: tuple
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..quorum import majority
 from ..sim import Context, Process
+from .invariants import Learned, Proposed, Voted
 from .messages import Accept, Accepted, Prepare, Promise, Rejected, next_ballot
 from .options import PaxosOptions
 
@@ -87,6 +88,20 @@ class PaxosNode(Process):
         self.heard: frozenset = frozenset()  # (ballot, value, acceptor) of every Accepted
         self.learned: tuple = ()  # values seen accepted by a majority in one ballot, in order
         self._shown: tuple = ()  # the annotations last written, to write only changes
+        self._published: tuple = ()  # the state they were written for
+
+    def copy(self) -> PaxosNode:
+        """A shallow copy is a full one: every attribute is an immutable value."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def fingerprint(self) -> tuple:
+        """The protocol state: what an explorer compares (not the cast and options,
+        which never change, nor what the trace was last told)."""
+        return (self.value, self.ballot, self.rounds, self.lost, self.phase, self.promised_by,
+                self.prior, self.proposal, self.highest_seen, self.promised, self.accepted,
+                self.heard, self.learned)
 
     # ------------------------------------------------------------------ lifecycle
     def on_start(self, ctx: Context) -> None:
@@ -115,6 +130,7 @@ class PaxosNode(Process):
             raise ValueError(f"{self.pid!r} is not a proposer")
         if self.value is not None:
             raise ValueError(f"proposer {self.pid!r} already proposes {self.value!r}")
+        ctx.report(Proposed(value))
         self.value = value
         if self.learned:
             self.phase = DONE
@@ -161,6 +177,8 @@ class PaxosNode(Process):
                 ctx.send(acceptor, Accept(self.ballot, self.proposal))
 
     def _on_rejected(self, ctx: Context, src: Hashable, msg: Rejected) -> None:
+        if not self._rounds_left():
+            return  # the news is of no use to a proposer that may start no round
         self.highest_seen = max(self.highest_seen, msg.promised)
         if msg.ballot != self.ballot or self.phase not in (PREPARING, ACCEPTING):
             return
@@ -176,10 +194,13 @@ class PaxosNode(Process):
             return 0.0
         return ctx.rng.uniform(0.0, self.options.backoff * 2 ** min(lost, 6))
 
+    def _rounds_left(self) -> bool:
+        cap = self.options.max_rounds
+        return cap is None or self.rounds < cap
+
     def _arm_retry(self, ctx: Context, delay: float) -> None:
         """Start another round after ``delay`` ms, unless ``max_rounds`` are used up."""
-        cap = self.options.max_rounds
-        if cap is None or self.rounds < cap:
+        if self._rounds_left():
             ctx.set_timer(delay, RETRY)
 
     # ------------------------------------------------------------------ acceptor
@@ -201,6 +222,7 @@ class PaxosNode(Process):
             self.accepted = (msg.ballot, msg.value)
             ctx.persist("promised", self.promised)
             ctx.persist("accepted", self.accepted)
+            ctx.report(Voted(self.pid, msg.ballot, msg.value))
         for learner in self.cast.learners:
             ctx.send(learner, Accepted(msg.ballot, msg.value))
 
@@ -210,6 +232,7 @@ class PaxosNode(Process):
         votes = sum(1 for ballot, _value, _acc in self.heard if ballot == msg.ballot)
         if votes >= self.cast.quorum and msg.value not in self.learned:
             self.learned += (msg.value,)
+            ctx.report(Learned(self.pid, msg.value))
             if PROPOSER in self.roles:
                 self.phase = DONE
                 ctx.cancel_timer(RETRY)
@@ -231,6 +254,11 @@ class PaxosNode(Process):
         return shown
 
     def _publish(self, ctx: Context) -> None:
+        state = (self.ballot, self.phase, self.proposal, self.value, self.promised,
+                 self.accepted, self.learned)
+        if state == self._published:
+            return
+        self._published = state
         shown = tuple(self.view().items())
         if shown != self._shown:
             before = dict(self._shown)
