@@ -162,6 +162,7 @@ class SingleDecree(_Harness):
             learners=proposer_ids + tuple(f"L{i}" for i in range(1, learners + 1)),
         )
         ids = list(dict.fromkeys(self.cast.proposers + self.cast.acceptors + self.cast.learners))
+        self._message_hashes: dict = {}  # id(message) -> (message, hash): see reduced_fingerprint
         super().__init__(ids, self.cast.quorum, seed,
                          dict(latency=latency, loss=loss, duplicate=duplicate, reorder=reorder),
                          trace)
@@ -192,6 +193,79 @@ class SingleDecree(_Harness):
             raise ValueError("a proposed value cannot be None")
         _check_hashable("a proposed value", value)
         self.sim.call(proposer, lambda proc, ctx: proc.propose(ctx, value))
+
+    def reduced_fingerprint(self) -> int:
+        """A fingerprint that merges states no safety check can tell apart, so an
+        explorer visits one of each family. Two reductions, both sound:
+
+        **Dead messages are left out.** A message its receiver will ignore
+        whenever it arrives (:meth:`PaxosNode.ignores`: a promise for a round
+        the proposer has left, a refusal to a proposer with no rounds left)
+        changes nothing when delivered, so a state with it in flight has the
+        same futures as the state without it.
+
+        **Acceptors are anonymous (symmetry).** Two states that differ only by
+        a renaming of acceptors hash alike.
+
+        Acceptors are interchangeable here: every proposer sends to all of them
+        and counts them as a set, and nothing an acceptor holds or says names
+        another one. An acceptor's id appears only in its own process, storage
+        and messages, in the proposers' sets of promisers, in the learners'
+        sets of Accepted heard and in the monitor's votes. So each acceptor is
+        summed up by a signature holding all of those, and the state by the
+        sorted signatures beside everything else with acceptor ids left out:
+        equal fingerprints mean equal states up to a renaming (and a 64-bit
+        hash). Not with ``thrifty``, which picks acceptors by their order.
+
+        A running process's storage holds nothing its state does not (a Paxos
+        process persists exactly its promise, what it accepted and its ballot),
+        so only a crashed process's storage is hashed."""
+        if self.options.thrifty:
+            raise ValueError("thrifty proposers pick acceptors by order: they are not "
+                             "interchangeable, so there is no acceptor symmetry to use")
+        sim, acceptors = self.sim, self.cast.acceptors
+        up, paused, timers = sim.running(), sim.paused(), sim.timers()
+        about: dict = {a: [] for a in acceptors}  # all that names acceptor a, but a itself
+        others = []
+        hashes = self._message_hashes
+        if len(hashes) > 1_000_000:
+            hashes.clear()
+        for src, dst, msg in sim.wire():
+            if dst in up and up[dst].ignores(src, msg):
+                continue
+            cached = hashes.get(id(msg))
+            if cached is None or cached[0] is not msg:
+                cached = hashes[id(msg)] = (msg, hash(msg))
+            if dst in about:
+                about[dst].append(hash(("from", src, cached[1])))
+            elif src in about:
+                about[src].append(hash(("to", dst, cached[1])))
+            else:
+                others.append(hash((src, dst, cached[1])))
+        rest = []
+        for pid, node in up.items():
+            if pid in about:
+                continue
+            rest.append((pid, node.fingerprint_without_acceptors()))
+            for a in node.promised_by:
+                about[a].append(hash(("promised", pid)))
+            for ballot, value, a in node.heard:
+                about[a].append(hash(("heard by", pid, ballot, value)))
+        for slot, ballot, value, a in self.monitor.votes:
+            about[a].append(hash(("voted", slot, ballot, value)))
+        for pid, name in timers:
+            if pid in about:
+                about[pid].append(hash(("timer", name)))
+        signatures = sorted(
+            hash((up[a].fingerprint() if a in up else frozenset(sim.stored(a).items()),
+                  a in paused, tuple(sorted(about[a]))))
+            for a in acceptors)
+        stored = tuple((p, frozenset(sim.stored(p).items())) for p in self.ids
+                       if p not in up and p not in about)
+        proposed, _votes, chosen, learned = self.monitor.state()
+        return hash((tuple(rest), paused - set(acceptors), stored, tuple(sorted(others)),
+                     frozenset(k for k in timers if k[0] not in about), proposed, chosen,
+                     learned, tuple(signatures)))
 
     def __repr__(self) -> str:
         chosen = self.monitor.chosen_values()

@@ -99,9 +99,24 @@ class PaxosNode(Process):
     def fingerprint(self) -> tuple:
         """The protocol state: what an explorer compares (not the cast and options,
         which never change, nor what the trace was last told)."""
-        return (self.value, self.ballot, self.rounds, self.lost, self.phase, self.promised_by,
-                self.prior, self.proposal, self.highest_seen, self.promised, self.accepted,
-                self.heard, self.learned)
+        return self.fingerprint_without_acceptors() + (self.promised_by, self.heard)
+
+    def fingerprint_without_acceptors(self) -> tuple:
+        """:meth:`fingerprint` less the two fields that name acceptors (who
+        promised, who was heard accepting), for a fingerprint that does not
+        care which acceptor is which (:meth:`SingleDecree.reduced_fingerprint`)."""
+        return (self.value, self.ballot, self.rounds, self.lost, self.phase, self.prior,
+                self.proposal, self.highest_seen, self.promised, self.accepted, self.learned)
+
+    def ignores(self, src: Hashable, msg: Any) -> bool:
+        """Whether ``msg`` from ``src`` would change nothing here, now or whenever it
+        arrives, even after a restart: a promise for a round this proposer has
+        left (its ballots only grow), a refusal once it may start no round."""
+        if isinstance(msg, Promise):
+            return msg.ballot != self.ballot or self.phase != PREPARING
+        if isinstance(msg, Rejected):
+            return not self._rounds_left()
+        return False
 
     # ------------------------------------------------------------------ lifecycle
     def on_start(self, ctx: Context) -> None:

@@ -24,8 +24,11 @@ from __future__ import annotations
 import copy
 import heapq
 import math
+import pickle
 import random
-from collections.abc import Callable, Hashable, Iterable
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .context import (
@@ -68,10 +71,14 @@ class Process:
 
     def copy(self) -> Process:
         """An independent copy of this process, for a snapshot of the world. The
-        default is a deep copy; a process whose attributes are all immutable
-        values (replaced by its handlers, never changed in place) may return a
-        shallow one, which is what makes exploring it fast."""
-        return copy.deepcopy(self)
+        default is a deep copy (through pickle, which is faster, when the
+        process pickles); a process whose attributes are all immutable values
+        (replaced by its handlers, never changed in place) may return a shallow
+        one, which is what makes exploring it fast."""
+        try:
+            return pickle.loads(pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return copy.deepcopy(self)
 
     def fingerprint(self) -> Any:
         """What of this process counts when two worlds are compared as states
@@ -176,6 +183,9 @@ class Simulation:
         self._stored_shared: set = set()  # pids whose storage dict a snapshot holds too
         self._net_shared = False  # whether a snapshot holds self.net too
         self._saving = False  # whether RNGs are SavedRandom (from the first snapshot on)
+        #: synchronous writes to stable storage per process: one per handler that
+        #: persisted anything (the fsync a server does before it answers)
+        self.writes: Counter = Counter()
         self._hashes: dict = {}  # ("process"|"storage", pid) -> (object, hash): see fingerprint
         self._wire: dict = {}  # id(message payload) -> (payload, hash): see fingerprint
         self._ctx: dict = {}
@@ -283,6 +293,7 @@ class Simulation:
         for anything, so it is written for speed."""
         effects, ctx._effects = ctx._effects, []
         pid = ctx.pid
+        wrote = False
         for effect in effects:
             kind = effect[0]
             if kind is Send:
@@ -290,6 +301,9 @@ class Simulation:
             elif kind is SetTimer:
                 self._set_timer(pid, effect[1], effect[2])
             elif kind is Persist:
+                if not wrote:
+                    wrote = True
+                    self.writes[pid] += 1
                 if pid in self._stored_shared:
                     self._stored_shared.discard(pid)
                     self._storage[pid] = dict(self._storage[pid])
@@ -669,6 +683,42 @@ class Simulation:
                 out.append({"id": mid, "src": src, "dst": dst, "msg": msg, "due": time})
         return out
 
+    def running(self) -> Mapping:
+        """The running processes by id, as a read-only view (to read, never to drive)."""
+        return MappingProxyType(self._procs)
+
+    def paused(self) -> frozenset:
+        """The paused processes."""
+        return frozenset(self._paused)
+
+    def timers(self) -> frozenset:
+        """The armed timers, as ``(pid, name)`` pairs."""
+        return frozenset(self._timers)
+
+    def wire(self) -> Iterator[tuple]:
+        """The messages in flight as ``(src, dst, msg)`` triples, held ones
+        included, in no particular order: the cheap view a fingerprint needs."""
+        for entries in (self._queue, *self._backlog.values()):
+            for entry in entries:
+                if entry[2] == _DELIVER:
+                    yield entry[3][1:]
+
+    def steps(self) -> dict:
+        """What each queued entry is, whatever schedule queued it: ``ref ->
+        (src, dst, msg)`` for a message, ``ref -> (pid, name)`` for a timer,
+        ``ref -> label`` for an action. A :class:`Choice`'s ``ref`` (a sequence
+        number) names an entry only within one run; this names what it does."""
+        out = {}
+        for _t, seq, kind, payload in self._queue:
+            out[seq] = payload[1:] if kind == _DELIVER else payload if kind == _TIMER \
+                else payload[1]
+        return out
+
+    def stored(self, pid: Hashable) -> Mapping:
+        """A read-only view of what ``pid`` has persisted (no copy, unlike :meth:`storage`)."""
+        self._check_pid(pid)
+        return MappingProxyType(self._storage[pid])
+
     def enabled(self, *, crashes: bool = False, restarts: bool = False) -> list[Choice]:
         """Every event that could happen next, whatever its time: each pending
         delivery (or its loss), each armed timer, each scheduled action, with
@@ -918,7 +968,7 @@ def canonical(obj: Any) -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, dict):
-        return tuple(sorted(((repr(k), canonical(v)) for k, v in obj.items()), key=repr))
+        return tuple(sorted(((repr(k), canonical(v)) for k, v in obj.items()), key=_first))
     if isinstance(obj, (list, tuple)):
         return tuple(canonical(v) for v in obj)
     if isinstance(obj, (set, frozenset)):
@@ -930,6 +980,10 @@ def canonical(obj: Any) -> Any:
     if hasattr(obj, "__slots__"):
         return (type(obj).__name__, tuple(canonical(getattr(obj, s, None)) for s in obj.__slots__))
     return repr(obj)
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
 def _check_time(what: str, x: float) -> None:
