@@ -70,7 +70,7 @@ def test_decision_cost_checks_its_input():
 def test_multi_paxos_keeps_its_invariants_under_fifty_random_fault_schedules():
     runs = ch6.multi_paxos_campaign(range(50))
     assert [r.violation for r in runs] == [None] * 50
-    assert sum(r.faults for r in runs) > 500 and min(r.decided for r in runs) > 0
+    assert sum(r.faults for r in runs) > 500 and all(r.recovered for r in runs)
 
 
 def test_the_models_sometimes_properties_are_all_reached():
