@@ -29,14 +29,14 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from ddia10.explore import Report, explore
+from ddia10.explore import Exploration, explore
 from ddia10.raft import RaftCluster
 from ddia10.scenarios import paxos as ch6
 
 HAND_COUNT = 5 ** 2 + 5 ** 2 - 1
 
 
-def show(title: str, report: Report, note: str = "") -> None:
+def show(title: str, report: Exploration, note: str = "") -> None:
     s = report.summary()
     length = s["counterexample length"]
     print(f"\n{title}")

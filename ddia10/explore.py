@@ -47,6 +47,7 @@ from typing import Any
 from .invariants import InvariantViolation
 from .runtime import progress as progress_bar
 from .sim import Choice, Simulation
+from .validate import check_callable, check_choice, check_int, check_number
 
 MODES = ("bfs", "walk")
 
@@ -107,7 +108,7 @@ class Counterexample:
 
 
 @dataclass
-class Report:
+class Exploration:
     """What an exploration found.
 
     ``verdict`` is ``"holds"`` (no property broken), ``"violated"``.
@@ -180,7 +181,7 @@ def explore(
     reduced: bool = False,
     sleep_sets: bool = True,
     progress: bool = True,
-) -> Report:
+) -> Exploration:
     """Explore the world ``build()`` returns; see the module docstring.
 
     ``mode`` is ``"bfs"`` (exhaustive, shortest counterexample) or ``"walk"``
@@ -211,30 +212,20 @@ def explore(
 
     """
     properties = _check_properties(properties)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    for name, value, low in (("max_depth", max_depth, 0), ("max_states", max_states, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < low):
-            raise ValueError(f"{name} must be None or an int >= {low}, got {value!r}")
-    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
-                                or not seconds > 0):
-        raise ValueError(f"seconds must be None or a number > 0, got {seconds!r}")
-    if isinstance(crashes, bool) or not isinstance(crashes, int) or crashes < 0:
-        raise ValueError(f"crashes must be an int >= 0, got {crashes!r}")
-    if timeouts is not None and (isinstance(timeouts, bool) or not isinstance(timeouts, int)
-                                 or timeouts < 0):
-        raise ValueError(f"timeouts must be None or an int >= 0, got {timeouts!r}")
+    check_choice("mode", mode, MODES)
+    check_int("max_depth", max_depth, min=0, none=True)
+    check_int("max_states", max_states, min=1, none=True)
+    check_number("seconds", seconds, positive=True, none=True)
+    check_int("crashes", crashes, min=0)
+    check_int("timeouts", timeouts, min=0, none=True)
     if mode == "walk" and max_depth is None:
         raise ValueError("a random walk needs max_depth, the length of each walk")
-    if not callable(build):
-        raise ValueError(f"build must be a function returning a harness, got {build!r}")
+    check_callable("build", build, what="a function returning a harness")
     search = _Search(build, properties, crashes, bool(restarts), timeouts, bool(losses),
                      bool(reduced), bool(sleep_sets), max_depth, max_states, seconds, progress)
     if mode == "bfs":
         return search.breadth_first()
-    if isinstance(walks, bool) or not isinstance(walks, int) or walks < 1:
-        raise ValueError(f"walks must be an int >= 1, got {walks!r}")
+    check_int("walks", walks, min=1)
     return search.random_walks(walks, random.Random(seed))
 
 
@@ -315,9 +306,9 @@ class _Search:
     def _out_of_time(self) -> bool:
         return self.seconds is not None and time.perf_counter() - self.started > self.seconds
 
-    def _report(self, mode, states, depth, violation=None, path=(), bound=None) -> Report:
+    def _report(self, mode, states, depth, violation=None, path=(), bound=None) -> Exploration:
         cx = None if violation is None else Counterexample(tuple(path), violation, self.build)
-        return Report(mode=mode, verdict="holds" if violation is None else "violated",
+        return Exploration(mode=mode, verdict="holds" if violation is None else "violated",
                       exhausted=violation is None and bound is None, states=states,
                       transitions=self.transitions, depth=depth,
                       seconds=time.perf_counter() - self.started,
@@ -325,7 +316,7 @@ class _Search:
                       reached=dict(self.reached), counterexample=cx, bound=bound)
 
     # ------------------------------------------------------------------ breadth first
-    def breadth_first(self) -> Report:
+    def breadth_first(self) -> Exploration:
         """Level by level, with sleep sets (see the module docstring). A state
         waiting in the frontier is kept as its parent's snapshot and the step
         from there, so siblings share one snapshot and memory grows with the
@@ -420,7 +411,7 @@ class _Search:
         return hash((fingerprint, spent)) if spent != (0, ()) else fingerprint
 
     # ------------------------------------------------------------------ random walks
-    def random_walks(self, walks: int, rng: random.Random) -> Report:
+    def random_walks(self, walks: int, rng: random.Random) -> Exploration:
         h = self.harness
         seen = {self._key(self._unspent())}
         violation = self._judge(None, 0)

@@ -304,9 +304,9 @@ def test_safety_under_loss_duplication_and_crashes(seed):
     ({"proposers": 0}, "proposers must be an int >= 1"),
     ({"acceptors": "3"}, "acceptors must be an int >= 1"),
     ({"learners": -1}, "learners must be an int >= 0"),
-    ({"retry_timeout": 0}, "retry_timeout must be > 0"),
+    ({"retry_timeout": 0}, "retry_timeout must be a finite number > 0 ms"),
     ({"backoff": -1.0}, "backoff must be a finite number"),
-    ({"max_rounds": 0}, "max_rounds must be an int >= 1"),
+    ({"max_rounds": 0}, "max_rounds must be None or an int >= 1"),
     ({"bug_ignore_acepted": True}, "unknown Paxos option"),
 ])
 def test_harness_rejects_bad_settings(kwargs, message):

@@ -50,7 +50,7 @@ def test_the_duel_with_randomized_backoff_decides(seed):
 def test_a_new_multi_paxos_leader_fills_the_hole_with_a_no_op():
     c = ch6.hole_run()
     c.check_invariants()
-    table = ch6.log_table(c)
+    table = ch6.slot_table(c)
     assert table.shape == (3, 2) and list(table.iloc[:, 0]) == ["c1", str(NOOP), "c3"]
 
 

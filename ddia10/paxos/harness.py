@@ -29,6 +29,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from ..sim import Process, Simulation, Trace
+from ..validate import check_int, check_known, check_number
 from .invariants import PaxosMonitor
 from .multi import LEADER, MultiPaxosNode, MultiPaxosOptions
 from .node import Cast, PaxosNode
@@ -72,12 +73,12 @@ class _Harness:
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:
         """Advance simulated time by ``ms``."""
-        self.sim.run(_check_ms("run time", ms))
+        self.sim.run(check_number("run time", ms, min=0, unit="ms"))
 
     def run_until(self, predicate: Callable[[Any], bool], timeout_ms: float) -> float:
         """Run until ``predicate(self)`` holds; the time it first held.
         Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
-        _check_ms("timeout", timeout_ms)
+        check_number("timeout", timeout_ms, min=0, unit="ms")
         return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
 
     # ---------------------------------------------------------------- faults
@@ -108,8 +109,7 @@ class _Harness:
         self.sim.heal()
 
     def _known(self, pid: Hashable) -> None:
-        if pid not in self._ids:
-            raise KeyError(f"unknown process id {pid!r}; processes are {self._ids}")
+        check_known("process id", pid, self._ids)
 
     # ---------------------------------------------------------------- exploration
     def snapshot(self) -> Any:
@@ -151,9 +151,9 @@ class SingleDecree(_Harness):
         trace: bool = True,
         **options: Any,
     ) -> None:
-        _check_count("proposers", proposers, 1)
-        _check_count("acceptors", acceptors, 1)
-        _check_count("learners", learners, 0)
+        check_int("proposers", proposers, min=1)
+        check_int("acceptors", acceptors, min=1)
+        check_int("learners", learners, min=0)
         self.options = _options(PaxosOptions, "Paxos", options)
         proposer_ids = tuple(f"P{i}" for i in range(1, proposers + 1))
         self.cast = Cast(
@@ -294,7 +294,7 @@ class MultiPaxos(_Harness):
         trace: bool = True,
         **options: Any,
     ) -> None:
-        _check_count("cluster size", n, 1)
+        check_int("cluster size", n, min=1)
         self.options = _options(MultiPaxosOptions, "Multi-Paxos", options)
         self.servers = tuple(range(1, n + 1))
         super().__init__(list(self.servers), n // 2 + 1, seed,
@@ -354,18 +354,6 @@ def _options(cls: type, protocol: str, options: dict) -> Any:
         raise ValueError(f"unknown {protocol} option(s) {sorted(unknown)}; "
                          f"known: {sorted(cls.names())}")
     return cls(**options)
-
-
-def _check_count(name: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-    return value
-
-
-def _check_ms(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} must be a number of ms >= 0, got {value!r}")
-    return value
 
 
 def _check_hashable(name: str, value: Any) -> None:

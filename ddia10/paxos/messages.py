@@ -22,7 +22,7 @@ so its messages carry slots:
   leader's Accept also carries how far the log is chosen (``chosen``), so
   followers learn decisions without a message of their own, as Raft's
   ``leader_commit`` does.
-- :class:`Heartbeat` — an idle leader's ``AcceptSlot`` with no slot: it keeps
+- :class:`LeaderHeartbeat` — an idle leader's ``AcceptSlot`` with no slot: it keeps
   followers from starting elections and carries ``chosen`` too.
 - :class:`CatchUp` / :class:`Chosen` — a follower that missed slots asks for
   the chosen values after ``applied``, and the leader sends them.
@@ -93,7 +93,7 @@ class Rejected:
 
 
 @dataclass(frozen=True)
-class NoOp:
+class NoOpValue:
     """The value a new Multi-Paxos leader proposes for a slot nobody accepted
     anything in, so the log has no hole below the slots it fills next."""
 
@@ -101,7 +101,7 @@ class NoOp:
         return "no-op"
 
 
-NOOP = NoOp()
+NOOP = NoOpValue()
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class Chosen:
 
 
 @dataclass(frozen=True)
-class Heartbeat:
+class LeaderHeartbeat:
     """An idle leader is alive, leads ``ballot``, and every slot up to ``chosen`` is chosen."""
 
     ballot: int

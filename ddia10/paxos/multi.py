@@ -33,13 +33,13 @@ answering; what a server has learned it can learn again from the leader.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from ..quorum import majority
 from ..sim import Context, Process
+from ..validate import check_instance, check_int, check_number
 from .invariants import Learned, Proposed, Voted
 from .messages import (
     NOOP,
@@ -47,7 +47,7 @@ from .messages import (
     AcceptSlot,
     CatchUp,
     Chosen,
-    Heartbeat,
+    LeaderHeartbeat,
     PrepareFrom,
     PromiseFrom,
     Rejected,
@@ -69,27 +69,19 @@ class MultiPaxosOptions:
     max_batch: int = 64
 
     def __post_init__(self) -> None:
-        timeout = self.election_timeout
-        if not (isinstance(timeout, (tuple, list)) and len(timeout) == 2
-                and all(_is_positive(t) for t in timeout) and timeout[0] <= timeout[1]):
-            raise ValueError(f"election_timeout must be a (min, max) pair of ms > 0 with "
-                             f"min <= max, got {timeout!r}")
+        timeout = check_instance("election_timeout", self.election_timeout, (tuple, list))
+        if len(timeout) != 2:
+            raise ValueError(f"election_timeout must be a (min, max) pair of ms, got {timeout!r}")
+        lo = check_number("election_timeout min", timeout[0], positive=True, unit="ms")
+        check_number("election_timeout max", timeout[1], min=lo, unit="ms")
         object.__setattr__(self, "election_timeout", (float(timeout[0]), float(timeout[1])))
-        if not _is_positive(self.heartbeat_interval) \
-                or self.heartbeat_interval >= timeout[0]:
-            raise ValueError(f"heartbeat_interval must be a number of ms > 0 and below the "
-                             f"minimum election timeout, got {self.heartbeat_interval!r}")
-        if isinstance(self.max_batch, bool) or not isinstance(self.max_batch, int) \
-                or self.max_batch < 1:
-            raise ValueError(f"max_batch must be an int >= 1, got {self.max_batch!r}")
+        check_number("heartbeat_interval", self.heartbeat_interval, positive=True, below=lo,
+                     unit="ms")
+        check_int("max_batch", self.max_batch, min=1)
 
     @classmethod
     def names(cls) -> frozenset[str]:
         return frozenset(f.name for f in fields(cls))
-
-
-def _is_positive(x: Any) -> bool:
-    return not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
 class MultiPaxosNode(Process):
@@ -252,13 +244,13 @@ class MultiPaxosNode(Process):
         """Tell followers the leader lives and how far the log is chosen, and resend
         every proposal a follower has not acknowledged."""
         for peer in self.peers:
-            ctx.send(peer, Heartbeat(self.ballot, self.last_applied))
+            ctx.send(peer, LeaderHeartbeat(self.ballot, self.last_applied))
             for slot, value in self.proposals.items():
                 if peer not in self.acks[slot]:
                     ctx.send(peer, AcceptSlot(self.ballot, slot, value, self.last_applied))
         ctx.set_timer(self.options.heartbeat_interval, HEARTBEAT)
 
-    def _on_heartbeat(self, ctx: Context, src: Hashable, msg: Heartbeat) -> None:
+    def _on_heartbeat(self, ctx: Context, src: Hashable, msg: LeaderHeartbeat) -> None:
         if msg.ballot < self.promised:
             ctx.send(src, Rejected(msg.ballot, self.promised))
             return
@@ -344,7 +336,7 @@ _HANDLERS = {
     AcceptSlot: MultiPaxosNode._on_accept_slot,
     AcceptedSlot: MultiPaxosNode._on_accepted_slot,
     Rejected: MultiPaxosNode._on_rejected,
-    Heartbeat: MultiPaxosNode._on_heartbeat,
+    LeaderHeartbeat: MultiPaxosNode._on_heartbeat,
     CatchUp: MultiPaxosNode._on_catch_up,
     Chosen: MultiPaxosNode._on_chosen,
 }

@@ -26,8 +26,9 @@ two different values can be chosen.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
+
+from ..validate import check_bool, check_int, check_number
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,11 @@ class PaxosOptions:
     bug_ignore_accepted: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("retry_timeout", "backoff"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number of ms >= 0, got {value!r}")
-        if self.retry_timeout <= 0:
-            raise ValueError(f"retry_timeout must be > 0 ms, got {self.retry_timeout!r}")
-        rounds = self.max_rounds
-        if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int)
-                                   or rounds < 1):
-            raise ValueError(f"max_rounds must be an int >= 1 or None, got {rounds!r}")
-        for name in ("thrifty", "bug_ignore_accepted"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        check_number("retry_timeout", self.retry_timeout, positive=True, unit="ms")
+        check_number("backoff", self.backoff, min=0, unit="ms")
+        check_int("max_rounds", self.max_rounds, min=1, none=True)
+        check_bool("thrifty", self.thrifty)
+        check_bool("bug_ignore_accepted", self.bug_ignore_accepted)
 
     @classmethod
     def names(cls) -> frozenset[str]:

@@ -9,7 +9,7 @@
 - Dueling proposers: the livelock of fixed retry timers and its end under
   randomized back-off (:func:`duel`, :func:`round_table`, :func:`duel_player`).
 - Multi-Paxos: a new leader that fills a hole with a no-op (:func:`hole_run`,
-  :func:`log_table`), and the random fault campaign (:func:`multi_paxos_campaign`).
+  :func:`slot_table`), and the random fault campaign (:func:`multi_paxos_campaign`).
 - Paxos beside Raft, measured on one workload and one latency model
   (:func:`decision_cost`, :func:`paxos_vs_raft`), for any harness that can
   elect a leader and take commands (chapter 7 measures its protocols with it).
@@ -31,6 +31,7 @@ from ..paxos import NOOP, MultiPaxos, SingleDecree
 from ..raft import RaftCluster
 from ..sim import Simulation
 from ..sim.faults import apply_fault, random_faults
+from ..validate import check_instance, check_int
 from ..viz import ClusterView, Scenario
 from ..viz.view import message_text
 
@@ -140,8 +141,7 @@ def process_table(view: ClusterView):
 def paxos_player(seed: int = 0) -> Scenario:
     """Three proposers and five acceptors; proposers back off at random when
     beaten, so a duel ends."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
 
     def build() -> Simulation:
         return SingleDecree(proposers=3, acceptors=5, seed=seed, latency=(3.0, 7.0),
@@ -234,7 +234,7 @@ def hole_run(seed: int = 0) -> MultiPaxos:
     return c
 
 
-def log_table(cluster: MultiPaxos):
+def slot_table(cluster: MultiPaxos):
     """Each running server's applied log, slot by slot (no-ops shown)."""
     import pandas as pd
 
@@ -246,7 +246,7 @@ def log_table(cluster: MultiPaxos):
 
 
 @dataclass(frozen=True)
-class CampaignRun:
+class MultiPaxosRun:
     """One seeded Multi-Paxos run under random faults."""
 
     seed: int
@@ -257,7 +257,7 @@ class CampaignRun:
 
 
 def multi_paxos_campaign(seeds: range, *, servers: int = 5, duration: float = 3000.0,
-                         commands: int = 40) -> list[CampaignRun]:
+                         commands: int = 40) -> list[MultiPaxosRun]:
     """For each seed: a client submits ``commands`` commands (to whoever leads,
     skipped when nobody does) while :func:`~ddia10.sim.faults.random_faults`
     crashes, restarts, partitions and heals, over a lossy, duplicating,
@@ -285,7 +285,7 @@ def multi_paxos_campaign(seeds: range, *, servers: int = 5, duration: float = 30
         except AssertionError as exc:
             violation = str(exc)
         decided = len({s for s, _b, v in c.monitor.chosen if v is not NOOP})
-        runs.append(CampaignRun(seed, len(faults), decided, recovered, violation))
+        runs.append(MultiPaxosRun(seed, len(faults), decided, recovered, violation))
     return runs
 
 
@@ -328,8 +328,7 @@ def decision_cost(protocol: str, build: Callable[[], Any], *, one_way: float,
     ``applied(pid)`` (:class:`~ddia10.paxos.MultiPaxos`,
     :class:`~ddia10.raft.RaftCluster`). A decision is the leader applying the
     command; ``one_way`` is the link latency, so a round trip is twice that."""
-    if isinstance(decisions, bool) or not isinstance(decisions, int) or decisions < 1:
-        raise ValueError(f"decisions must be an int >= 1, got {decisions!r}")
+    check_int("decisions", decisions, min=1)
     harness = build()
     leader = harness.wait_for_leader()
     harness.run(50 * one_way)  # the new leader's first entries settle
@@ -410,7 +409,6 @@ def counterexample_player(cx: Counterexample, title: str,
                           table: Callable[[ClusterView], Any] | None = None) -> Scenario:
     """The explorer's counterexample as a player: each step takes the next step of
     its schedule, in a fresh world from the model's ``build()``."""
-    if not isinstance(cx, Counterexample):
-        raise ValueError(f"expected a Counterexample, got {type(cx).__name__}")
+    check_instance("counterexample", cx, Counterexample)
     return Scenario(title=title, build=lambda: cx.world().sim, layout=layout, table=table,
                     description=f"{len(cx)} steps to: {cx.violation}")

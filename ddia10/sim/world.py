@@ -755,7 +755,7 @@ class Simulation:
         else:
             self._dispatch(entry)
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> WorldSnapshot:
         """The whole world (processes, queue, timers, storage, clocks, RNGs,
         network) as it is now; :meth:`restore` returns to it, trace included.
 
@@ -770,7 +770,7 @@ class Simulation:
         self._shared.update(self._procs)
         self._stored_shared.update(self._storage)
         self._net_shared = True
-        return Snapshot(
+        return WorldSnapshot(
             self.now, tuple(self._queue), self._seq, self._msg_ids, dict(self._timers),
             dict(self._procs), dict(self._ctx), dict(self._incarnation), dict(self._storage),
             frozenset(self._paused), {p: tuple(b) for p, b in self._backlog.items()},
@@ -788,10 +788,11 @@ class Simulation:
             if pid in self._ctx:
                 self._ctx[pid].rng = self._rngs[pid]
 
-    def restore(self, snap: Snapshot) -> None:
+    def restore(self, snap: WorldSnapshot) -> None:
         """Return to :meth:`snapshot` (any number of times)."""
-        if not isinstance(snap, Snapshot):
-            raise ValueError(f"restore takes a Snapshot from snapshot(), got {type(snap).__name__}")
+        if not isinstance(snap, WorldSnapshot):
+            raise ValueError(
+                f"restore takes a WorldSnapshot from snapshot(), got {type(snap).__name__}")
         self.now, self._seq, self._msg_ids = snap.now, snap.seq, snap.msg_ids
         self._queue = list(snap.queue)
         self._timers = dict(snap.timers)
@@ -903,7 +904,7 @@ class SavedRandom(random.Random):
             self.setstate(state)
 
 
-class Snapshot(NamedTuple):
+class WorldSnapshot(NamedTuple):
     """A world as :meth:`Simulation.snapshot` saw it; opaque to everyone else."""
 
     now: float
