@@ -40,8 +40,8 @@ def show(title: str, report: Exploration, note: str = "") -> None:
     s = report.summary()
     length = s["counterexample length"]
     print(f"\n{title}")
-    print(f"  verdict              {s['verdict']}"
-          + (" (exhausted)" if s["exhausted"] else f" (bound: {s['bound']})"))
+    how = " (exhausted)" if s["exhausted"] else f" (bound: {s['bound']})" if s["bound"] else ""
+    print(f"  verdict              {s['verdict']}{how}")
     print(f"  states               {s['states']:,}  ({s['transitions']:,} steps, depth "
           f"{s['depth']})")
     print(f"  seconds              {s['seconds']:.1f} wall, {s['cpu seconds']:.1f} cpu")
@@ -84,8 +84,9 @@ def main(minutes: float = 10.0) -> int:
     show("2. Paxos without the adopt-the-highest-accepted rule", bug)
     failures += bug.verdict != "violated"
 
-    long = explore(ch6.paxos_model(2, 3, rounds=2), properties=ch6.paxos_sometimes(2, rounds=2),
-                   losses=False, reduced=True, seconds=60 * minutes, progress=False)
+    sometimes = [p for p in ch6.paxos_sometimes(2, rounds=2) if p.name != "a message lost"]
+    long = explore(ch6.paxos_model(2, 3, rounds=2), properties=sometimes, losses=False,
+                   reduced=True, seconds=60 * minutes, progress=False)
     show(f"3. Paxos, two ballots per proposer, {minutes:g} minutes", long)
     failures += long.verdict != "holds"
 

@@ -156,6 +156,17 @@ def test_raft_with_votes_keyed_by_term_elects_two_leaders_in_one_term():
     assert [c.kind for c in cx.path].count("timer") == 2  # two candidates, one term
 
 
+def test_two_phase_commit_aborting_in_doubt_breaks_atomicity_in_six_steps():
+    from ddia10.scenarios import two_phase_commit as ch3
+
+    report = explore(ch3.explorer_model(bug=True), losses=False, progress=False)
+    cx = report.counterexample
+    assert cx.violation.invariant == "atomicity" and len(cx) == 6
+    assert cx.path[-1].kind == "timer"  # P1 gives up waiting, though commit was decided
+    run = ch3.counterexample_scenario(cx).run(steps=20)
+    assert run.k <= len(cx) and run.ended
+
+
 # ---------------------------------------------------------------- bounds and budgets
 def test_a_depth_bound_is_reported_and_the_search_is_not_exhausted():
     report = explore(paxos(2, 2), max_depth=5, progress=False)

@@ -108,6 +108,10 @@ RUNS = [
         lambda: ordering.raft_tob_crash_run().trace),
     Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
         lambda: ordering.raft_tob_partition_run()[0].trace),
+    Run("ch03_counterexample", "the explorer's shortest schedule breaking atomicity with "
+        "bug_abort_in_doubt (two participants), replayed",
+        lambda: explore(ch3.explorer_model(bug=True), losses=False,
+                        progress=False).counterexample.replay().trace),
     # chapter 4: Raft
     Run("ch04_roles", "roles_run(): leader crashed, restarted (the role diagram)",
         lambda: raft.roles_run()[0].trace),
