@@ -108,10 +108,6 @@ RUNS = [
         lambda: ordering.raft_tob_crash_run().trace),
     Run("ch02_raft_tob_partition", "raft_tob_partition_run(): the leader cut off, then healed",
         lambda: ordering.raft_tob_partition_run()[0].trace),
-    Run("ch03_counterexample", "the explorer's shortest schedule breaking atomicity with "
-        "bug_abort_in_doubt (two participants), replayed",
-        lambda: explore(ch3.explorer_model(bug=True), losses=False,
-                        progress=False).counterexample.replay().trace),
     # chapter 4: Raft
     Run("ch04_roles", "roles_run(): leader crashed, restarted (the role diagram)",
         lambda: raft.roles_run()[0].trace),
@@ -149,6 +145,10 @@ RUNS = [
     Run("ch03_campaign_seed0", "campaign_run(0), alone and replicated: how each transaction ended",
         lambda: {f"replicas={r}": sorted(ch3.campaign_run(0, replicas=r).outcomes.items())
                  for r in (1, 3)}),
+    Run("ch03_counterexample", "the explorer's shortest schedule breaking atomicity with "
+        "bug_abort_in_doubt (two participants), replayed",
+        lambda: explore(ch3.explorer_model(bug=True), losses=False,
+                        progress=False).counterexample.replay().trace),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
         lambda: ch5.fault_campaign(0, trace=True).trace),
