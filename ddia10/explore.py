@@ -16,6 +16,12 @@ or stateright does:
   messages in flight and timers, *and* everything its safety monitor has
   heard, so two histories that end in the same world but differ in what the
   monitor must remember are never merged.
+- **Sleep sets** (Godefroid, *Partial-Order Methods for the Verification of
+  Concurrent Systems*, 1996): two steps at different processes (a delivery to
+  one, a timer of another) commute, so after trying one and then the other
+  from a state, the search need not try them again the other way round from
+  the state after the second. That skips steps, never states: every state is
+  still visited, at the same depth (a test compares the two searches).
 - **Every state judged**: the harness's ``check_invariants`` and each
   :class:`Always` property run after every transition; each
   :class:`Sometimes` property is reported reached or not, so a model too
@@ -28,9 +34,9 @@ or stateright does:
 
 A model to explore is any harness that offers ``sim`` (a
 :class:`~ddia10.sim.Simulation`), ``snapshot()``/``restore()``,
-``fingerprint()`` and ``check_invariants()``: :class:`~ddia10.paxos.SingleDecree`
-and :class:`~ddia10.raft.RaftCluster` do. ``build()`` returns one at the
-initial state, the same every time. A counterexample replays in a fresh
+``fingerprint()`` and ``check_invariants()``: :class:`~ddia10.paxos.SingleDecree`,
+:class:`~ddia10.raft.RaftCluster` and :class:`~ddia10.twopc.TwoPC` do.
+``build()`` returns one at the initial state, the same every time. A counterexample replays in a fresh
 harness from ``build()``, with its trace recorded, so it plays in the players
 like any other run (:meth:`Counterexample.replay`, :meth:`Counterexample.world`).
 """
@@ -202,14 +208,18 @@ def explore(
     will ignore. One state of each such family is visited, with no loss of
     soundness; counts are then of families, not of states.
 
-    ``losses=False`` never loses a message. For properties that do not read
-    the messages in flight (all of Paxos's) this hides no violation and no
-    shortest counterexample: a message lost is a message that was never
-    delivered, and a schedule that loses one reaches, one step later, what
-    the same schedule without the loss reaches with that message still on
-    the wire, which it may go on never delivering. It makes hunting a bug
-    cheaper; a proof should keep losses in, as a model of the network.
+    ``losses=False`` never loses a message. For properties that read the
+    processes and the monitor, not the messages in flight (all of this book's),
+    that hides no violation and no shortest counterexample, so a proof may
+    leave losses out: a lost message is one that is never delivered, and a
+    schedule that loses messages leaves every process and the monitor exactly
+    where the same schedule leaves them with those messages still on the wire,
+    undelivered (a test checks that the two searches meet the same process
+    states). What it cannot show is a loss itself: a "message lost"
+    :class:`Sometimes` needs losses in.
 
+    ``sleep_sets=False`` turns sleep sets off (see the module docstring): the
+    same states, more steps; for checking that claim.
     """
     properties = _check_properties(properties)
     check_choice("mode", mode, MODES)
