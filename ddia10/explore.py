@@ -36,9 +36,10 @@ A model to explore is any harness that offers ``sim`` (a
 :class:`~ddia10.sim.Simulation`), ``snapshot()``/``restore()``,
 ``fingerprint()`` and ``check_invariants()``: :class:`~ddia10.paxos.SingleDecree`,
 :class:`~ddia10.raft.RaftCluster` and :class:`~ddia10.twopc.TwoPC` do.
-``build()`` returns one at the initial state, the same every time. A counterexample replays in a fresh
-harness from ``build()``, with its trace recorded, so it plays in the players
-like any other run (:meth:`Counterexample.replay`, :meth:`Counterexample.world`).
+``build()`` returns one at the initial state, the same every time. A
+counterexample replays in a fresh harness from ``build()``, with its trace
+recorded, so it plays in the players like any other run
+(:meth:`Counterexample.replay`, :meth:`Counterexample.world`).
 """
 
 from __future__ import annotations
