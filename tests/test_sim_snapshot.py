@@ -133,3 +133,11 @@ def test_a_chooser_that_returns_none_ends_the_run():
     sim.call("a", lambda p, ctx: ctx.send("b", Note("x")))
     sim.chooser = lambda world, choices: None
     assert sim.step() is False and sim.process("b").count == 0
+
+
+def test_writes_count_one_per_handler_that_persisted():
+    sim = trio()
+    sim.call("a", lambda p, ctx: (ctx.persist("x", 1), ctx.persist("y", 2)))  # one fsync
+    sim.call("a", lambda p, ctx: ctx.send("b", Note("n")))  # none
+    sim.run(5)  # b counts the note and persists its count: one
+    assert dict(sim.writes) == {"a": 1, "b": 1}
