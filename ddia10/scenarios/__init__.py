@@ -17,4 +17,7 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
 - :mod:`.raft_deep_dive` — chapter 5 (a package): the worked example, log
   repair, Figure 8, membership, reads under clock drift, PreVote and
   CheckQuorum, the fault and key-value campaigns.
+- :mod:`.paxos` — chapter 6: a round with five acceptors, the three-proposer
+  player, dueling proposers, Multi-Paxos's holes and its fault campaign, Paxos
+  beside Raft measured, the explorer's Paxos model and counterexample player.
 """
