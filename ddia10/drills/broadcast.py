@@ -41,7 +41,8 @@ from ..raft import RaftCluster, RaftNode
 from ..sim import Context, Simulation, Trace
 from ..tob import Ordered, SequencerTOB, schedule_broadcasts
 from ..validate import check_instance
-from .reader import ReaderCode, own_methods, report_exception
+from .raft_script import RAFT_STEP_KINDS, RaftScript, campaign, heal, partition, scripted_cluster
+from .reader import Act, ReaderCode, own_methods, report_exception
 from .report import DrillReport, DrillRun, failed, passed
 
 SEQUENCER_DRILL = "total order broadcast on a sequencer"
@@ -100,8 +101,7 @@ def check_sequencer_broadcast(reader: type) -> DrillReport:
                 return report_exception(SEQUENCER_DRILL, code, exc, run=run)
             logs = {p: [m.payload for m in sim.process(p).delivered] for p in SEQUENCER_PIDS}
             verdict = _judge_logs(SEQUENCER_DRILL, logs, [p for _t, _o, p in SEQUENCER_PLAN],
-                                  code, run, lambda pid, payload: _acts_delivering(
-                                      code, pid, payload))
+                                  code, run, _member_delivery)
             if verdict is not None:
                 return verdict
     return passed(SEQUENCER_DRILL, [
@@ -113,15 +113,22 @@ def check_sequencer_broadcast(reader: type) -> DrillReport:
     ])
 
 
-def _acts_delivering(code: ReaderCode, pid: Hashable, payload: Any) -> list:
-    return [a for a in code.acts if a.what == "deliver" and a.who == pid
-            and getattr(a.args.get("msg"), "payload", None) == payload]
+def _member_delivery(act: Act) -> tuple | None:
+    """(process, payload) of a delivery the reader's member made."""
+    if act.what != "deliver":
+        return None
+    return act.who, getattr(act.args.get("msg"), "payload", None)
 
 
 def _judge_logs(drill: str, logs: dict[Hashable, list], broadcasts: Sequence[Any],
                 code: ReaderCode, run: DrillRun,
-                acts: Callable[[Hashable, Any], list]) -> DrillReport | None:
-    """The properties of total order broadcast over each process's deliveries."""
+                delivery: Callable[[Act], tuple | None]) -> DrillReport | None:
+    """The properties of total order broadcast over each process's deliveries;
+    ``delivery(act)`` says which (process, payload) a reader's act delivered."""
+
+    def acts(pid: Hashable, payload: Any) -> list[Act]:
+        return [a for a in code.acts if delivery(a) == (pid, payload)]
+
     for pid, log in logs.items():
         for k, payload in enumerate(log):
             if payload in log[:k]:
@@ -135,7 +142,7 @@ def _judge_logs(drill: str, logs: dict[Hashable, list], broadcasts: Sequence[Any
     pids = list(logs)
     for i, a in enumerate(pids):
         for b in pids[i + 1:]:
-            for k, (x, y) in enumerate(zip(logs[a], logs[b])):
+            for k, (x, y) in enumerate(zip(logs[a], logs[b], strict=False)):
                 if x != y:
                     found = acts(a, x) or acts(b, y)
                     return failed(
@@ -200,17 +207,6 @@ class SolutionRaftBroadcast(RaftBroadcaster):
 RAFT_SERVERS = (1, 2, 3)
 
 
-@dataclass(frozen=True)
-class RaftScript:
-    """One scripted run: ``(time, what)`` steps, ``what`` a function of the simulation."""
-
-    title: str
-    story: str
-    steps: tuple[tuple[float, str, Callable[[Simulation], Any]], ...]
-    end: float
-    payloads: tuple[str, ...]
-
-
 def _broadcast(pid: Hashable, message: Broadcast) -> Callable[[Simulation], Any]:
     def act(sim: Simulation) -> None:
         if sim.is_up(pid):
@@ -219,42 +215,33 @@ def _broadcast(pid: Hashable, message: Broadcast) -> Callable[[Simulation], Any]
     return act
 
 
-def _campaign(pid: Hashable) -> Callable[[Simulation], Any]:
-    return lambda sim: sim.call(pid, RaftNode.campaign)
-
-
 X, Y = Broadcast("client", 1, "x=1"), Broadcast("client", 2, "y=2")
 RAFT_SCRIPTS = (
     RaftScript("a leader cut off", "server 1 leads and is cut off; it takes y=2, which can "
                "never commit; 2 takes over and takes x=1; the network heals and the client, "
                "never answered, sends y=2 again to 2",
-               ((0, "1 campaigns", _campaign(1)),
-                (50, "cut 1 off", lambda sim: sim.partition([1], [2, 3])),
+               ((0, "1 campaigns", campaign(1)),
+                (50, "cut 1 off", partition([1], [2, 3])),
                 (60, "client → 1: y=2", _broadcast(1, Y)),
-                (100, "2 campaigns", _campaign(2)),
+                (100, "2 campaigns", campaign(2)),
                 (160, "client → 2: x=1", _broadcast(2, X)),
-                (250, "heal", lambda sim: sim.heal()),
-                (300, "client → 2: y=2 again", _broadcast(2, Y))), 600, ("x=1", "y=2")),
+                (250, "heal", heal()),
+                (300, "client → 2: y=2 again", _broadcast(2, Y))), 600, payloads=("x=1", "y=2")),
     RaftScript("a retried broadcast", "server 1 leads; the client sends x=1 to it, hears "
                "nothing back in time and sends it again",
-               ((0, "1 campaigns", _campaign(1)), (50, "client → 1: x=1", _broadcast(1, X)),
-                (120, "client → 1: x=1 again", _broadcast(1, X))), 400, ("x=1",)),
+               ((0, "1 campaigns", campaign(1)), (50, "client → 1: x=1", _broadcast(1, X)),
+                (120, "client → 1: x=1 again", _broadcast(1, X))), 400, payloads=("x=1",)),
 )
 
 
 def raft_broadcast_world(reader: type, script: RaftScript,
                          code: ReaderCode | None = None) -> RaftCluster:
-    """Three servers running the reader's class, the script scheduled on them.
-    Timeouts are out of reach, so only the script starts elections."""
+    """Three servers running the reader's class, the script scheduled on them."""
     node = reader
     if code is not None:
         node = code.watched(reader, [n for n in ("broadcast", "apply_command")
                                      if n in own_methods(reader, RaftBroadcaster)])
-    c = RaftCluster(len(RAFT_SERVERS), seed=1, latency=5.0, node_class=node,
-                    election_timeout=(100_000.0, 200_000.0), heartbeat_interval=20.0)
-    for t, label, act in script.steps:
-        c.sim.at(t, lambda sim, a=act, w=label: (sim.note(w), a(sim)), label=label)
-    return c
+    return scripted_cluster(node, script)
 
 
 def check_raft_broadcast(reader: type) -> DrillReport:
@@ -265,8 +252,7 @@ def check_raft_broadcast(reader: type) -> DrillReport:
     for script in RAFT_SCRIPTS:
         code = ReaderCode.of_class(reader, RaftBroadcaster)
         run = DrillRun(script.title, lambda s=script: raft_broadcast_world(reader, s).sim,
-                       steps=60, story=script.story,
-                       step_kinds=frozenset({"note", "state", "crash", "partition", "heal"}))
+                       steps=60, story=script.story, step_kinds=RAFT_STEP_KINDS)
         try:
             c = raft_broadcast_world(reader, script, code)
             c.run(script.end)
@@ -274,8 +260,7 @@ def check_raft_broadcast(reader: type) -> DrillReport:
             return report_exception(RAFT_DRILL, code, exc, run=run)
         logs = {f"server {pid}": [] for pid in RAFT_SERVERS}
         logs.update(delivery_sequences(c.sim.trace))
-        verdict = _judge_logs(RAFT_DRILL, logs, script.payloads, code, run,
-                              lambda pid, payload: _raft_acts(code, pid, payload))
+        verdict = _judge_logs(RAFT_DRILL, logs, script.payloads, code, run, _server_delivery)
         if verdict is not None:
             return verdict
     return passed(RAFT_DRILL, [
@@ -286,11 +271,11 @@ def check_raft_broadcast(reader: type) -> DrillReport:
     ])
 
 
-def _raft_acts(code: ReaderCode, server: str, payload: Any) -> list:
-    """The reader's deliveries of ``payload`` at ``server`` ("server 2 ...")."""
-    pid = server.split()[1]
-    return [a for a in code.acts if a.what == "deliver" and str(a.who) == pid
-            and getattr(a.args.get("message"), "payload", None) == payload]
+def _server_delivery(act: Act) -> tuple | None:
+    """(server, payload) of a delivery the reader's server made (its first incarnation)."""
+    if act.what != "deliver":
+        return None
+    return f"server {act.who}", getattr(act.args.get("message"), "payload", None)
 
 
 def delivery_sequences(trace: Trace) -> dict[str, list]:
