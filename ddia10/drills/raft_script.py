@@ -48,6 +48,7 @@ class RaftScript:
     end: float
     n: int = 3
     payloads: tuple = ()
+    options: tuple[tuple[str, Any], ...] = ()  # Raft options for this run
 
 
 def campaign(pid: Hashable) -> Act:
@@ -79,7 +80,7 @@ def scripted_cluster(node_class: Callable[..., RaftNode], script: RaftScript,
     """``script.n`` servers of ``node_class`` with the script scheduled, each step
     also written into the trace as a note."""
     options = {"election_timeout": (100_000.0, 200_000.0), "heartbeat_interval": 20.0,
-               **options}
+               **dict(script.options), **options}
     c = RaftCluster(script.n, seed=1, latency=10.0, node_class=node_class, **options)
     for t, label, act in script.steps:
         c.sim.at(t, lambda sim, a=act, w=label: (sim.note(w), a(sim)), label=label)
