@@ -41,7 +41,14 @@ from ..raft import RaftCluster, RaftNode
 from ..sim import Context, Simulation, Trace
 from ..tob import Ordered, SequencerTOB, schedule_broadcasts
 from ..validate import check_instance
-from .raft_script import RAFT_STEP_KINDS, RaftScript, campaign, heal, partition, scripted_cluster
+from .raft_script import (
+    RAFT_STEP_KINDS,
+    RaftScript,
+    do_campaign,
+    do_heal,
+    do_partition,
+    scripted_cluster,
+)
 from .reader import Act, ReaderCode, own_methods, report_exception
 from .report import DrillReport, DrillRun, failed, passed
 
@@ -220,16 +227,16 @@ RAFT_SCRIPTS = (
     RaftScript("a leader cut off", "server 1 leads and is cut off; it takes y=2, which can "
                "never commit; 2 takes over and takes x=1; the network heals and the client, "
                "never answered, sends y=2 again to 2",
-               ((0, "1 campaigns", campaign(1)),
-                (50, "cut 1 off", partition([1], [2, 3])),
+               ((0, "1 campaigns", do_campaign(1)),
+                (50, "cut 1 off", do_partition([1], [2, 3])),
                 (60, "client → 1: y=2", _broadcast(1, Y)),
-                (100, "2 campaigns", campaign(2)),
+                (100, "2 campaigns", do_campaign(2)),
                 (160, "client → 2: x=1", _broadcast(2, X)),
-                (250, "heal", heal()),
+                (250, "heal", do_heal()),
                 (300, "client → 2: y=2 again", _broadcast(2, Y))), 600, payloads=("x=1", "y=2")),
     RaftScript("a retried broadcast", "server 1 leads; the client sends x=1 to it, hears "
                "nothing back in time and sends it again",
-               ((0, "1 campaigns", campaign(1)), (50, "client → 1: x=1", _broadcast(1, X)),
+               ((0, "1 campaigns", do_campaign(1)), (50, "client → 1: x=1", _broadcast(1, X)),
                 (120, "client → 1: x=1 again", _broadcast(1, X))), 400, payloads=("x=1",)),
 )
 

@@ -99,7 +99,7 @@ class FencedWrite:
 
 
 @dataclass(frozen=True)
-class Decision:
+class LockDecision:
     """One answer of the reader's code: what was asked, what it said, its line."""
 
     at: float
@@ -114,7 +114,7 @@ class Decision:
 class Ledger:
     """Every decision of a run, in order."""
 
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: list[LockDecision] = field(default_factory=list)
 
 
 class LockServer(Process):
@@ -126,13 +126,13 @@ class LockServer(Process):
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
         if isinstance(msg, LockAcquire):
             token = self.code.call(self.service.acquire, ctx.now, msg.client, msg.ttl)
-            self.ledger.decisions.append(Decision(ctx.now, "acquire", msg.client, token,
+            self.ledger.decisions.append(LockDecision(ctx.now, "acquire", msg.client, token,
                                                   token, self.code.returned))
             ctx.annotate(granted=f"{msg.client}: {token}" if token is not None else "busy")
             ctx.send(src, LockGranted(token))
         elif isinstance(msg, LockRelease):
             ok = self.code.call(self.service.release, ctx.now, msg.client, msg.token)
-            self.ledger.decisions.append(Decision(ctx.now, "release", msg.client, msg.token,
+            self.ledger.decisions.append(LockDecision(ctx.now, "release", msg.client, msg.token,
                                                   ok, self.code.returned))
             ctx.annotate(released=f"{msg.client} token {msg.token}: {bool(ok)}")
 
@@ -146,7 +146,7 @@ class FencedStoreServer(Process):
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
         if isinstance(msg, FencedWrite):
             ok = self.code.call(self.store.write, msg.token, msg.value)
-            self.ledger.decisions.append(Decision(ctx.now, "write", msg.client, msg.token,
+            self.ledger.decisions.append(LockDecision(ctx.now, "write", msg.client, msg.token,
                                                   ok, self.code.returned))
             ctx.annotate(wrote=f"{msg.value} (token {msg.token}): {bool(ok)}")
 
@@ -268,7 +268,7 @@ def check_lock_service(service: type, store: type) -> DrillReport:
     ])
 
 
-def _judge(decisions: list[Decision], script: LockScript, run: DrillRun) -> DrillReport | None:
+def _judge(decisions: list[LockDecision], script: LockScript, run: DrillRun) -> DrillReport | None:
     highest = 0
     lease: tuple[Hashable, int, float] | None = None  # holder, token, until
     accepted = 0

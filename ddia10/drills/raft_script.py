@@ -51,27 +51,27 @@ class RaftScript:
     options: tuple[tuple[str, Any], ...] = ()  # Raft options for this run
 
 
-def campaign(pid: Hashable) -> Act:
+def do_campaign(pid: Hashable) -> Act:
     return lambda sim: sim.call(pid, RaftNode.campaign) if sim.is_up(pid) else None
 
 
-def propose(pid: Hashable, command: Any) -> Act:
+def do_propose(pid: Hashable, command: Any) -> Act:
     return lambda sim: sim.call(pid, lambda node, ctx: node.propose(ctx, command))
 
 
-def partition(*groups: list) -> Act:
+def do_partition(*groups: list) -> Act:
     return lambda sim: sim.partition(*groups)
 
 
-def heal() -> Act:
+def do_heal() -> Act:
     return lambda sim: sim.heal()
 
 
-def crash(pid: Hashable) -> Act:
+def do_crash(pid: Hashable) -> Act:
     return lambda sim: sim.crash(pid)
 
 
-def restart(pid: Hashable) -> Act:
+def do_restart(pid: Hashable) -> Act:
     return lambda sim: sim.restart(pid)
 
 

@@ -31,12 +31,12 @@ from ..validate import check_instance
 from .raft_script import (
     RAFT_STEP_KINDS,
     RaftScript,
-    campaign,
-    crash,
-    heal,
-    partition,
-    propose,
-    restart,
+    do_campaign,
+    do_crash,
+    do_heal,
+    do_partition,
+    do_propose,
+    do_restart,
     scripted_cluster,
 )
 from .reader import ReaderCode, report_exception, report_wall_clock
@@ -63,26 +63,26 @@ class SolutionVoter(RaftNode):
 SCRIPTS = (
     RaftScript("two candidates in one term",
                "servers 1 and 2 stand for election in term 1 at the same instant",
-               ((0, "1 and 2 campaign", lambda sim: (campaign(1)(sim), campaign(2)(sim))),),
+               ((0, "1 and 2 campaign", lambda sim: (do_campaign(1)(sim), do_campaign(2)(sim))),),
                100),
     RaftScript("a voter restarts",
                "3 votes for 1 in term 1 and crashes; restarted, it is asked by 2, in term 1",
-               ((0, "cut 2 off", partition([1, 3], [2])), (1, "1 campaigns", campaign(1)),
-                (25, "3 crashes", crash(3)),
+               ((0, "cut 2 off", do_partition([1, 3], [2])), (1, "1 campaigns", do_campaign(1)),
+                (25, "3 crashes", do_crash(3)),
                 (26, "3 restarts, cut off with 2", lambda sim: (
-                    partition([1], [2, 3])(sim), restart(3)(sim))),
-                (30, "2 campaigns", campaign(2))), 150),
+                    do_partition([1], [2, 3])(sim), do_restart(3)(sim))),
+                (30, "2 campaigns", do_campaign(2))), 150),
     RaftScript("a candidate without a committed entry",
                "1 leads and commits x on 1 and 2 while 3 is cut off; 1 crashes and 3 "
                "stands for election",
-               ((0, "1 campaigns", campaign(1)), (40, "cut 3 off", partition([1, 2], [3])),
-                (50, "client → 1: x", propose(1, "x")), (100, "1 crashes", crash(1)),
-                (101, "heal", heal()), (110, "3 campaigns", campaign(3))), 250),
+               ((0, "1 campaigns", do_campaign(1)), (40, "cut 3 off", do_partition([1, 2], [3])),
+                (50, "client → 1: x", do_propose(1, "x")), (100, "1 crashes", do_crash(1)),
+                (101, "heal", do_heal()), (110, "3 campaigns", do_campaign(3))), 250),
 )
 
 
 @dataclass(frozen=True)
-class Vote:
+class CastVote:
     """One RequestVote the reader's handler answered, and how."""
 
     voter: Hashable
@@ -98,7 +98,7 @@ class Vote:
     at: float
 
 
-def _watched(reader: type, code: ReaderCode, votes: list[Vote]) -> type:
+def _watched(reader: type, code: ReaderCode, votes: list[CastVote]) -> type:
     handler = reader.handle_request_vote
 
     def handle_request_vote(node: RaftNode, ctx: Context, src: Hashable,
@@ -112,7 +112,7 @@ def _watched(reader: type, code: ReaderCode, votes: list[Vote]) -> type:
                                                               RequestVoteReply)]
         granted = any(a.args["msg"].vote_granted for a in grants)
         line = grants[-1].line if grants else code.returned
-        votes.append(Vote(ctx.pid, ctx.incarnation, node.term, msg.candidate_id,
+        votes.append(CastVote(ctx.pid, ctx.incarnation, node.term, msg.candidate_id,
                           (msg.last_log_index, msg.last_log_term), mine, granted,
                           before_vote, ctx.stable.get("voted_for"), line, ctx.now))
 
@@ -127,7 +127,7 @@ def check_request_vote(reader: type) -> DrillReport:
     first: DrillReport | None = None
     for script in SCRIPTS:
         code = ReaderCode.of_class(reader, RaftNode)
-        votes: list[Vote] = []
+        votes: list[CastVote] = []
         run = DrillRun(script.title, lambda s=script: scripted_cluster(reader, s).sim,
                        steps=50, step_kinds=RAFT_STEP_KINDS, story=script.story)
         try:
@@ -159,8 +159,8 @@ def check_request_vote(reader: type) -> DrillReport:
     ])
 
 
-def _judge(votes: list[Vote], run: DrillRun) -> DrillReport | None:
-    granted: dict[tuple[Hashable, int], Vote] = {}
+def _judge(votes: list[CastVote], run: DrillRun) -> DrillReport | None:
+    granted: dict[tuple[Hashable, int], CastVote] = {}
     for vote in votes:
         if not vote.granted:
             continue
