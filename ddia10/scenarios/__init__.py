@@ -12,9 +12,15 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
   CAP map.
 - :mod:`.ordering` — chapter 2: Lamport and vector clocks' worked traces, total
   order broadcast with a sequencer and on Raft, consensus from broadcast.
+- :mod:`.two_phase_commit` — chapter 3: the transfer, the stories of a
+  coordinator crash, recovery, the replicated coordinator, real PostgreSQL.
 - :mod:`.raft` — chapter 4 (a package): the five-server player, the RPCs, commit
   latency, Figure 16.
 - :mod:`.raft_deep_dive` — chapter 5 (a package): the worked example, log
   repair, Figure 8, membership, reads under clock drift, PreVote and
   CheckQuorum, the fault and key-value campaigns.
+- :mod:`.interview_arsenal` — chapter 9: the consistency ladder's histories,
+  the two-region lock service measured, the practice set of drills.
+- :mod:`.connections` — chapter 10: quorum systems, CASPaxos runs, the
+  decision tree, the reading list.
 """
