@@ -76,3 +76,41 @@ def test_every_glossary_term_used_is_defined():
             for shown, target in TERM.findall(text)}
     assert used, "no chapter links a glossary term"
     assert used <= defined, f"terms used but not in the glossary: {sorted(used - defined)}"
+
+
+FIGURED = ("00", "01", "02", "03", "09", "10")
+"""Chapters whose figures are numbered and described (the others follow as they land)."""
+FIGURE_CALLS = ("show(", "show_history(", "show_figure(", "log_player(", "state_diagram_html(")
+CAPTION = re.compile(r"^\*\*Figure (\d+)\.(\d+)\.\*\* \S")
+SHOWN = re.compile(r'show_figure\(\s*\w+,\s*"(\d+)\.(\d+)",.*?alt=\(?\s*[\'"](.+?)[\'"]', re.S)
+
+
+def figure_numbers(entry: str) -> list[tuple[int, int]]:
+    """The figure numbers of a chapter in order, each checked to be described:
+    a view followed by a caption cell, or a picture shown with its caption and alt."""
+    cells = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4).cells
+    found = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or not any(
+                line.startswith(FIGURE_CALLS) for line in cell.source.splitlines()):
+            continue
+        shown = SHOWN.search(cell.source)
+        if shown:
+            assert len(shown[3]) > 20, f"{entry}: figure {shown[1]}.{shown[2]} needs alt text"
+            found.append((int(shown[1]), int(shown[2])))
+            continue
+        after = cells[i + 1] if i + 1 < len(cells) else None
+        caption = CAPTION.match(after.source) if after and after.cell_type == "markdown" else None
+        assert caption, f"{entry}: the view in {cell.id} needs a '**Figure N.k.**' caption after it"
+        found.append((int(caption[1]), int(caption[2])))
+    return found
+
+
+def test_figures_are_numbered_in_order_and_described():
+    for entry in toc_chapters():
+        if Path(entry).name[:2] not in FIGURED:
+            continue
+        numbers_seen = figure_numbers(entry)
+        chapter = int(Path(entry).name[:2])
+        assert numbers_seen == [(chapter, k) for k in range(1, len(numbers_seen) + 1)], (
+            f"{entry}: figures numbered {numbers_seen}")

@@ -9,8 +9,8 @@ import pytest
 
 from ddia10.scenarios.connections import DECISION_TREE, TREE_START
 from ddia10.viz.decision_tree import (
-    Advice,
-    Choice,
+    TreeAdvice,
+    TreeQuestion,
     check_tree,
     decision_tree_html,
     decision_tree_widget,
@@ -20,7 +20,7 @@ from ddia10.viz.decision_tree import (
 
 def walks(nodes, name="start", trail=()):
     node = nodes[name]
-    if isinstance(node, Advice):
+    if isinstance(node, TreeAdvice):
         yield trail + (name,)
         return
     for _answer, nxt in node.answers:
@@ -30,13 +30,13 @@ def walks(nodes, name="start", trail=()):
 def test_the_books_tree_is_well_formed_and_every_walk_ends_in_advice():
     check_tree(DECISION_TREE, TREE_START)
     leaves = {walk[-1] for walk in walks(DECISION_TREE)}
-    assert leaves == {n for n, v in DECISION_TREE.items() if isinstance(v, Advice)}
+    assert leaves == {n for n, v in DECISION_TREE.items() if isinstance(v, TreeAdvice)}
 
 
 @pytest.mark.parametrize("nodes, problem", [
-    ({"start": Choice("q", (("a", "missing"),))}, "unknown"),
-    ({"start": Choice("q", (("a", "start"),))}, "loops"),
-    ({"start": Advice("m", "t", "w"), "orphan": Advice("m", "t", "w")}, "no answer leads"),
+    ({"start": TreeQuestion("q", (("a", "missing"),))}, "unknown"),
+    ({"start": TreeQuestion("q", (("a", "start"),))}, "loops"),
+    ({"start": TreeAdvice("m", "t", "w"), "orphan": TreeAdvice("m", "t", "w")}, "no answer leads"),
 ])
 def test_a_broken_tree_is_refused_with_its_flaw(nodes, problem):
     with pytest.raises(ValueError, match=problem):

@@ -18,7 +18,7 @@ from ..caspaxos import CASPaxos, CasProposer, caspaxos_campaign
 from ..quorum import QuorumSystem
 from ..sim import Simulation
 from ..viz import Scenario
-from ..viz.decision_tree import Advice, Choice
+from ..viz.decision_tree import TreeAdvice, TreeQuestion
 
 
 # ---------------------------------------------------------------------- Flexible Paxos
@@ -102,47 +102,47 @@ def caspaxos_table(seeds: Iterable[int] = range(20)):
 
 
 # ---------------------------------------------------------------------- the decision tree
-DECISION_TREE: dict[str, Choice | Advice] = {
-    "start": Choice("What must stay correct?", (
+DECISION_TREE: dict[str, TreeQuestion | TreeAdvice] = {
+    "start": TreeQuestion("What must stay correct?", (
         ("who leads, who holds a lock, the configuration", "coordination"),
         ("a uniqueness rule: one username, one payment per key", "unique"),
         ("money or stock moving between records", "records"),
         ("what users read: feeds, pages, carts", "reads"),
         ("counters, metrics, analytics", "eventual"),
     )),
-    "coordination": Choice("Can the resource the lock protects check a token?", (
+    "coordination": TreeQuestion("Can the resource the lock protects check a token?", (
         ("yes", "fenced"), ("no", "idempotent"))),
-    "fenced": Advice("linearizable", "A consensus service (etcd, ZooKeeper) with leases, and a "
+    "fenced": TreeAdvice("linearizable", "A consensus service (etcd, ZooKeeper) with leases, and a "
                      "fencing token on every write to the resource.",
                      "Chapters 4 and 5 (Raft), chapter 9's lock drill."),
-    "idempotent": Advice("linearizable", "A consensus service with leases, and operations "
+    "idempotent": TreeAdvice("linearizable", "A consensus service with leases, and operations "
                          "made idempotent: a paused holder can still act once more, so "
                          "design for a second attempt.", "Chapter 9's talking points."),
-    "unique": Advice("linearizable, for that key", "A compare-and-set on a consensus store, "
+    "unique": TreeAdvice("linearizable, for that key", "A compare-and-set on a consensus store, "
                      "or one leader per key: deciding who was first is consensus.",
                      "Chapter 2 (total order broadcast is consensus)."),
-    "records": Choice("Do all the records live on one node?", (
+    "records": TreeQuestion("Do all the records live on one node?", (
         ("yes", "local"), ("no, several shards or services", "blocking"))),
-    "local": Advice("serializable", "The database's own serializable transactions.",
+    "local": TreeAdvice("serializable", "The database's own serializable transactions.",
                     "Chapter 1 (linearizability is not serializability)."),
-    "blocking": Choice("May a transaction wait, locks held, while a coordinator recovers?", (
+    "blocking": TreeQuestion("May a transaction wait, locks held, while a coordinator recovers?", (
         ("yes", "twopc"), ("no", "replicated"))),
-    "twopc": Advice("atomic commit", "Two-phase commit with write-ahead logs.",
+    "twopc": TreeAdvice("atomic commit", "Two-phase commit with write-ahead logs.",
                     "Chapter 3."),
-    "replicated": Advice("atomic commit, highly available", "Two-phase commit with its "
+    "replicated": TreeAdvice("atomic commit, highly available", "Two-phase commit with its "
                          "coordinator replicated by consensus, or a database that does this "
                          "inside (Spanner, CockroachDB).", "Chapter 3, the replicated "
                          "coordinator."),
-    "reads": Choice("Must a user see their own writes at once?", (
+    "reads": TreeQuestion("Must a user see their own writes at once?", (
         ("yes", "causal"), ("no", "eventual"))),
-    "causal": Choice("Must everyone see related changes in order (a reply after its post)?", (
+    "causal": TreeQuestion("Must everyone see related changes in order (a reply after its post)?", (
         ("yes", "causal_all"), ("only the user who wrote", "ryw"))),
-    "causal_all": Advice("causal", "Causal consistency: version vectors, or a session that "
+    "causal_all": TreeAdvice("causal", "Causal consistency: version vectors, or a session that "
                          "carries its dependencies.", "Chapter 2 (vector clocks), chapter 9's "
                          "ladder."),
-    "ryw": Advice("read your writes", "Sticky sessions, or reads that wait for the version "
+    "ryw": TreeAdvice("read your writes", "Sticky sessions, or reads that wait for the version "
                   "the user last wrote.", "Chapter 9's decision matrix."),
-    "eventual": Advice("eventual", "Asynchronous replication, and data types that merge.",
+    "eventual": TreeAdvice("eventual", "Asynchronous replication, and data types that merge.",
                        "Chapter 9's ladder."),
 }
 TREE_START = "start"

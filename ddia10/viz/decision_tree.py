@@ -1,6 +1,6 @@
 """A decision tree a reader walks, answer by answer, to a recommendation.
 
-The tree is data (:class:`Choice` and :class:`Advice` nodes, in a dict by
+The tree is data (:class:`TreeQuestion` and :class:`TreeAdvice` nodes, in a dict by
 name); this module draws it twice. :func:`decision_tree_widget` is an
 ipywidgets face for a live kernel: the question, a button per answer, a back
 button. :func:`decision_tree_html` is the static face for the site, the same
@@ -22,7 +22,7 @@ from .style import FONT, INK, MUTED, esc
 
 
 @dataclass(frozen=True)
-class Choice:
+class TreeQuestion:
     """A question, and for each answer the name of the next node."""
 
     text: str
@@ -30,7 +30,7 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Advice:
+class TreeAdvice:
     """A leaf: the consistency ``model`` to ask for, the tool (``text``), and
     where the book shows it (``where``)."""
 
@@ -39,7 +39,7 @@ class Advice:
     where: str
 
 
-def check_tree(nodes: Mapping[str, Choice | Advice], start: str) -> None:
+def check_tree(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str) -> None:
     """Every answer leads to a node of the tree, every node is reachable from
     ``start``, and every walk ends at advice (no cycles)."""
     check_instance("nodes", nodes, Mapping)
@@ -53,15 +53,15 @@ def check_tree(nodes: Mapping[str, Choice | Advice], start: str) -> None:
             raise ValueError(f"the tree loops: {' -> '.join(trail + (name,))}")
         node = nodes[name]
         seen.add(name)
-        if isinstance(node, Choice):
+        if isinstance(node, TreeQuestion):
             if not node.answers:
                 raise ValueError(f"question {name!r} has no answers")
             for answer, nxt in node.answers:
                 if nxt not in nodes:
                     raise ValueError(f"answer {answer!r} of {name!r} leads to unknown {nxt!r}")
                 walk(nxt, trail + (name,))
-        elif not isinstance(node, Advice):
-            raise ValueError(f"node {name!r} is a {type(node).__name__}, not a Choice or Advice")
+        elif not isinstance(node, TreeAdvice):
+            raise ValueError(f"node {name!r} is a {type(node).__name__}, not a TreeQuestion or TreeAdvice")
 
     walk(start, ())
     unreachable = sorted(set(nodes) - seen)
@@ -69,12 +69,12 @@ def check_tree(nodes: Mapping[str, Choice | Advice], start: str) -> None:
         raise ValueError(f"nodes no answer leads to: {unreachable}")
 
 
-def tree_data(nodes: Mapping[str, Choice | Advice], start: str) -> dict:
+def tree_data(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str) -> dict:
     """The tree as the static face reads it."""
     check_tree(nodes, start)
     out = {}
     for name, node in nodes.items():
-        if isinstance(node, Choice):
+        if isinstance(node, TreeQuestion):
             out[name] = {"text": node.text, "answers": [list(a) for a in node.answers]}
         else:
             out[name] = {"model": node.model, "text": node.text, "where": node.where}
@@ -88,7 +88,7 @@ _STYLE = (f".ddia10-tree{{font-family:{FONT};color:{INK};border:1px solid {MUTED
           f".ddia10-tree-path{{color:{MUTED};font-size:90%}}")
 
 
-def decision_tree_html(nodes: Mapping[str, Choice | Advice], start: str, *,
+def decision_tree_html(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str, *,
                        title: str = "") -> str:
     """The static face: self-contained HTML and JavaScript."""
     data = data_block(tree_data(nodes, start))
@@ -101,7 +101,7 @@ def decision_tree_html(nodes: Mapping[str, Choice | Advice], start: str, *,
             f"<script>{code}</script></div>")
 
 
-def decision_tree_widget(nodes: Mapping[str, Choice | Advice], start: str):
+def decision_tree_widget(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str):
     """The live face: an ipywidgets box that walks the tree."""
     import ipywidgets as widgets
 
@@ -114,7 +114,7 @@ def decision_tree_widget(nodes: Mapping[str, Choice | Advice], start: str):
         node = nodes[at]
         trail = [widgets.HTML("<ol>" + "".join(f"<li>{esc(q)} — {esc(a)}</li>"
                                                for q, a, _n in path) + "</ol>")] if path else []
-        if isinstance(node, Choice):
+        if isinstance(node, TreeQuestion):
             buttons = []
             for answer, nxt in node.answers:
                 b = widgets.Button(description=answer, layout=widgets.Layout(width="auto"))
@@ -138,7 +138,7 @@ def decision_tree_widget(nodes: Mapping[str, Choice | Advice], start: str):
     return box
 
 
-def show_decision_tree(nodes: Mapping[str, Choice | Advice], start: str, *,
+def show_decision_tree(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str, *,
                        title: str = "") -> None:
     """The widget with a live kernel, the static face while the site builds."""
     from IPython.display import HTML, display
