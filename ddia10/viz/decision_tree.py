@@ -61,7 +61,8 @@ def check_tree(nodes: Mapping[str, TreeQuestion | TreeAdvice], start: str) -> No
                     raise ValueError(f"answer {answer!r} of {name!r} leads to unknown {nxt!r}")
                 walk(nxt, trail + (name,))
         elif not isinstance(node, TreeAdvice):
-            raise ValueError(f"node {name!r} is a {type(node).__name__}, not a TreeQuestion or TreeAdvice")
+            raise ValueError(f"node {name!r} is a {type(node).__name__}, "
+                             "not a TreeQuestion or TreeAdvice")
 
     walk(start, ())
     unreachable = sorted(set(nodes) - seen)
