@@ -177,8 +177,8 @@ def local_assets(site: Path, page: Path) -> set[Path]:
     html = page.read_text(encoding="utf-8")
     found = set()
     for reference in re.findall(r'(?:src|href)="([^"#?]+)', html):
-        if "://" in reference or reference.endswith(".html"):
-            continue
+        if "://" in reference or reference.startswith("data:") or reference.endswith(".html"):
+            continue  # another page, another host, or inline (already in the page's size)
         target = (page.parent / reference).resolve()
         if target.is_file() and target.is_relative_to(site.resolve()):
             found.add(target)

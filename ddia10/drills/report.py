@@ -19,7 +19,7 @@ A check never raises at the reader (a bad argument aside): it returns a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..sim import Simulation
@@ -66,7 +66,6 @@ class DrillReport:
     line: CodeLine | None = None
     checked: tuple[str, ...] = ()
     history: Any = None  # a linearizability History, for the drill that checks one
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -106,7 +105,5 @@ def not_yet(drill: str, why: str) -> DrillReport:
 
 
 def failed(drill: str, rule: str, explanation: str, *, run: DrillRun | None = None,
-           line: CodeLine | None = None, **extra: Any) -> DrillReport:
-    history = extra.pop("history", None)
-    return DrillReport(drill, FAILED, rule, explanation, run, line, history=history,
-                       extra=extra)
+           line: CodeLine | None = None, history: Any = None) -> DrillReport:
+    return DrillReport(drill, FAILED, rule, explanation, run, line, history=history)
