@@ -31,7 +31,10 @@ from typing import Any, NamedTuple
 import golden_format as golden
 import pytest
 
+from ddia10.caspaxos import caspaxos_campaign
 from ddia10.explore import explore
+from ddia10.scenarios import connections as ch10
+from ddia10.scenarios import interview_arsenal as ch9
 from ddia10.scenarios import linearizability, ordering, paxos, raft, the_problem
 from ddia10.scenarios import raft_deep_dive as ch5
 from ddia10.scenarios import two_phase_commit as ch3
@@ -149,6 +152,18 @@ RUNS = [
         "bug_abort_in_doubt (two participants), replayed",
         lambda: explore(ch3.explorer_model(bug=True), losses=False,
                         progress=False).counterexample.replay().trace),
+    # chapter 9: the interview arsenal
+    Run("ch09_lock_placements", "lock_service_placements(): median acquire latency (ms) per "
+        "placement, from us-east and us-west",
+        lambda: {r.placement: [round(r.east_ms, 6), round(r.west_ms, 6)]
+                 for r in ch9.lock_service_placements()}),
+    # chapter 10: connections
+    Run("ch10_caspaxos_player", "caspaxos_scenario() player, 30 steps",
+        lambda: ch10.caspaxos_scenario().run(steps=30).sim.trace),
+    Run("ch10_caspaxos_campaigns", "caspaxos_campaign for seeds 0-9 (states chosen, forked)",
+        lambda: {f"seed={s} bug={b}": [r.chosen, r.violation is not None]
+                 for s in range(10) for b in (False, True)
+                 for r in [caspaxos_campaign(s, bug_ignore_accepted=b)]}),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
         lambda: ch5.fault_campaign(0, trace=True).trace),
