@@ -1,5 +1,5 @@
 # The book's commands. On a fresh machine you need python3 (3.10+, with venv), make and git.
-#   make lab    JupyterLab on the chapter notebooks
+#   make lab    JupyterLab on the chapter notebooks (options: make lab LAB_ARGS="--no-browser --port 8899")
 #   make book   the static site in _build/html (make serve to browse it)
 #   make test   lint, unit and property tests, every notebook, the built site in Chromium
 # Installs go into .venv and happen again only when requirements.txt or pyproject.toml change.
@@ -8,12 +8,15 @@ PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 PORT    ?= 8000
+LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, cloud workspaces) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: lab book serve test lint bench notebooks-clean clean
 
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
 
 book: $(VENV)/.installed
 	DDIA10_STATIC=1 $(BIN)/jupyter-book build -W -n --keep-going .
