@@ -13,7 +13,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: lab book serve test lint bench notebooks-clean clean
+.PHONY: lab book serve test lint bench release notebooks-clean clean
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
@@ -42,6 +42,12 @@ bench: $(VENV)/.installed
 	@for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
 	done
+
+# A release: bump ddia10's version, point the Colab cells and launch buttons at its tag,
+# commit and tag locally (nothing is pushed).
+release: $(VENV)/.installed
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(BIN)/python tools/release.py $(VERSION)
 
 notebooks-clean: $(VENV)/.installed
 	$(BIN)/python tools/nbclean.py $(NOTEBOOKS)
