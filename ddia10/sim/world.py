@@ -366,9 +366,8 @@ class Simulation:
         self._record("link", src, {"dst": dst, "both_ways": both_ways, **changes})
 
     def partition(self, *groups: Iterable[Hashable]) -> None:
-        """Split the network into ``groups``, each a list of process ids
-        (``partition([1, 2], [3])``): messages cross no group boundary. Processes
-        named in no group form one more group together."""
+        """Split the network: messages cross no group boundary. Processes named in
+        no group form one more group together."""
         parts = self.net.partition(groups, self._factories)
         self._record("partition", None, {"groups": parts})
 
