@@ -426,6 +426,12 @@ def test_bad_calls_fail_with_clear_messages():
         sim.partition([7])
     with pytest.raises(ValueError, match="more than one partition group"):
         sim.partition([1, 2], [2])
+    with pytest.raises(ValueError, match=r"partition group 0 must be an iterable of process ids"):
+        sim.partition(1, 2)
+    with pytest.raises(ValueError, match=r"partition group 1 must be an iterable .* got 'ab'"):
+        sim.partition([1], "ab")
+    with pytest.raises(ValueError, match=r"holds \[1, 2\], which is not a process id"):
+        sim.partition([[1, 2], [3]])
     with pytest.raises(ValueError, match="run time must be a finite number >= 0"):
         sim.run(-5)
     with pytest.raises(ValueError, match="in the past"):
