@@ -295,13 +295,13 @@ class CoordServer(RaftNode):
             if waiting == request and term == self.term:  # in our log, awaiting commit
                 self.waiting_writes[index] = (src, request, term)
                 return
-        placed = self.propose(ctx, command)
-        if placed is None:
+        # Noted before proposing: a lone voter commits and applies inside propose.
+        index = self.log.last_index + 1
+        self.waiting_writes[index] = (src, request, self.term)
+        if self.propose(ctx, command) is None:
+            del self.waiting_writes[index]
             ctx.send(src, CoordReply(request.client, request.seq, "not_leader",
                                      leader=self.leader_id))
-            return
-        index, term = placed
-        self.waiting_writes[index] = (src, request, term)
 
     def on_read_ready(self, ctx: Context, read_id: Hashable, index: int) -> None:
         waiting = self.waiting_reads.pop(read_id, None)
