@@ -83,6 +83,7 @@ from .messages import (
 )
 from .recipes import (
     CasCounter,
+    Compactor,
     Discoverer,
     ElectionCandidate,
     LeaderObserver,
@@ -96,7 +97,7 @@ __all__ = [
     "CALLER", "COORD_FACTS", "ERRORS", "ERR_COMPACTED", "ERR_DUPLICATE_KEY", "ERR_EMPTY_KEY",
     "ERR_FUTURE_REV", "ERR_LEASE_NOT_FOUND", "ERR_TOO_LARGE", "FENCING", "INVARIANTS",
     "MAX_REQUEST_BYTES", "ONE_HOLDER", "STORE_AGREEMENT", "WATCH_ORDER", "CasCounter",
-    "Compact", "Compare", "CoordClient", "CoordCluster", "CoordCommand", "CoordError",
+    "Compact", "Compactor", "Compare", "CoordClient", "CoordCluster", "CoordCommand", "CoordError",
     "CoordMonitor", "CoordOptions", "CoordReply", "CoordRequest", "CoordServer", "CoordView",
     "DeleteRange", "Discoverer", "ElectionCandidate", "FencedAck", "FencedResource",
     "FencedWrite", "InvariantViolation", "KeyValue", "LeaderObserver", "LeaseExpiry",

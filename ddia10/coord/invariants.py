@@ -99,6 +99,7 @@ class CoordMonitor:
         self.accepted: dict[Hashable, list[tuple[Hashable, int]]] = {}  # resource -> writes
         self.holders: dict[int, Hashable] = {}
         self.violations: list[InvariantViolation] = []
+        self.deliveries = 0  # watch parts judged
 
     def hear(self, fact: Any) -> None:
         if isinstance(fact, StoreChanged):
@@ -141,6 +142,7 @@ class CoordMonitor:
                                        f"{fact.after + 1}..{fact.revision}; the store made "
                                        f"{_show(tuple(expected))}")
         self.watches[(fact.client, fact.watch)] = fact.revision
+        self.deliveries += 1
 
     def _accepted(self, fact: ResourceAccepted) -> None:
         owner = self.holders.setdefault(fact.token, fact.writer)

@@ -23,6 +23,9 @@ They follow etcd's ``concurrency`` package and its documentation:
   deregister by deleting the key (or, on a crash, let the lease delete it);
   a discoverer lists the prefix and watches it from the next revision, so
   its view is always the registry at some revision.
+- :class:`Compactor` — etcd's revision auto-compaction, done by a client:
+  every so often, forget all but the last few revisions (watchers that fall
+  behind then meet ``required revision has been compacted``).
 - :class:`CasCounter` — **a compare-and-swap counter**: read the value, then
   a transaction that writes value + 1 only if the value is still what was
   read; retry when someone else got there first. Its reads and swaps are
@@ -35,11 +38,11 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from ..sim import Context
-from ..validate import check_int, check_str
+from ..validate import check_int, check_number, check_str
 from .client import CoordClient
 from .errors import CoordError
 from .fencing import FencedAck, FencedWrite
-from .messages import Compare, DeleteRange, Put, Range, Txn, WatchEvent, prefix_end
+from .messages import Compact, Compare, DeleteRange, Put, Range, Txn, WatchEvent, prefix_end
 
 
 def _check_span(name: str, span: tuple[float, float]) -> tuple[float, float]:
@@ -407,6 +410,10 @@ class CasCounter(CoordClient):
     def on_start(self, ctx: Context) -> None:
         ctx.set_timer(ctx.rng.uniform(*self.think), "increment")
 
+    def stop(self, ctx: Context) -> None:
+        """Start no more increments (one under way is finished)."""
+        self.left = 0
+
     def on_timer(self, ctx: Context, name: Hashable) -> None:
         if name == "increment":
             if self.left is None or self.left > 0:
@@ -434,3 +441,33 @@ class CasCounter(CoordClient):
             ctx.set_timer(ctx.rng.uniform(*self.think), "increment")
         else:
             ctx.set_timer(self.backoff, "increment")
+
+
+class Compactor(CoordClient):
+    """Every ``every`` ms, compacts the store to ``keep`` revisions before the
+    current one (etcd's ``--auto-compaction-mode=revision``)."""
+
+    def __init__(self, servers: Sequence[Hashable], *, every: float = 400.0, keep: int = 5,
+                 **client: Any) -> None:
+        super().__init__(servers, **client)
+        self.every = float(check_number("every", every, positive=True, unit="ms"))
+        self.keep = check_int("keep", keep, min=0)
+        self.compacted = 0
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(self.every, "compact")
+
+    def on_timer(self, ctx: Context, name: Hashable) -> None:
+        if name == "compact":
+            self.call(ctx, Range("/", serializable=True), "_probed")
+            ctx.set_timer(self.every, "compact")
+        else:
+            super().on_timer(ctx, name)
+
+    def _probed(self, ctx: Context, outcome: Any, sent: float) -> None:
+        if isinstance(outcome, CoordError):
+            return
+        target = outcome.revision - self.keep
+        if target > self.compacted:
+            self.compacted = target
+            self.call(ctx, Compact(target))
