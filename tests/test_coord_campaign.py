@@ -7,14 +7,14 @@ CI runs fifty seeds of each recipe; ``bench/bench_coord.py`` runs a thousand.
 import pytest
 
 from ddia10.coord import FENCING, STORE_AGREEMENT, WATCH_ORDER
-from ddia10.scenarios.in_practice import RECIPES, campaign, recipe_run
+from ddia10.scenarios.in_practice import RECIPES, recipe_campaign, recipe_run
 
 SEEDS = range(50)
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_every_recipe_keeps_its_promises_under_random_faults(recipe):
-    result = campaign(SEEDS, recipe)
+    result = recipe_campaign(SEEDS, recipe)
     assert result.violations == 0, result.first_violation
     assert result.not_linearizable == 0
     if recipe in ("lock", "election"):  # "sometimes": the runs did reach the dangerous states
@@ -27,17 +27,17 @@ def test_every_recipe_keeps_its_promises_under_random_faults(recipe):
 
 @pytest.mark.parametrize("recipe", ["lock", "election"])
 def test_without_fencing_a_paused_holder_s_late_write_is_caught(recipe):
-    result = campaign(SEEDS, recipe, bug="no fencing")
+    result = recipe_campaign(SEEDS, recipe, bug="no fencing")
     assert result.violations > 0 and FENCING in result.first_violation
 
 
 def test_replicas_expiring_leases_by_their_own_clocks_disagree():
-    result = campaign(range(10), "discovery", bug="local expiry")
+    result = recipe_campaign(range(10), "discovery", bug="local expiry")
     assert result.violations == 10 and STORE_AGREEMENT in result.first_violation
 
 
 def test_a_watch_that_accepts_a_gap_is_caught_skipping_changes():
-    result = campaign(range(10), "discovery", bug="watch gaps")
+    result = recipe_campaign(range(10), "discovery", bug="watch gaps")
     assert result.violations > 0 and WATCH_ORDER in result.first_violation
 
 

@@ -55,6 +55,7 @@ from .invariants import (
     WatchStarted,
 )
 from .messages import (
+    WRITES,
     Compact,
     Compare,
     CoordCommand,
@@ -96,7 +97,7 @@ from .store import MVCCStore
 __all__ = [
     "CALLER", "COORD_FACTS", "ERRORS", "ERR_COMPACTED", "ERR_DUPLICATE_KEY", "ERR_EMPTY_KEY",
     "ERR_FUTURE_REV", "ERR_LEASE_NOT_FOUND", "ERR_TOO_LARGE", "FENCING", "INVARIANTS",
-    "MAX_REQUEST_BYTES", "ONE_HOLDER", "STORE_AGREEMENT", "WATCH_ORDER", "CasCounter",
+    "MAX_REQUEST_BYTES", "ONE_HOLDER", "STORE_AGREEMENT", "WATCH_ORDER", "WRITES", "CasCounter",
     "Compact", "Compactor", "Compare", "CoordClient", "CoordCluster", "CoordCommand", "CoordError",
     "CoordMonitor", "CoordOptions", "CoordReply", "CoordRequest", "CoordServer", "CoordView",
     "DeleteRange", "Discoverer", "ElectionCandidate", "FencedAck", "FencedResource",

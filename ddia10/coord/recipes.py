@@ -318,13 +318,18 @@ class ServiceInstance(CoordClient):
         if name == "register":
             self.start_session(ctx, self.lease_ttl, "_put_key")
         elif name == "deregister":
-            self.forget_calls()
-            self.call(ctx, DeleteRange(self.key(ctx)))  # step 4: leave cleanly
-            self.end_session(ctx)
-            self._registered(ctx, False)
+            self.leave(ctx)
             ctx.set_timer(ctx.rng.uniform(*self.down), "register")
         else:
             super().on_timer(ctx, name)
+
+    def leave(self, ctx: Context) -> None:
+        """Step 4: deregister cleanly (delete the key, revoke the lease)."""
+        self.forget_calls()
+        ctx.cancel_timer("deregister")
+        self.call(ctx, DeleteRange(self.key(ctx)))
+        self.end_session(ctx)
+        self._registered(ctx, False)
 
     def key(self, ctx: Context) -> str:
         return f"{self.prefix}{ctx.pid}"

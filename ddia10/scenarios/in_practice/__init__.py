@@ -1,6 +1,17 @@
 """Chapter 8, "Consistency in practice": what the chapter stages on :mod:`ddia10.coord`.
 
+- :mod:`.service` — a tour of the service: revisions and a transaction, a
+  lease running out, service discovery, every kind of bad request.
+- :mod:`.fencing` — the paused lock holder with and without fencing (a run,
+  its timeline and a player), and a lock that trusts a drifting clock.
+- :mod:`.quorum` — a three-replica service healthy, degraded and lost,
+  probed and played.
+- :mod:`.scheduler` — the design challenge: a lock per task, compare-and-swap
+  claims and leader-assigned partitions, measured.
+- :mod:`.costs` — what one consensus write per request costs a rate limiter,
+  and why the service is not a database.
 - :mod:`.campaigns` — every recipe under random crashes, partitions and pauses.
+- :mod:`.real` — the same recipes against a real etcd cluster, when one can run.
 """
 
 from .campaigns import (
@@ -9,10 +20,48 @@ from .campaigns import (
     RECIPES,
     RecipeCampaign,
     RecipeRun,
-    campaign,
+    recipe_campaign,
     recipe_cluster,
     recipe_run,
 )
+from .fencing import (
+    PAUSE_A,
+    RESUME_A,
+    DriftRun,
+    FencingStory,
+    drift_run,
+    fencing_presses,
+    fencing_run,
+    fencing_scenario,
+    lock_table,
+    story_timeline,
+    story_world,
+)
+from .quorum import (
+    QUORUM_PRESSES,
+    QUORUM_STEPS,
+    STATES,
+    QuorumProbe,
+    quorum_probe,
+    quorum_scenario,
+    quorum_table,
+)
+from .scheduler import DESIGNS, SchedulerRun, ceiling, design_table, scheduler_run
+from .service import (
+    DiscoveryRun,
+    LeaseRun,
+    discovery_run,
+    error_table,
+    lease_run,
+    revisions_tour,
+)
 
-__all__ = ["BUGS", "CAMPAIGN_DURATION", "RECIPES", "RecipeCampaign", "RecipeRun", "campaign",
-           "recipe_cluster", "recipe_run"]
+__all__ = [
+    "BUGS", "CAMPAIGN_DURATION", "DESIGNS", "PAUSE_A", "QUORUM_PRESSES", "QUORUM_STEPS",
+    "RECIPES", "RESUME_A", "STATES", "DiscoveryRun", "DriftRun", "FencingStory", "LeaseRun",
+    "QuorumProbe", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling",
+    "design_table", "discovery_run", "drift_run", "error_table", "fencing_presses",
+    "fencing_run", "fencing_scenario", "lease_run", "lock_table", "quorum_probe",
+    "quorum_scenario", "quorum_table", "recipe_campaign", "recipe_cluster", "recipe_run",
+    "revisions_tour", "scheduler_run", "story_timeline", "story_world",
+]

@@ -170,7 +170,7 @@ class RecipeCampaign:
     first_violation: str | None
 
 
-def campaign(seeds: Iterable[int], recipe: str, *, bug: str | None = None) -> RecipeCampaign:
+def recipe_campaign(seeds: Iterable[int], recipe: str, *, bug: str | None = None) -> RecipeCampaign:
     """:func:`recipe_run` for every seed, summed up."""
     runs = [recipe_run(seed, recipe, bug=bug)[1] for seed in seeds]
     broken = [r for r in runs if not r.ok]
