@@ -161,7 +161,7 @@ def error_table(seed: int = 1):
     answer("get /k at revision 99", lambda: Range("/k", revision=99), "not there yet")
     rows.append({"request": "watch /k from revision 2", "answer": _watch_answer(svc),
                  "why": "a watch is told the compaction revision, to start again from there"})
-    answer("put of a 2 MB value", lambda: Put("/big", "x" * 2_000_000),
+    answer("put of a 1.6 MB value", lambda: Put("/big", "x" * 1_600_000),
            f"over the {MAX_REQUEST_BYTES / 2**20:g} MiB request limit")
     answer("put under lease 77 (never granted)", lambda: Put("/k", "v", 77), "no such lease")
     answer("keep-alive of an expired lease", lambda: LeaseKeepAlive(expired),
