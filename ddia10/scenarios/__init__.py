@@ -17,4 +17,7 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
 - :mod:`.raft_deep_dive` — chapter 5 (a package): the worked example, log
   repair, Figure 8, membership, reads under clock drift, PreVote and
   CheckQuorum, the fault and key-value campaigns.
+- :mod:`.in_practice` — chapter 8 (a package): the coordination service's
+  tour, fencing and drift, quorum loss, the task-scheduler designs, the cost
+  of consensus, the recipe campaigns, a real etcd cluster.
 """

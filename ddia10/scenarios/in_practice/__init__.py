@@ -24,6 +24,7 @@ from .campaigns import (
     recipe_cluster,
     recipe_run,
 )
+from .costs import HistoryCost, IncrementCost, history_cost, increment_cost
 from .fencing import (
     PAUSE_A,
     RESUME_A,
@@ -46,6 +47,7 @@ from .quorum import (
     quorum_scenario,
     quorum_table,
 )
+from .real import RealEtcdRun, real_etcd
 from .scheduler import DESIGNS, SchedulerRun, ceiling, design_table, scheduler_run
 from .service import (
     DiscoveryRun,
@@ -58,9 +60,11 @@ from .service import (
 
 __all__ = [
     "BUGS", "CAMPAIGN_DURATION", "DESIGNS", "PAUSE_A", "QUORUM_PRESSES", "QUORUM_STEPS",
-    "RECIPES", "RESUME_A", "STATES", "DiscoveryRun", "DriftRun", "FencingStory", "LeaseRun",
+    "RECIPES", "RESUME_A", "STATES", "DiscoveryRun", "DriftRun", "FencingStory", "HistoryCost",
+    "IncrementCost", "LeaseRun", "RealEtcdRun",
     "QuorumProbe", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling",
     "design_table", "discovery_run", "drift_run", "error_table", "fencing_presses",
+    "history_cost", "increment_cost", "real_etcd",
     "fencing_run", "fencing_scenario", "lease_run", "lock_table", "quorum_probe",
     "quorum_scenario", "quorum_table", "recipe_campaign", "recipe_cluster", "recipe_run",
     "revisions_tour", "scheduler_run", "story_timeline", "story_world",

@@ -9,7 +9,7 @@
   consensus writes each request costs, and the latency it adds to the
   request it is meant to protect.
 - :func:`history_cost` — a service keeps every version of a key until a
-  compaction, on every replica: what a thousand updates of one 1 KiB value
+  compaction, on every replica: what two hundred updates of one 1 KiB value
   hold, live and in history, and what a compaction gives back.
 """
 
@@ -89,7 +89,7 @@ class IncrementCost:
     p99_ms: float
 
 
-def increment_cost(*, api_servers: int = 20, users: int = 1000, duration: float = 500.0,
+def increment_cost(*, api_servers: int = 20, users: int = 1000, duration: float = 200.0,
                    seed: int = 1) -> IncrementCost:
     """Run the proposed rate limiter flat out for ``duration`` ms (see the module docstring)."""
     check_int("api_servers", api_servers, min=1)
@@ -122,7 +122,7 @@ class HistoryCost:
     after_compaction_bytes: int
 
 
-def history_cost(*, updates: int = 1000, value_bytes: int = 1024, seed: int = 1) -> HistoryCost:
+def history_cost(*, updates: int = 200, value_bytes: int = 1024, seed: int = 1) -> HistoryCost:
     """Update one key ``updates`` times with ``value_bytes`` each; then compact."""
     check_int("updates", updates, min=1)
     check_int("value_bytes", value_bytes, min=1)
