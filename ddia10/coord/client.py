@@ -217,11 +217,16 @@ class CoordClient(Process):
             self._extend(ctx, sent)
 
     def _lose_session(self, ctx: Context) -> None:
-        self.end_session(ctx, revoke=False)
+        self.lease_deadline = -math.inf
+        ctx.cancel_timer("keepalive")
+        ctx.cancel_timer("lease-deadline")
         self.on_session_lost(ctx)
 
     def on_session_lost(self, ctx: Context) -> None:
-        """The lease is gone, or this client can no longer believe it holds."""
+        """The lease is gone, or this client can no longer believe it holds. A
+        recipe stops acting and calls :meth:`end_session` (which revokes the lease,
+        in case the service still holds it)."""
+        self.end_session(ctx)
 
     # ================================================================ the watch
     def watch(self, ctx: Context, key: str, range_end: str | None, start_revision: int) -> int:

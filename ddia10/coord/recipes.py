@@ -194,11 +194,13 @@ class LockHolder(CoordClient):
         self._rest(ctx)
 
     def on_session_lost(self, ctx: Context) -> None:
+        """Stop acting; revoke the lease (its key must not keep our place in line
+        if the service still holds it), and queue again after a rest."""
         self.forget_calls()
         self.cancel_watch(ctx)
         for timer in ("work", "act-timeout"):
             ctx.cancel_timer(timer)
-        self.end_session(ctx, revoke=False)
+        self.end_session(ctx)
         self._rest(ctx)
 
     # ---------------------------------------------------------------- events
@@ -351,6 +353,7 @@ class ServiceInstance(CoordClient):
 
     def on_session_lost(self, ctx: Context) -> None:
         self.forget_calls()
+        self.end_session(ctx)
         ctx.cancel_timer("deregister")
         self._registered(ctx, False)
         ctx.set_timer(ctx.rng.uniform(*self.down), "register")

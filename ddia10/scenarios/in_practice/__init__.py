@@ -26,6 +26,7 @@ from .campaigns import (
 )
 from .costs import HistoryCost, IncrementCost, history_cost, increment_cost
 from .fencing import (
+    FENCING_STEPS,
     PAUSE_A,
     RESUME_A,
     DriftRun,
@@ -35,14 +36,16 @@ from .fencing import (
     fencing_run,
     fencing_scenario,
     lock_table,
+    presses_at,
     story_timeline,
     story_world,
 )
 from .quorum import (
-    QUORUM_PRESSES,
     QUORUM_STEPS,
+    QUORUM_STORY,
     STATES,
     QuorumProbe,
+    quorum_presses,
     quorum_probe,
     quorum_scenario,
     quorum_table,
@@ -59,13 +62,15 @@ from .service import (
 )
 
 __all__ = [
-    "BUGS", "CAMPAIGN_DURATION", "DESIGNS", "PAUSE_A", "QUORUM_PRESSES", "QUORUM_STEPS",
+    "BUGS", "CAMPAIGN_DURATION", "DESIGNS", "FENCING_STEPS", "PAUSE_A", "QUORUM_STEPS",
+    "QUORUM_STORY",
     "RECIPES", "RESUME_A", "STATES", "DiscoveryRun", "DriftRun", "FencingStory", "HistoryCost",
     "IncrementCost", "LeaseRun", "RealEtcdRun",
     "QuorumProbe", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling",
     "design_table", "discovery_run", "drift_run", "error_table", "fencing_presses",
     "history_cost", "increment_cost", "real_etcd",
-    "fencing_run", "fencing_scenario", "lease_run", "lock_table", "quorum_probe",
+    "fencing_run", "fencing_scenario", "lease_run", "lock_table", "presses_at",
+    "quorum_presses", "quorum_probe",
     "quorum_scenario", "quorum_table", "recipe_campaign", "recipe_cluster", "recipe_run",
     "revisions_tour", "scheduler_run", "story_timeline", "story_world",
 ]

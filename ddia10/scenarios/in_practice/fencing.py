@@ -25,10 +25,12 @@ the leader's expiry; a slow one does not. Fencing saves the data either way.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from ...coord import CoordCluster, LockHolder, Put
-from ...sim import Simulation, Trace
+from ...sim import Context, Process, Simulation, Trace
 from ...validate import check_bool, check_int, check_number
 from ...viz import ClusterView, Scenario
 
@@ -42,11 +44,13 @@ WORK = 1000.0
 PAUSE_AT = 5000.0
 PAUSE_FOR = 8500.0
 STORY_END = 16_000.0
+FENCING_STEPS = 120
+"""How many steps of the story the static players show (to about 14.5 s)."""
 PAUSE_A = "Pause A (a long GC)"
 RESUME_A = "Resume A"
 STEP_KINDS = frozenset({"state", "pause", "resume", "note", "crash", "restart"})
 LAYOUT = {1: (-0.2, -0.75), 2: (0.35, -0.35), 3: (-0.45, -0.2), "A": (-0.85, 0.6),
-          "B": (0.85, 0.6), "db": (0.0, 0.8)}
+          "B": (0.85, 0.6), "db": (0.0, 0.8), "clock": (0.9, -0.9)}
 
 
 def story_world(seed: int = 1, *, fencing: bool = True, a_clock: float = 1.0,
@@ -145,6 +149,31 @@ def _first_leader(keys: dict) -> object:
 
 
 # ---------------------------------------------------------------------- the player
+TICK = 250.0
+"""How often the players' clock shows the time (ms): no step of a player is longer."""
+
+
+class Ticker(Process):
+    """A wall clock for a player: it shows the time every :data:`TICK` ms, so a
+    step never jumps over a stretch in which nothing else happens."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(TICK, "tick")
+
+    def on_timer(self, ctx: Context, name: Hashable) -> None:
+        ctx.annotate(role="clock", time=f"{ctx.now / 1000:.2f} s")
+        ctx.set_timer(TICK, "tick")
+
+    def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
+        pass
+
+
+def with_clock(sim: Simulation) -> Simulation:
+    """``sim`` with a :class:`Ticker` named ``clock`` added."""
+    sim.add("clock", Ticker)
+    return sim
+
+
 def _pause_a(sim: Simulation) -> None:
     if sim.is_paused("A"):
         sim.note("A is already paused")
@@ -167,7 +196,9 @@ def lock_table(view: ClusterView):
     rows = []
     for pid, p in view.processes.items():
         a = p.annotations
-        if isinstance(pid, int):
+        if pid == "clock":
+            what = a.get("time", "")
+        elif isinstance(pid, int):
             keys = ", ".join(k for k in a.get("keys", {}) if k.startswith(LOCK)) or "—"
             what = f"revision {a.get('revision', '')}; lock keys: {keys}"
         elif pid == "db":
@@ -185,7 +216,7 @@ def fencing_scenario(fencing: bool = True, seed: int = 1) -> Scenario:
     check_bool("fencing", fencing)
 
     def build() -> Simulation:
-        return story_world(seed, fencing=fencing).sim
+        return with_clock(story_world(seed, fencing=fencing).sim)
 
     kind = "checks fencing tokens" if fencing else "takes every write"
     return Scenario(
@@ -202,19 +233,25 @@ def fencing_scenario(fencing: bool = True, seed: int = 1) -> Scenario:
     )
 
 
-def fencing_presses(fencing: bool = True, seed: int = 1) -> list[tuple[int, str]]:
-    """The story's presses, as steps of :func:`fencing_scenario`: pause A at
-    :data:`PAUSE_AT` ms, resume it :data:`PAUSE_FOR` ms later."""
-    scenario = fencing_scenario(fencing, seed)
+def presses_at(scenario: Scenario, times: list[tuple[float, str]]) -> list[tuple[int, str]]:
+    """``(time, button)`` pairs (ms after the start, in order) as the player's
+    ``(step, button)`` presses: each at the first step that reaches its time."""
     sim = scenario.fresh()
     start, presses, step = sim.now, [], 0
-    for at, button in ((PAUSE_AT, PAUSE_A), (PAUSE_AT + PAUSE_FOR, RESUME_A)):
+    for at, button in times:
         while sim.now < start + at:
             scenario.advance(sim)
             step += 1
         presses.append((step, button))
         scenario.buttons[button](sim)
     return presses
+
+
+def fencing_presses(fencing: bool = True, seed: int = 1) -> list[tuple[int, str]]:
+    """The story's presses, as steps of :func:`fencing_scenario`: pause A at
+    :data:`PAUSE_AT` ms, resume it :data:`PAUSE_FOR` ms later."""
+    return presses_at(fencing_scenario(fencing, seed),
+                      [(PAUSE_AT, PAUSE_A), (PAUSE_AT + PAUSE_FOR, RESUME_A)])
 
 
 # ---------------------------------------------------------------------- drift

@@ -21,7 +21,7 @@ from ...coord import CoordCluster, CoordError, LockHolder, Put, Range
 from ...sim import Simulation
 from ...validate import check_choice, check_int
 from ...viz import Scenario
-from .fencing import lock_table
+from .fencing import lock_table, presses_at, with_clock
 
 STATES = ("healthy", "degraded", "lost")
 PATIENCE = 2000.0
@@ -140,7 +140,7 @@ def quorum_scenario(seed: int = 1) -> Scenario:
         svc.add_resource("db")
         svc.add_client("L", LockHolder, resource="db", ttl=HOLDER_TTL, acts=10_000,
                        work=(150.0, 150.0), think=(0.0, 0.0))
-        return svc.sim
+        return with_clock(svc.sim)
 
     return Scenario(
         title="Quorum loss: healthy, degraded, lost",
@@ -154,10 +154,18 @@ def quorum_scenario(seed: int = 1) -> Scenario:
         step_kinds=frozenset({"state", "crash", "restart", "note", "pause", "resume"}),
         max_events=4000,
         layout={1: (-0.55, -0.6), 2: (0.0, -0.8), 3: (0.55, -0.6), "L": (-0.6, 0.6),
-                "db": (0.6, 0.6)},
+                "db": (0.6, 0.6), "clock": (0.9, 0.95)},
     )
 
 
-QUORUM_PRESSES: list[tuple[int, str]] = [(12, CRASH), (24, CRASH), (44, RESTART)]
-"""Crash one replica, then a second, then bring them back."""
-QUORUM_STEPS = 70
+QUORUM_STORY = [(1500.0, CRASH), (3000.0, CRASH), (6500.0, RESTART)]
+"""Crash one replica at 1.5 s, a second at 3 s, bring them back at 6.5 s."""
+
+
+def quorum_presses(seed: int = 1) -> list[tuple[int, str]]:
+    """:data:`QUORUM_STORY` as steps of :func:`quorum_scenario`."""
+    return presses_at(quorum_scenario(seed), QUORUM_STORY)
+
+
+QUORUM_STEPS = 125
+"""How many steps the static player shows (to about 7.8 s)."""

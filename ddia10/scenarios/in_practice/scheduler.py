@@ -166,6 +166,7 @@ class LockWorker(_Worker):
         self.next_task(ctx)
 
     def on_session_lost(self, ctx: Context) -> None:
+        self.end_session(ctx)
         self.start_session(ctx, LEASE_TTL, "_ready")
 
 
@@ -252,6 +253,7 @@ class PartitionWorker(_Worker):
             ctx.send(self.db, ("pending?", self.partition))
 
     def on_session_lost(self, ctx: Context) -> None:
+        self.end_session(ctx)
         self.start_session(ctx, LEASE_TTL, "_register")
 
 
