@@ -14,7 +14,7 @@ from ddia10.coord import ERR_COMPACTED, ERR_FUTURE_REV, ERR_LEASE_NOT_FOUND, ERR
 from ddia10.real import etcd
 from ddia10.real.services import running_services
 
-MISSING = etcd.available()
+MISSING = etcd.etcd_available()
 if MISSING and os.environ.get("CI") == "true":
     raise RuntimeError(f"CI must run the real etcd test, but: {MISSING}")
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"no etcd here: {MISSING}")

@@ -55,7 +55,7 @@ def etcd3gw_module() -> Any:
     return etcd3gw
 
 
-def available() -> str | None:
+def etcd_available() -> str | None:
     """``None`` if an etcd cluster can run here, else why not (and how to fix it)."""
     try:
         etcd_program()

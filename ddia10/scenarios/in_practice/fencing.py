@@ -50,7 +50,7 @@ PAUSE_A = "Pause A (a long GC)"
 RESUME_A = "Resume A"
 STEP_KINDS = frozenset({"state", "pause", "resume", "note", "crash", "restart"})
 LAYOUT = {1: (-0.2, -0.75), 2: (0.35, -0.35), 3: (-0.45, -0.2), "A": (-0.85, 0.6),
-          "B": (0.85, 0.6), "db": (0.0, 0.8), "clock": (0.9, -0.9)}
+          "B": (0.85, 0.6), "db": (0.0, 0.8), "clock": (0.9, -0.9), "app": (-0.9, -0.9)}
 
 
 def story_world(seed: int = 1, *, fencing: bool = True, a_clock: float = 1.0,
