@@ -2,24 +2,27 @@
 
 The operations follow etcd's v3 API, one small frozen dataclass each:
 
-=====================  ========================================================
-operation              what it does (etcd's RPC)
-=====================  ========================================================
-:class:`Put`           write a key, optionally attached to a lease (``Put``)
-:class:`Range`         read a key or a range ``[key, range_end)``, now or at an
-                       older revision; linearizable unless ``serializable``
-                       (``Range``)
-:class:`DeleteRange`   delete a key or a range (``DeleteRange``)
-:class:`Txn`           compare, then the ``success`` or the ``failure``
-                       operations, atomically, at one revision (``Txn``)
-:class:`LeaseGrant`    a lease of ``ttl`` seconds (``LeaseGrant``)
-:class:`LeaseRevoke`   end a lease now, deleting its keys (``LeaseRevoke``)
-:class:`LeaseKeepAlive` restart a lease's TTL (``LeaseKeepAlive``)
-:class:`LeaseTimeToLive` how long a lease has left (``LeaseTimeToLive``)
-:class:`Compact`       forget the history before a revision (``Compact``)
-:class:`WatchCreate`   stream every change to a key or range from a revision on
-:class:`WatchCancel`   stop a stream
-=====================  ========================================================
+==========================  ===================================================
+operation                   what it does (etcd's RPC)
+==========================  ===================================================
+:class:`Put`                write a key, optionally attached to a lease
+                            (``Put``)
+:class:`Range`              read a key or a range ``[key, range_end)``, now or
+                            at an older revision; linearizable unless
+                            ``serializable`` (``Range``)
+:class:`DeleteRange`        delete a key or a range (``DeleteRange``)
+:class:`Txn`                compare, then the ``success`` or the ``failure``
+                            operations, atomically, at one revision (``Txn``)
+:class:`LeaseGrant`         a lease of ``ttl`` seconds (``LeaseGrant``)
+:class:`LeaseRevoke`        end a lease now, deleting its keys
+                            (``LeaseRevoke``)
+:class:`LeaseKeepAlive`     restart a lease's TTL (``LeaseKeepAlive``)
+:class:`LeaseTimeToLive`    how long a lease has left (``LeaseTimeToLive``)
+:class:`Compact`            forget the history before a revision (``Compact``)
+:class:`WatchCreate`        stream every change to a key or range from a
+                            revision on
+:class:`WatchCancel`        stop a stream
+==========================  ===================================================
 
 A client wraps an operation in a :class:`CoordRequest` numbered by the
 client (so a retried write is applied once) and gets a :class:`CoordReply`;
