@@ -211,6 +211,10 @@ RUNS = [
     Run("ch08_quorum_player", "quorum_scenario() player, quorum_presses(), QUORUM_STEPS",
         lambda: ch8.quorum_scenario().run(ch8.quorum_presses(),
                                           steps=ch8.QUORUM_STEPS).sim.trace),
+    Run("ch08_drift_player", "drift_scenario(0.5) player, DRIFT_STORY, DRIFT_STEPS",
+        lambda: ch8.drift_scenario(0.5).run(
+            ch8.presses_at(ch8.drift_scenario(0.5), ch8.DRIFT_STORY),
+            steps=ch8.DRIFT_STEPS).sim.trace),
     Run("ch08_drift", "drift_run at clock rates 1 and 0.5 (overlap ms, writes out of order)",
         lambda: {f"rate={r}": [d.overlap, d.out_of_order]
                  for r in (1.0, 0.5) for d in [ch8.drift_run(r)]}),

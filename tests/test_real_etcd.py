@@ -102,6 +102,7 @@ def test_the_chapter_s_real_story():
     assert facts["A's late write"] == "refused", facts["A's lines"]
     assert "stopping" in facts["A's end"]
     assert run.verdict.verdict == "linearizable" and facts["history ops"] > 50
+    assert run.timings["puts/s, 1 client"] > 0 and run.timings["puts/s, 8 clients"] > 0
     assert running_services() == [] and etcd_processes() == []
 
 

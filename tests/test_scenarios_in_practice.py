@@ -32,6 +32,14 @@ def test_a_slow_clock_makes_two_holders_and_a_true_one_does_not():
     assert ch8.drift_run(0.5, fencing=True).out_of_order == 0
 
 
+@pytest.mark.parametrize("rate, late", [(1.0, []), (0.5, [("A", 33, "A:10")])])
+def test_the_drift_player_shows_two_holders_only_with_the_slow_clock(rate, late):
+    scenario = ch8.drift_scenario(rate)
+    presses = ch8.presses_at(scenario, ch8.DRIFT_STORY)
+    db = scenario.run(presses, steps=ch8.DRIFT_STEPS).sim.process("db")
+    assert db.out_of_order() == late
+
+
 def test_a_lost_quorum_stalls_writes_and_serves_only_stale_serializable_reads():
     degraded, lost = ch8.quorum_probe("degraded"), ch8.quorum_probe("lost")
     assert degraded.write_ms is not None and degraded.holder_stopped_after_ms is None

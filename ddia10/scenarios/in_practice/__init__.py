@@ -26,12 +26,16 @@ from .campaigns import (
 )
 from .costs import HistoryCost, IncrementCost, history_cost, increment_cost
 from .fencing import (
+    CUT_A,
+    DRIFT_STEPS,
+    DRIFT_STORY,
     FENCING_STEPS,
     PAUSE_A,
     RESUME_A,
     DriftRun,
     FencingStory,
     drift_run,
+    drift_scenario,
     fencing_presses,
     fencing_run,
     fencing_scenario,
@@ -62,15 +66,13 @@ from .service import (
 )
 
 __all__ = [
-    "BUGS", "CAMPAIGN_DURATION", "DESIGNS", "FENCING_STEPS", "PAUSE_A", "QUORUM_STEPS",
-    "QUORUM_STORY",
-    "RECIPES", "RESUME_A", "STATES", "DiscoveryRun", "DriftRun", "FencingStory", "HistoryCost",
-    "IncrementCost", "LeaseRun", "RealEtcdRun",
-    "QuorumProbe", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling",
-    "design_table", "discovery_run", "drift_run", "error_table", "fencing_presses",
-    "history_cost", "increment_cost", "real_etcd",
-    "fencing_run", "fencing_scenario", "lease_run", "lock_table", "presses_at",
-    "quorum_presses", "quorum_probe",
-    "quorum_scenario", "quorum_table", "recipe_campaign", "recipe_cluster", "recipe_run",
-    "revisions_tour", "scheduler_run", "story_timeline", "story_world",
+    "BUGS", "CAMPAIGN_DURATION", "CUT_A", "DESIGNS", "DRIFT_STEPS", "DRIFT_STORY", "FENCING_STEPS",
+    "PAUSE_A", "QUORUM_STEPS", "QUORUM_STORY", "RECIPES", "RESUME_A", "STATES", "DiscoveryRun",
+    "DriftRun", "FencingStory", "HistoryCost", "IncrementCost", "LeaseRun", "QuorumProbe",
+    "RealEtcdRun", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling", "design_table",
+    "discovery_run", "drift_run", "drift_scenario", "error_table", "fencing_presses",
+    "fencing_run", "fencing_scenario", "history_cost", "increment_cost", "lease_run", "lock_table",
+    "presses_at", "quorum_presses", "quorum_probe", "quorum_scenario", "quorum_table", "real_etcd",
+    "recipe_campaign", "recipe_cluster", "recipe_run", "revisions_tour", "scheduler_run",
+    "story_timeline", "story_world",
 ]

@@ -295,3 +295,38 @@ def drift_run(rate: float, *, fencing: bool = False, seed: int = 1) -> DriftRun:
 def _cut_a(sim: Simulation, servers: list) -> None:
     for server in servers:
         sim.set_link("A", server, loss=1.0)
+
+
+CUT_A = "Cut A off from the service"
+
+
+def drift_scenario(rate: float = 0.5, *, fencing: bool = False, seed: int = 1) -> Scenario:
+    """The drift run as a player: A's clock runs at ``rate``; the button cuts A off
+    from the replicas (not from ``db``). :data:`DRIFT_STORY` presses it at 1.5 s."""
+    check_number("rate", rate, positive=True)
+
+    def build() -> Simulation:
+        return with_clock(story_world(seed, fencing=fencing, a_clock=rate, ttl=DRIFT_TTL,
+                                      work=200.0).sim)
+
+    def cut(sim: Simulation) -> None:
+        _cut_a(sim, [p for p in sim.pids if isinstance(p, int)])
+
+    return Scenario(
+        title=f"A lock holder whose clock runs at {rate:g} times the true rate",
+        build=build,
+        buttons={CUT_A: cut},
+        table=lock_table,
+        description="A holds the lock (lease 2 s) and writes to db every 200 ms of its own "
+                    "clock. Cut it off from the service: it keeps writing while its own lease "
+                    "timer says it may. The leader expires the lease on its clock, B takes "
+                    "the lock and writes too.",
+        step_kinds=STEP_KINDS,
+        max_events=4000,
+        layout=LAYOUT,
+    )
+
+
+DRIFT_STORY = [(CUT_AT, CUT_A)]
+DRIFT_STEPS = 70
+"""How many steps of the drift story the static player shows."""

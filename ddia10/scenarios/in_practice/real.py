@@ -65,6 +65,7 @@ def real_etcd() -> RealEtcdRun:
         _revisions(cluster, run)
         _lease(cluster, run)
         _members(cluster, run)
+        _throughput(cluster, run)
         _paused_holder(cluster, run, workspace)
         run.verdict = _history_under_a_kill(cluster, run)
     workspace.remove()
@@ -133,6 +134,29 @@ def _members(cluster: Any, run: RealEtcdRun) -> None:
     run.timings["writable again after restarts"] = time.monotonic() - back
     client.put("/after-restart", "ok")
     run.look(step, "a put once both are back", "back", client.get("/after-restart"))
+
+
+def _throughput(cluster: Any, run: RealEtcdRun, seconds: float = 1.0) -> None:
+    """Puts per second this machine's cluster takes from one client, and from eight
+    clients at once (each through its own connection)."""
+    for clients in (1, 8):
+        done = [0] * clients
+        start = time.monotonic()
+        threads = [threading.Thread(target=_put_for, args=(cluster, i, seconds, start, done))
+                   for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        run.timings[f"puts/s, {clients} client{'s' if clients > 1 else ''}"] = (
+            sum(done) / (time.monotonic() - start))
+
+
+def _put_for(cluster: Any, i: int, seconds: float, start: float, done: list[int]) -> None:
+    client = cluster.client(cluster.members[i % len(cluster.members)])
+    while time.monotonic() - start < seconds:
+        client.put(f"/load/{i}", str(done[i]))
+        done[i] += 1
 
 
 def _outcome(call) -> object:
