@@ -60,8 +60,6 @@ class LockHolder(CoordClient):
     before each piece of work, as a careful client does; the pause can still
     fall after the check."""
 
-    KIND = "lock"
-
     def __init__(self, servers: Sequence[Hashable], *, prefix: str = "/lock/", ttl: int = 2,
                  resource: Hashable | None = None, acts: int = 2,
                  work: tuple[float, float] = (5.0, 30.0),
@@ -225,8 +223,6 @@ class LockHolder(CoordClient):
 class ElectionCandidate(LockHolder):
     """A candidate for leader of ``prefix``: campaign (queue), proclaim once
     elected, act ``acts`` times as leader through the fenced resource, resign."""
-
-    KIND = "election"
 
     def __init__(self, servers: Sequence[Hashable], *, prefix: str = "/election/",
                  **options: Any) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-import urllib.error
 import urllib.request
 from typing import Any
 
@@ -226,7 +225,3 @@ class EtcdCluster:
     def __repr__(self) -> str:
         return f"EtcdCluster({self.name!r}, running={self.running()})"
 
-
-def is_gateway_error(exc: BaseException) -> bool:
-    """Did a call fail because the cluster could not answer (rather than said no)?"""
-    return isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError, OSError))

@@ -114,7 +114,7 @@ def _story(svc: CoordCluster) -> FencingStory:
 
 def story_timeline(trace: Trace):
     """The story as a table: when A and B queue, hold and lose the lock, when A
-    is paused and wakes, when the service deletes a key, and what ``db`` does."""
+    is paused and wakes, when the service deletes a lock key, and what ``db`` does."""
     import pandas as pd
 
     rows, keys = [], {}
@@ -124,28 +124,22 @@ def story_timeline(trace: Trace):
             rows.append((ev.time, who, "is paused" if ev.kind == "pause" else "wakes up"))
         elif ev.kind != "state":
             continue
-        elif ev.pid in ("A", "B") and "role" in d and d["role"] in ("holding", "granting"):
+        elif ev.pid in ("A", "B") and d.get("role") in ("holding", "granting"):
             what = f"holds the lock, token {d['token']}" if d["role"] == "holding" \
                 else "asks for a lease"
             rows.append((ev.time, who, what))
         elif ev.pid == "db" and "last" in d:
-            rows.append((ev.time, who, ("refuses " if d["last"].startswith("rejected")
-                                        else "accepts ") + d["last"].removeprefix("rejected ")))
-        elif "keys" in d and d.get("role", "leader") == "leader":
+            verb = "refuses " if d["last"].startswith("rejected") else "accepts "
+            rows.append((ev.time, who, verb + d["last"].removeprefix("rejected ")))
+        elif "keys" in d:  # a replica: note the lock keys it lost
             gone = sorted(k for k in keys.get(ev.pid, {}) if k.startswith(LOCK)
                           and k not in d["keys"])
-            if gone and ev.pid == _first_leader(keys):
-                rows.append((ev.time, f"server {who}", f"deletes {', '.join(gone)} "
-                                                       "(its lease ran out)"))
-            keys[ev.pid] = d["keys"]
-        if ev.kind == "state" and "keys" in d:
+            if gone:
+                rows.append((ev.time, "the service", f"deletes {', '.join(gone)} "
+                                                     "(its lease ran out)"))
             keys[ev.pid] = d["keys"]
     table = pd.DataFrame(rows, columns=["t (ms)", "who", "what"])
     return table.drop_duplicates(subset=["who", "what"], keep="first").reset_index(drop=True)
-
-
-def _first_leader(keys: dict) -> object:
-    return min(keys, key=repr) if keys else None
 
 
 # ---------------------------------------------------------------------- the player
