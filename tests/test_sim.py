@@ -274,6 +274,19 @@ def test_pause_holds_messages_and_timers_until_resume_while_clock_runs():
     assert all(t == pytest.approx(115) for _, _, t in heard[held:])  # all at once, late
 
 
+def test_a_timer_due_during_a_pause_fires_on_resume():
+    sim = Simulation(1)
+    sim.add("a", Quiet)
+    sim.call("a", lambda p, ctx: ctx.set_timer(10, "t"))
+    sim.run(5)
+    sim.pause("a")
+    sim.run(20)
+    assert sim.process("a").got == []
+    sim.resume("a")
+    sim.run(0)
+    assert sim.process("a").got == [("timer", "t", pytest.approx(25))]
+
+
 def test_clock_drift_bends_local_time_and_timers():
     sim = Simulation(1)
     sim.add("a", Quiet)

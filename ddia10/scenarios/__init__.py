@@ -22,6 +22,9 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
 - :mod:`.paxos` — chapter 6: a round with five acceptors, the three-proposer
   player, dueling proposers, Multi-Paxos's holes and its fault campaign, Paxos
   beside Raft measured, the explorer's Paxos model and counterexample player.
+- :mod:`.in_practice` — chapter 8 (a package): the coordination service's
+  tour, fencing and drift, quorum loss, the task-scheduler designs, the cost
+  of consensus, the recipe campaigns, a real etcd cluster.
 - :mod:`.interview_arsenal` — chapter 9: the consistency ladder's histories,
   the two-region lock service measured, the practice set of drills.
 - :mod:`.connections` — chapter 10: quorum systems, CASPaxos runs, the
