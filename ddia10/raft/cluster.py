@@ -43,7 +43,6 @@ say — and every view of the cluster leaves them out.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -198,7 +197,7 @@ class RaftCluster:
         """Raise :class:`~ddia10.raft.InvariantViolation` if any safety property
         failed, durability included (what each server would reload is what it holds)."""
         nodes = self.nodes()
-        self.monitor.check(nodes, {pid: self.sim.storage(pid) for pid in nodes})
+        self.monitor.check(nodes, {pid: self.sim.stored(pid) for pid in nodes})
 
     def snapshot(self) -> Any:
         """The whole cluster: its world (:meth:`Simulation.snapshot`) and what the
@@ -213,13 +212,12 @@ class RaftCluster:
         self.monitor = copy.deepcopy(monitor)
         self.sim.observe(self.monitor.hear)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> int:
         """A hash of the world's state (:meth:`Simulation.fingerprint`) and of the
         history the monitor has heard: two states with the same fingerprint are
         the same to the protocol and to every safety check (see the module
         docstring for why the history is in)."""
-        blob = repr((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return hash((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
 
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:

@@ -70,6 +70,15 @@ class Network:
         self.last_due[link] = due
         return due
 
+    def copy(self) -> Network:
+        """An independent copy (link specs are immutable and shared)."""
+        other = Network(self.default, self.fifo)
+        other.links = dict(self.links)
+        other.group_of = dict(self.group_of)
+        other.disconnected = set(self.disconnected)
+        other.last_due = dict(self.last_due)
+        return other
+
     def spec(self, src: Hashable, dst: Hashable) -> LinkSpec:
         return self.links.get((src, dst), self.default)
 
@@ -88,7 +97,7 @@ class Network:
 
     def partition(self, groups: Iterable[Iterable[Hashable]], everyone: Iterable[Hashable]) -> list:
         """Split into ``groups``; processes named in none form one more group."""
-        groups = [list(g) for g in groups]
+        groups = [_group(i, g) for i, g in enumerate(groups)]
         known = set(everyone)
         if len(groups) < 1:
             raise ValueError("partition needs at least one group")
@@ -111,3 +120,21 @@ class Network:
     def heal(self) -> None:
         self.group_of = {}
         self.disconnected = set()
+
+
+def _group(index: int, group: object) -> list:
+    """Partition group ``index`` as a list of hashable ids, or a clear error for the
+    likely slips ``partition(1, 2)`` and ``partition([[1, 2], [3]])``."""
+    if isinstance(group, (str, bytes)) or not isinstance(group, Iterable):
+        raise ValueError(
+            f"partition group {index} must be an iterable of process ids "
+            f"(a list such as [1, 2]), got {group!r}"
+        )
+    members = list(group)
+    for member in members:
+        if not isinstance(member, Hashable):
+            raise ValueError(
+                f"partition group {index} holds {member!r}, which is not a process id: "
+                "pass each group as its own argument, partition([1, 2], [3])"
+            )
+    return members
