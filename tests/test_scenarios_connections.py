@@ -7,7 +7,7 @@ from ddia10.sim import Simulation
 
 
 def test_the_quorum_table_marks_exactly_the_halves_unsafe():
-    table = ch10.quorum_table()
+    table = ch10.quorum_system_table()
     unsafe = list(table.index[~table["safe"]])
     assert unsafe == ["5 servers: phase 1 any 2, phase 2 any 2",
                       "6 servers: phase 1 any 3, phase 2 any 3"]

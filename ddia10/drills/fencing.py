@@ -92,7 +92,7 @@ class LockRelease:
 
 
 @dataclass(frozen=True)
-class FencedWrite:
+class TokenWrite:
     client: Hashable
     token: int | None
     value: Any
@@ -144,7 +144,7 @@ class FencedStoreServer(Process):
         self.store, self.code, self.ledger = store, code, ledger
 
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
-        if isinstance(msg, FencedWrite):
+        if isinstance(msg, TokenWrite):
             ok = self.code.call(self.store.write, msg.token, msg.value)
             self.ledger.decisions.append(LockDecision(ctx.now, "write", msg.client, msg.token,
                                                   ok, self.code.returned))
@@ -162,7 +162,7 @@ class LockClient(Process):
 
     def write(self, ctx: Context, value: Any) -> None:
         if self.token is not None:
-            ctx.send(STORE, FencedWrite(ctx.pid, self.token, value))
+            ctx.send(STORE, TokenWrite(ctx.pid, self.token, value))
 
     def release(self, ctx: Context, token: int | None = None) -> None:
         ctx.send(LOCK, LockRelease(ctx.pid, self.token if token is None else token))

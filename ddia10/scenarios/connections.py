@@ -1,6 +1,6 @@
 """Chapter 10's stagings: quorum systems, CASPaxos on the simulator, the decision tree.
 
-- :func:`quorum_table`: Flexible Paxos' condition checked by
+- :func:`quorum_system_table`: Flexible Paxos' condition checked by
   :class:`~ddia10.quorum.QuorumSystem` for quorum sizes of five and six
   servers and for a grid, with how many crashes each phase survives.
 - :func:`caspaxos_scenario` and :func:`caspaxos_table`: the register of
@@ -22,7 +22,7 @@ from ..viz.decision_tree import TreeAdvice, TreeQuestion
 
 
 # ---------------------------------------------------------------------- Flexible Paxos
-def quorum_table(sizes: Iterable[tuple[int, int, int]] = ((5, 3, 3), (5, 4, 2), (5, 2, 2),
+def quorum_system_table(sizes: Iterable[tuple[int, int, int]] = ((5, 3, 3), (5, 4, 2), (5, 2, 2),
                                                           (6, 5, 2), (6, 4, 3), (6, 3, 3))):
     """Each ``(n, q1, q2)``: safe or not (with a disjoint pair), and how many
     crashes leave each phase a quorum; then a 3 x 3 grid."""

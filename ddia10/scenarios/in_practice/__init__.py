@@ -49,10 +49,10 @@ from .quorum import (
     QUORUM_STORY,
     STATES,
     QuorumProbe,
+    quorum_loss_table,
     quorum_presses,
     quorum_probe,
     quorum_scenario,
-    quorum_table,
 )
 from .real import RealEtcdRun, real_etcd
 from .scheduler import DESIGNS, SchedulerRun, ceiling, design_table, scheduler_run
@@ -72,7 +72,8 @@ __all__ = [
     "RealEtcdRun", "RecipeCampaign", "RecipeRun", "SchedulerRun", "ceiling", "design_table",
     "discovery_run", "drift_run", "drift_scenario", "error_table", "fencing_presses",
     "fencing_run", "fencing_scenario", "history_cost", "increment_cost", "lease_run", "lock_table",
-    "presses_at", "quorum_presses", "quorum_probe", "quorum_scenario", "quorum_table", "real_etcd",
+    "presses_at", "quorum_loss_table", "quorum_presses", "quorum_probe", "quorum_scenario",
+    "real_etcd",
     "recipe_campaign", "recipe_cluster", "recipe_run", "revisions_tour", "scheduler_run",
     "story_timeline", "story_world",
 ]

@@ -3,7 +3,7 @@
 :func:`quorum_probe` measures, in each state, what a client gets: a write, a
 linearizable read, a serializable read of the replica still up (and whether
 it is stale), and what happens to a lock holder that must renew its lease.
-:func:`quorum_table` puts the three states side by side. Staleness is made
+:func:`quorum_loss_table` puts the three states side by side. Staleness is made
 concrete: before the quorum is lost, the surviving replica is cut off for a
 moment and misses the last write, so its serializable read returns the
 value before it.
@@ -89,7 +89,7 @@ def quorum_probe(state: str, seed: int = 1) -> QuorumProbe:
                        len(db.writes) - before, stopped)
 
 
-def quorum_table(seed: int = 1):
+def quorum_loss_table(seed: int = 1):
     """The three states side by side (one column each)."""
     import pandas as pd
 
