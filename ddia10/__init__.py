@@ -9,7 +9,8 @@ Where things live:
   :mod:`ddia10.tob`, :mod:`ddia10.raft`), with the shared pieces they stand on:
   :mod:`ddia10.sim` (the deterministic world, and :mod:`ddia10.sim.faults`, the one
   random fault generator), :mod:`ddia10.quorum` (quorum arithmetic),
-  :mod:`ddia10.invariants` (the one :class:`~ddia10.invariants.InvariantViolation`)
+  :mod:`ddia10.invariants` (the one :class:`~ddia10.invariants.InvariantViolation`),
+  :mod:`ddia10.validate` (the argument checks every public function starts with)
   and :mod:`ddia10.linearizability` (the checker). A protocol module imports no
   pandas, matplotlib or ipywidgets and never :mod:`ddia10.viz`.
 - **Scenarios** — :mod:`ddia10.scenarios` holds one module (or package) per
@@ -17,6 +18,9 @@ Where things live:
   players, experiments, tables, figures, campaigns).
 - **Views** — :mod:`ddia10.viz` draws traces: space-time diagrams, cluster
   pictures, players, tables.
+
+A new chapter adds a notebook, its protocol and its scenario module, and the
+tests named for the rules they prove: ``CONTRIBUTING.md`` lists the files.
 """
 
 __version__ = "0.1.0"

@@ -42,26 +42,16 @@ players are in :mod:`ddia10.scenarios.ordering`.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .sim import Context, Process, Simulation, Trace
+from .validate import check_instance, check_int, check_number, check_pid, check_probability
 
 Pid = Hashable
 Relation = Literal["before", "after", "equal", "concurrent"]
-
-
-def _check_pid(pid: Any) -> None:
-    if isinstance(pid, bool) or not isinstance(pid, (int, str)):
-        raise ValueError(f"a process id must be an int or a str, got {pid!r}")
-
-
-def _check_count(what: str, n: Any) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"{what} must be an int >= 0, got {n!r}")
 
 
 def pid_key(pid: Pid) -> tuple:
@@ -83,7 +73,7 @@ class LamportClock:
     time: int = 0
 
     def __post_init__(self) -> None:
-        _check_count("a Lamport time", self.time)
+        check_int("a Lamport time", self.time, min=0)
 
     def tick(self) -> LamportClock:
         """The clock after one more local event or send."""
@@ -93,7 +83,7 @@ class LamportClock:
         """The clock after receiving a message stamped ``stamp``."""
         if isinstance(stamp, LamportClock):
             stamp = stamp.time
-        _check_count("a received Lamport timestamp", stamp)
+        check_int("a received Lamport timestamp", stamp, min=0)
         return LamportClock(max(self.time, stamp) + 1)
 
     def __int__(self) -> int:
@@ -131,8 +121,8 @@ class VectorClock:
                 raise ValueError(f"a VectorClock needs (pid, count) pairs, got {raw!r}")
         seen: set = set()
         for pid, n in items:
-            _check_pid(pid)
-            _check_count(f"the count of {pid!r}", n)
+            check_pid("a process id", pid)
+            check_int(f"the count of {pid!r}", n, min=0)
             if pid in seen:
                 raise ValueError(f"process {pid!r} appears twice in a VectorClock")
             seen.add(pid)
@@ -169,14 +159,14 @@ class VectorClock:
 
     def tick(self, pid: Pid) -> VectorClock:
         """The clock after one more event at ``pid``."""
-        _check_pid(pid)
+        check_pid("a process id", pid)
         mine = dict(self.counts)
         mine[pid] = mine.get(pid, 0) + 1
         return VectorClock(mine)
 
     def merge(self, other: VectorClock) -> VectorClock:
         """The element-wise maximum: everything either clock has seen."""
-        _check_vector(other)
+        check_instance("other", other, VectorClock)
         mine = dict(self.counts)
         for pid, n in other.counts:
             mine[pid] = max(mine.get(pid, 0), n)
@@ -213,29 +203,24 @@ class VectorClock:
         return f"VectorClock({{{inner}}})"
 
 
-def _check_vector(v: Any) -> None:
-    if not isinstance(v, VectorClock):
-        raise ValueError(f"expected a VectorClock, got {v!r}")
-
-
 def happened_before(a: VectorClock, b: VectorClock) -> bool:
     """True when the event stamped ``a`` happened before the one stamped ``b``."""
-    _check_vector(a)
-    _check_vector(b)
+    check_instance("a", a, VectorClock)
+    check_instance("b", b, VectorClock)
     return a < b
 
 
 def concurrent(a: VectorClock, b: VectorClock) -> bool:
     """True when neither event happened before the other (and they differ)."""
-    _check_vector(a)
-    _check_vector(b)
+    check_instance("a", a, VectorClock)
+    check_instance("b", b, VectorClock)
     return not (a <= b) and not (b <= a)
 
 
 def compare(a: VectorClock, b: VectorClock) -> Relation:
     """``"before"``, ``"after"``, ``"equal"`` or ``"concurrent"``: how ``a`` relates to ``b``."""
-    _check_vector(a)
-    _check_vector(b)
+    check_instance("a", a, VectorClock)
+    check_instance("b", b, VectorClock)
     if a == b:
         return "equal"
     if a <= b:
@@ -339,11 +324,10 @@ class Step:
 
     def __post_init__(self) -> None:
         t = self.time
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-            raise ValueError(f"a step's time must be a finite number >= 0 ms, got {t!r}")
-        _check_pid(self.pid)
+        check_number("a step's time", t, min=0, unit="ms")
+        check_pid("a step's process id", self.pid)
         if self.dst is not None:
-            _check_pid(self.dst)
+            check_pid("a step's destination", self.dst)
             if self.dst == self.pid:
                 raise ValueError(f"step at {t} ms: {self.pid!r} cannot send to itself")
 
@@ -420,9 +404,8 @@ def random_schedule(seed: int, pids: Sequence[Pid], n_steps: int, *, p_send: flo
     pids = list(pids)
     if len(pids) < 2:
         raise ValueError("a random schedule needs at least two processes")
-    _check_count("n_steps", n_steps)
-    if not 0.0 <= p_send <= 1.0:
-        raise ValueError(f"p_send is a probability in [0, 1], got {p_send!r}")
+    check_int("n_steps", n_steps, min=0)
+    check_probability("p_send", p_send)
     rng = random.Random(f"ddia10:clocks:{seed}")
     steps = []
     for i in range(n_steps):

@@ -46,7 +46,6 @@ teaches this module; its worked runs, tables and players are in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +54,7 @@ from .invariants import InvariantViolation
 from .quorum import MajorityConfig, VoteResult, majority
 from .rsm import COMMANDS, Command, Entry, Replica, Set
 from .sim import Context, Process, Simulation, SimulationTimeout
+from .validate import check_choice, check_instance, check_number, check_str
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 
@@ -76,14 +76,9 @@ class Timing:
     write_timeout: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("heartbeat", "failure_timeout", "stagger", "jitter", "write_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(value) and value >= 0
-            ):
-                raise ValueError(f"timing {name} must be a finite number >= 0 ms, got {value!r}")
-        if self.heartbeat <= 0:
-            raise ValueError(f"timing heartbeat must be > 0 ms, got {self.heartbeat!r}")
+        check_number("timing heartbeat", self.heartbeat, positive=True, unit="ms")
+        for name in ("failure_timeout", "stagger", "jitter", "write_timeout"):
+            check_number(f"timing {name}", getattr(self, name), min=0, unit="ms")
         if self.failure_timeout <= self.heartbeat:
             raise ValueError(
                 f"timing failure_timeout ({self.failure_timeout:g} ms) must exceed the "
@@ -146,9 +141,7 @@ class FailoverNode(Process):
         self.nodes = _check_nodes(nodes)
         if timing is None:
             timing = self.default_timing
-        if not isinstance(timing, Timing):
-            raise ValueError(f"timing must be a Timing, got {timing!r}")
-        self.timing = timing
+        self.timing = check_instance("timing", timing, Timing)
 
     # ---- lifecycle
     def on_start(self, ctx: Context) -> None:
@@ -295,8 +288,7 @@ class FailoverNode(Process):
         the log entry's ``request``)."""
         if not isinstance(command, COMMANDS):
             raise ValueError(f"a client submits a Set, Add or Delete, got {command!r}")
-        if not isinstance(client, str) or not client:
-            raise ValueError(f"client must be a non-empty str, got {client!r}")
+        check_str("client", client)
         self.calls += 1
         call = f"{ctx.pid}{'′' * ctx.incarnation}.{self.calls}"
         op = str(command)
@@ -477,8 +469,7 @@ def build_cluster(
 ) -> Simulation:
     """A simulation of a cluster running ``protocol`` (``"naive"`` or ``"quorum"``),
     with the lowest id leading term 1. The network settings are the simulation's."""
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, got {protocol!r}")
+    check_choice("protocol", protocol, sorted(PROTOCOLS))
     ids = _check_nodes(nodes)
     node_class = PROTOCOLS[protocol]
     node_class(ids, timing)  # validate the timing here, not at the first boot
@@ -493,8 +484,7 @@ def build_cluster(
 def submit(sim: Simulation, node: Hashable, command: Command, client: str = "client") -> str | None:
     """A client sends ``command`` to ``node``. Returns the call id, or ``None`` (with
     a note in the trace) when the node is down or paused and cannot answer."""
-    if not isinstance(sim, Simulation):
-        raise ValueError(f"submit needs a Simulation, got {sim!r}")
+    check_instance("sim", sim, Simulation)
     if not sim.is_up(node) or sim.is_paused(node):
         why = "down" if not sim.is_up(node) else "paused"
         sim.note(f"{client}: {node} does not answer ({why})")
@@ -560,8 +550,7 @@ class FailoverMonitor:
     """
 
     def __init__(self, sim: Simulation) -> None:
-        if not isinstance(sim, Simulation):
-            raise ValueError(f"FailoverMonitor watches a Simulation, got {sim!r}")
+        check_instance("the sim a FailoverMonitor watches", sim, Simulation)
         if not sim.tracing:
             raise ValueError("FailoverMonitor reads the trace: build the simulation with "
                              "trace=True")

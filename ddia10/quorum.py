@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from math import comb
 
+from .validate import check_int, check_probability
+
 
 class VoteResult(Enum):
     """The outcome of counting votes so far."""
@@ -30,7 +32,7 @@ class VoteResult(Enum):
 
 def majority(n: int) -> int:
     """The smallest number of voters out of ``n`` that forms a majority."""
-    _check_size(n)
+    check_int("cluster size", n, min=1)
     return n // 2 + 1
 
 
@@ -43,8 +45,7 @@ def majority_available(n: int, up: float) -> float:
     """The chance that a majority of ``n`` voters is up, when each is up with
     probability ``up`` independently of the others (a binomial tail)."""
     need = majority(n)
-    if isinstance(up, bool) or not isinstance(up, (int, float)) or not 0.0 <= up <= 1.0:
-        raise ValueError(f"the chance a voter is up must be in [0, 1], got {up!r}")
+    check_probability("the chance a voter is up", up)
     return sum(comb(n, k) * up**k * (1 - up) ** (n - k) for k in range(need, n + 1))
 
 
@@ -54,7 +55,7 @@ def majorities_can_be_disjoint(old: int, new: int, union: int) -> bool:
     If they can, a membership change from one to the other could elect two
     leaders in one term; it is why larger changes go through joint consensus."""
     for size in (old, new, union):
-        _check_size(size)
+        check_int("cluster size", size, min=1)
     if union < max(old, new) or union > old + new:
         raise ValueError(
             f"{union} voters cannot be the union of configurations of {old} and {new}")
@@ -120,8 +121,3 @@ class JointConfig:
 
     def committed_index(self, match: Mapping[Hashable, int]) -> int:
         return min(self.incoming.committed_index(match), self.outgoing.committed_index(match))
-
-
-def _check_size(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"cluster size must be an int >= 1, got {n!r}")

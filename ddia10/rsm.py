@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .validate import check_instance, check_int, check_number, check_str
+
 
 # ---------------------------------------------------------------- commands
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Set:
     value: Any
 
     def __post_init__(self) -> None:
-        _check_key(self.key)
+        check_str("a key", self.key)
 
     def __str__(self) -> str:
         return f"{self.key}={self.value!r}"
@@ -49,9 +51,8 @@ class Add:
     amount: int | float
 
     def __post_init__(self) -> None:
-        _check_key(self.key)
-        if isinstance(self.amount, bool) or not isinstance(self.amount, (int, float)):
-            raise ValueError(f"Add amount must be a number, got {self.amount!r}")
+        check_str("a key", self.key)
+        check_number("Add amount", self.amount, finite=False)
 
     def __str__(self) -> str:
         return f"{self.key}+={self.amount!r}"
@@ -64,7 +65,7 @@ class Delete:
     key: str
 
     def __post_init__(self) -> None:
-        _check_key(self.key)
+        check_str("a key", self.key)
 
     def __str__(self) -> str:
         return f"del {self.key}"
@@ -72,11 +73,6 @@ class Delete:
 
 Command = Set | Add | Delete
 COMMANDS = (Set, Add, Delete)
-
-
-def _check_key(key: object) -> None:
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"a key must be a non-empty str, got {key!r}")
 
 
 def _check_command(command: object) -> None:
@@ -127,11 +123,9 @@ class Entry:
     request: str
 
     def __post_init__(self) -> None:
-        if isinstance(self.term, bool) or not isinstance(self.term, int) or self.term < 0:
-            raise ValueError(f"entry term must be an int >= 0, got {self.term!r}")
+        check_int("entry term", self.term, min=0)
         _check_command(self.command)
-        if not isinstance(self.request, str) or not self.request:
-            raise ValueError(f"entry request id must be a non-empty str, got {self.request!r}")
+        check_str("entry request id", self.request)
 
     def __str__(self) -> str:
         return f"{self.command}@{self.term}"
@@ -163,8 +157,7 @@ class Replica:
 
     def append(self, entry: Entry) -> int:
         """Append ``entry``; returns its position (1-based)."""
-        if not isinstance(entry, Entry):
-            raise ValueError(f"only an Entry can be appended to a log, got {entry!r}")
+        check_instance("an appended entry", entry, Entry)
         self.log.append(entry)
         return len(self.log)
 
@@ -190,8 +183,7 @@ class Replica:
         """Learn that the first ``index`` entries are committed and apply the new
         ones. Commit only moves forward; it never passes the end of the log.
         Returns ``(entry, output)`` for each entry applied now."""
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise ValueError(f"commit index must be an int >= 0, got {index!r}")
+        check_int("commit index", index, min=0)
         applied = []
         while self.commit_index < min(index, len(self.log)):
             entry = self.log[self.commit_index]

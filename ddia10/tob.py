@@ -46,13 +46,13 @@ partition, Raft in their place) are in :mod:`ddia10.scenarios.ordering`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .raft import RaftCluster, RaftNode
 from .sim import Context, Process, Simulation, Trace
+from .validate import check_instance, check_number, check_pid
 
 Pid = Hashable
 
@@ -104,13 +104,8 @@ class SequencerTOB(Process):
     """
 
     def __init__(self, sequencer: Pid, failover_ms: float | None = None) -> None:
-        if isinstance(sequencer, bool) or not isinstance(sequencer, (int, str)):
-            raise ValueError(f"the sequencer is a process id (int or str), got {sequencer!r}")
-        if failover_ms is not None and (
-            isinstance(failover_ms, bool) or not isinstance(failover_ms, (int, float))
-            or not math.isfinite(failover_ms) or failover_ms <= 0
-        ):
-            raise ValueError(f"failover_ms is None or a number of ms > 0, got {failover_ms!r}")
+        check_pid("the sequencer's id", sequencer)
+        check_number("failover_ms", failover_ms, positive=True, unit="ms", none=True)
         self.sequencer = sequencer
         self.failover_ms = failover_ms
         self.sent = 0  # how many broadcasts this process started
@@ -292,8 +287,7 @@ def schedule_broadcasts(sim: Simulation, plan: Iterable[tuple[float, Pid, Any]])
         if not (isinstance(item, tuple) and len(item) == 3):
             raise ValueError(f"a planned broadcast is (time, pid, payload), got {item!r}")
         t, pid, payload = item
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-            raise ValueError(f"a broadcast time is a number of ms, got {t!r}")
+        check_number("a broadcast time", t, unit="ms")
         if pid not in sim.pids:
             raise ValueError(f"no process {pid!r}; processes are {sim.pids}")
         sim.at(t, lambda s, p=pid, m=payload: broadcast(s, p, m),
@@ -302,12 +296,11 @@ def schedule_broadcasts(sim: Simulation, plan: Iterable[tuple[float, Pid, Any]])
 
 def deliveries(trace: Trace | Simulation) -> dict[Pid, tuple]:
     """What each process had delivered, in order, at the end of the trace."""
+    check_instance("trace", trace, (Trace, Simulation))
     if isinstance(trace, Simulation):
         pids, trace = trace.pids, trace.trace
-    elif isinstance(trace, Trace):
-        pids = list(dict.fromkeys(e.pid for e in trace if e.kind == "start"))
     else:
-        raise ValueError(f"deliveries takes a Trace or a Simulation, got {trace!r}")
+        pids = list(dict.fromkeys(e.pid for e in trace if e.kind == "start"))
     out: dict[Pid, tuple] = {pid: () for pid in pids}
     for e in trace:
         if e.kind == "state" and "delivered" in e.data:
@@ -327,8 +320,7 @@ def consensus_via_tob(proposals: Mapping[Pid, Any], sequencer: Pid, *, seed: int
                       latency: Any = (1.0, 5.0), **network: Any) -> Simulation:
     """A world where each process proposes ``proposals[pid]`` through
     :class:`TOBConsensus`; run it and read :func:`decisions`."""
-    if not isinstance(proposals, Mapping):
-        raise ValueError(f"proposals is a mapping pid -> value, got {proposals!r}")
+    check_instance("proposals (pid -> value)", proposals, Mapping)
     _check_pids(list(proposals), sequencer)
     if network.get("loss"):
         raise ValueError("the sequencer protocol assumes links that do not lose messages")
@@ -340,8 +332,7 @@ def consensus_via_tob(proposals: Mapping[Pid, Any], sequencer: Pid, *, seed: int
 
 def decisions(trace: Trace | Simulation) -> dict[Pid, Any]:
     """The value each process decided (processes that decided nothing are absent)."""
+    check_instance("trace", trace, (Trace, Simulation))
     if isinstance(trace, Simulation):
         trace = trace.trace
-    if not isinstance(trace, Trace):
-        raise ValueError(f"decisions takes a Trace or a Simulation, got {trace!r}")
     return {e.pid: e.data["decided"] for e in trace if e.kind == "state" and "decided" in e.data}

@@ -282,7 +282,7 @@ def test_build_cluster_rejects_bad_input_with_a_clear_message(kwargs, message):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"heartbeat": 0}, "heartbeat must be > 0"),
+        ({"heartbeat": 0}, "heartbeat must be a finite number > 0 ms"),
         ({"failure_timeout": 5}, "must exceed the heartbeat interval"),
         ({"stagger": -1}, "stagger must be a finite number >= 0"),
         ({"write_timeout": float("nan")}, "write_timeout must be a finite number"),
@@ -310,7 +310,7 @@ def test_clients_get_clear_errors_and_notes():
 
 
 def test_failover_monitor_needs_a_traced_simulation():
-    with pytest.raises(ValueError, match="watches a Simulation"):
+    with pytest.raises(ValueError, match="the sim a FailoverMonitor watches must be a Simulation"):
         fo.FailoverMonitor("sim")
     with pytest.raises(ValueError, match="trace=True"):
         fo.FailoverMonitor(fo.build_cluster("quorum", trace=False))

@@ -94,7 +94,7 @@ def test_network_settings_are_seeded_and_bounded():
     (lambda: FaultGenerator(random.Random(0), [1], max_down=-1), "max_down"),
     (lambda: FaultGenerator(random.Random(0), [1]).possible("explode"), "fault kind"),
     (lambda: random_network(1, loss=2), "loss"),
-    (lambda: apply_fault(Simulation(0), ("crash", 1)), "takes a Fault"),
+    (lambda: apply_fault(Simulation(0), ("crash", 1)), "fault must be a Fault"),
 ])
 def test_bad_input_fails_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):

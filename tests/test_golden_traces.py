@@ -32,6 +32,7 @@ import pytest
 
 from ddia10.scenarios import linearizability, ordering, raft, the_problem
 from ddia10.scenarios import raft_deep_dive as ch5
+from ddia10.scenarios import two_phase_commit as ch3
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DDIA10_UPDATE_GOLDEN") == "1"
@@ -127,6 +128,21 @@ RUNS = [
         lambda: raft.traced_trial("etcd")[1].trace),
     Run("ch04_figure16_trial_paper", "traced_trial('paper'): one Figure 16 trial, 150-150 ms "
         "(no leader within 60 s)", lambda: raft.traced_trial("paper")[1].trace),
+    # chapter 3: two-phase commit
+    Run("ch03_transfer", "transfer_run(): 100 from A to B, 5 ms a message, 2 ms a write",
+        lambda: ch3.transfer_run().trace),
+    Run("ch03_phase1_player", "commit_scenario() player, STORY_PHASE1 for STORY_STEPS steps",
+        lambda: ch3.commit_scenario().run(ch3.STORY_PHASE1, steps=ch3.STORY_STEPS).sim.trace),
+    Run("ch03_phase2_player", "commit_scenario() player, STORY_PHASE2 for STORY_STEPS steps",
+        lambda: ch3.commit_scenario().run(ch3.STORY_PHASE2, steps=ch3.STORY_STEPS).sim.trace),
+    Run("ch03_blocked", "blocked_run(): T2 waits at P1 behind T1, in doubt",
+        lambda: ch3.blocked_run()[0].trace),
+    Run("ch03_time_in_doubt", "time_in_doubt for seeds 0-4, alone and replicated (ms, outcome)",
+        lambda: {f"replicas={r} seed={s}": [d.in_doubt_ms, d.outcome]
+                 for r in (1, 3) for s in range(5) for d in [ch3.time_in_doubt(r, s)]}),
+    Run("ch03_campaign_seed0", "campaign_run(0), alone and replicated: how each transaction ended",
+        lambda: {f"replicas={r}": sorted(ch3.campaign_run(0, replicas=r).outcomes.items())
+                 for r in (1, 3)}),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
         lambda: ch5.fault_campaign(0, trace=True).trace),

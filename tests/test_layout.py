@@ -87,3 +87,51 @@ def test_every_chapter_has_its_scenario_module_and_imports_it(path):
     assert module.exists() or package.exists(), f"{path.name} has no ddia10/scenarios/{chapter}"
     assert f"from ddia10.scenarios import {chapter} as " in path.read_text(encoding="utf-8"), (
         f"{path.name} should import its scenario module: from ddia10.scenarios import {chapter}")
+
+
+# ---------------------------------------------------------------------- one name, one meaning
+def public_definitions(source: str) -> list[tuple[str, int]]:
+    """The public classes and functions a module defines at its top level (not
+    methods, not nested functions, not what it imports), with their lines."""
+    return [(node.name, node.lineno) for node in ast.parse(source).body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not node.name.startswith("_")]
+
+
+def defined_twice() -> dict[str, list[str]]:
+    """Every public name that more than one module of ddia10 defines, with where.
+    A re-export is an import, not a definition, so it never counts; a command
+    line's ``__main__.py`` is not part of the API."""
+    where: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        for name, line in public_definitions(path.read_text(encoding="utf-8")):
+            where.setdefault(name, []).append(f"{path.relative_to(ROOT)}:{line}")
+    return {name: places for name, places in where.items() if len(places) > 1}
+
+
+def test_no_two_public_classes_or_functions_share_a_name():
+    twins = defined_twice()
+    assert not twins, (
+        "one name, one meaning: each of these names is defined in more than one module "
+        f"(give one a name of its own, or re-export the other's object): {twins}")
+
+
+def test_the_definition_reader_sees_top_level_names_only():
+    source = ("import os\nfrom .x import shared\nclass Monitor:\n    def check(self): ...\n"
+              "def check():\n    def inner(): ...\n_private = 1\ndef _hidden(): ...\n")
+    assert public_definitions(source) == [("Monitor", 3), ("check", 5)]
+
+
+def test_every_protocol_raises_the_one_invariant_violation():
+    from ddia10 import failover, invariants, raft
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and path != PACKAGE / "invariants.py":
+                bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
+                assert not bases & {"AssertionError", "InvariantViolation"}, (
+                    f"{path.relative_to(ROOT)} defines {node.name}, a safety violation of "
+                    "its own: raise ddia10.invariants.InvariantViolation")
+    assert raft.InvariantViolation is failover.InvariantViolation is invariants.InvariantViolation

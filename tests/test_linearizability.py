@@ -107,7 +107,7 @@ def test_past_the_time_budget_the_answer_is_unknown_not_a_guess() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, "1", True, float("nan"), float("inf")])
 def test_timeout_must_be_a_positive_number(bad) -> None:
-    with pytest.raises(ValueError, match="timeout_s must be a number > 0 or None, got"):
+    with pytest.raises(ValueError, match="timeout_s must be None or a finite number > 0, got"):
         check(history(SEED_EXAMPLE, model="register"), timeout_s=bad)
 
 

@@ -33,7 +33,7 @@ def test_same_seed_same_history() -> None:
 def test_run_arguments_are_validated() -> None:
     with pytest.raises(ValueError, match="read_from must be"):
         follower_read_run(1, read_from="quorum")
-    with pytest.raises(ValueError, match="writes must be an integer >= 1"):
+    with pytest.raises(ValueError, match="writes must be an int >= 1"):
         follower_read_run(1, writes=0)
 
 

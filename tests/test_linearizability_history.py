@@ -119,7 +119,7 @@ def test_generator_is_deterministic_per_seed() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"clients": 0}, "clients must be an integer >= 1"),
+    [({"clients": 0}, "clients must be an int >= 1"),
      ({"model": "queue"}, "model must be one of"),
      ({"pending": 2}, "pending must be a probability")],
 )

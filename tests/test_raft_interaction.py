@@ -379,6 +379,34 @@ def test_a_stanza_that_breaks_the_format_is_refused(tmp_path):
         parse(path)
 
 
+# Every rule ddia10.raft's docstring names, and the stanza files that prove it.
+RULE_FILES = {
+    "§5.1 terms": ("terms.txt",),
+    "§5.2 election and its timers": ("election.txt",),
+    "§5.3 replication and the consistency check": ("replication.txt",),
+    "§5.4.1 the election restriction": ("election_restriction.txt",),
+    "§5.4.2 commitment": ("commitment.txt",),
+    "persistence before replying": ("persistence.txt",),
+    "the disk": ("disk.txt",),
+    "§7 snapshots": ("snapshots.txt",),
+    "membership and learners": ("membership.txt", "learners.txt"),
+    "ReadIndex and leases": ("read_index.txt", "leases.txt"),
+    "PreVote and CheckQuorum": ("prevote.txt", "check_quorum.txt"),
+}
+
+
+def test_every_rule_the_raft_package_names_has_its_stanzas():
+    import ddia10.raft
+
+    doc = " ".join(ddia10.raft.__doc__.split())
+    listed = doc.partition("the rules by section of the paper (")[2].partition(");")[0]
+    assert listed, "ddia10.raft's docstring no longer lists its rules"
+    assert [rule.strip() for rule in listed.split(",")] == list(RULE_FILES)
+    files = [name for names in RULE_FILES.values() for name in names]
+    assert sorted(files) == sorted(p.name for p in DATA.glob("*.txt"))
+    assert all(parse(DATA / name) for name in files)
+
+
 def test_messages_print_as_they_are_read():
     msg = AppendEntries(2, 1, 1, 1, ((1, NOOP), (2, "x")), 1, round=3)
     assert expression(render(msg)) == msg

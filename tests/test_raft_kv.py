@@ -73,7 +73,7 @@ def test_state_machine_rejects_what_it_cannot_apply():
         cmd("a", 1, "delete", "x")
     with pytest.raises(ValueError, match="cas needs"):
         cmd("a", 1, "cas", "x", "1")
-    with pytest.raises(ValueError, match="sequence numbers"):
+    with pytest.raises(ValueError, match="sequence number must be an int >= 1"):
         ClientRequest("a", 0, "get", "x")
     with pytest.raises(ValueError, match="status"):
         ClientReply("a", 1, "maybe")

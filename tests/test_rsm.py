@@ -121,7 +121,7 @@ def test_the_loop_runs_for_real_on_a_quorum_cluster():
         (lambda: Entry(-1, Set("x", 1), "r"), "entry term must be an int >= 0"),
         (lambda: Entry(1, "x=1", "r"), "a command must be Set, Add or Delete"),
         (lambda: Entry(1, Set("x", 1), ""), "request id must be a non-empty str"),
-        (lambda: Replica().append(Set("x", 1)), "only an Entry can be appended"),
+        (lambda: Replica().append(Set("x", 1)), "an appended entry must be an Entry"),
         (lambda: Replica([Set("x", 1)]), "a log holds Entry objects"),
         (lambda: Replica().commit(-1), "commit index must be an int >= 0"),
     ],

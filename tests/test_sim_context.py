@@ -97,7 +97,7 @@ def test_a_callers_mistake_fails_at_the_call(call, error, words):
     (dict(pid=1, peers=(1, 2)), "must not include the process itself"),
     (dict(pid=1, now=float("nan")), "now must be a finite number"),
     (dict(pid=1, seed="s"), "seed must be an int"),
-    (dict(pid=1, stable=[1]), "stable must be a dict"),
+    (dict(pid=1, stable=[1]), "stable must be None or a dict"),
     (dict(pid=1, incarnation=-1), "incarnation must be an int >= 0"),
 ])
 def test_a_bare_context_checks_its_arguments(kwargs, words):
@@ -145,7 +145,7 @@ def test_the_observer_is_the_harnesss_not_the_worlds_state():
     sim.call("p", lambda proc, ctx: ctx.send("e", 2))
     sim.run(5)
     assert facts == [("e", 1), ("e", 2)]
-    with pytest.raises(ValueError, match="observer must be callable"):
+    with pytest.raises(ValueError, match="observer must be None or callable"):
         sim.observe("monitor")
 
 

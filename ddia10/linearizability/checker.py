@@ -34,6 +34,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..validate import check_choice, check_int, check_number
 from .history import MODEL_NAMES, READS, History, Operation
 from .models import ILLEGAL, Model, is_builtin, model_for
 from .registers import analyse
@@ -124,8 +125,7 @@ class CheckResult:
         For a linearizable history ``order=True`` adds the order itself, at most
         ``limit`` steps of it.
         """
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        check_int("limit", limit, min=1)
         if self.verdict == LINEARIZABLE:
             lines = self._summary().splitlines()
             if order:
@@ -226,16 +226,6 @@ def _clip(line: str) -> str:
     return line if len(line) <= _WIDTH else line[:_WIDTH - 1] + "…"
 
 
-def _number(name: str, value: Any, *, allow_none: bool) -> float | None:
-    if value is None and allow_none:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 < value < math.inf):
-        raise ValueError(f"{name} must be a number > 0{' or None' if allow_none else ''}, "
-                         f"got {value!r}")
-    return float(value)
-
-
 def takes_part(op: Operation) -> bool:
     """False for an operation that certainly did not happen and says nothing.
 
@@ -265,10 +255,9 @@ def check(
     """
     if not isinstance(history, History):
         raise TypeError(f"check() needs a History, got {type(history).__name__}")
-    timeout_s = _number("timeout_s", timeout_s, allow_none=True)
-    max_memory_mb = _number("max_memory_mb", max_memory_mb, allow_none=False)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_number("timeout_s", timeout_s, positive=True, none=True)
+    max_memory_mb = float(check_number("max_memory_mb", max_memory_mb, positive=True))
+    check_choice("method", method, METHODS)
     if model is None:
         if history.model not in MODEL_NAMES:
             raise ValueError(

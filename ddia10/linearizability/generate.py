@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from ..validate import check_choice, check_int, check_probability
 from .checker import check
 from .history import READS, History, Operation
 
@@ -129,18 +130,11 @@ def _execute(
 
 def _validate(model: str, clients: int, ops_per_client: int, values: int, keys: int,
               pending: float) -> None:
-    if model not in _KINDS:
-        raise ValueError(f"model must be one of {tuple(_KINDS)}, got {model!r}")
+    check_choice("model", model, tuple(_KINDS))
     for name, v in (("clients", clients), ("ops_per_client", ops_per_client),
                     ("values", values), ("keys", keys)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    _probability("pending", pending)
-
-
-def _probability(name: str, p: float) -> None:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        check_int(name, v, min=1)
+    check_probability("pending", pending)
 
 
 def random_history(
@@ -229,7 +223,7 @@ def write_heavy(
         _validate(model, clients, ops_per_client, values, keys, 0.0)
     else:
         _validate(model, clients, ops_per_client, 1, keys, 0.0)
-    _probability("writes", writes)
+    check_probability("writes", writes)
     rng = random.Random(f"write-heavy/{seed}")
     share = round(writes * 20)
     if model == "register":

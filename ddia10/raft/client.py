@@ -41,6 +41,7 @@ from ..linearizability import (
 )
 from ..sim import Context, Process, SimulationTimeout
 from ..sim.faults import Fault, apply_fault
+from ..validate import check_instance, check_int, check_number
 from .cluster import RaftCluster
 from .kv import (
     WRITE_OPS,
@@ -48,7 +49,7 @@ from .kv import (
     ClientRequest,
     KVServer,
     KVStateMachine,
-    validate_operation,
+    check_kv_operation,
 )
 
 
@@ -110,15 +111,10 @@ class KVClient(Process):
         servers = list(servers)
         if not servers:
             raise ValueError("a client needs at least one server to talk to")
-        for name, x in (("timeout", timeout), ("backoff", backoff)):
-            if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < math.inf:
-                raise ValueError(f"{name} must be a positive number of ms, got {x!r}")
-        if workload is not None and not isinstance(workload, Workload):
-            raise ValueError(f"workload must be a Workload or None, got {workload!r}")
         self.servers = servers
-        self.workload = workload
-        self.timeout = float(timeout)
-        self.backoff = float(backoff)
+        self.workload = check_instance("workload", workload, Workload, none=True)
+        self.timeout = float(check_number("timeout", timeout, positive=True, unit="ms"))
+        self.backoff = float(check_number("backoff", backoff, positive=True, unit="ms"))
         self.seq = 0
         self.leader_hint: Hashable | None = None
         self.target: Hashable | None = None
@@ -134,7 +130,7 @@ class KVClient(Process):
 
     def submit(self, ctx: Context, op: str, key: str, value: Any = None) -> None:
         """Queue an operation; it starts as soon as the one before it has returned."""
-        validate_operation(op, key, value)
+        check_kv_operation(op, key, value)
         self.queue.append((op, key, value))
         if self.outstanding is None:
             self._start_next(ctx)
@@ -225,8 +221,7 @@ class KVRun:
         self, seed: int = 0, *, n: int = 5, clients: int = 3, workload: Workload | None = None,
         read_mode: str = "read_index", client_timeout: float = 100.0, **cluster_options: Any,
     ) -> None:
-        if isinstance(clients, bool) or not isinstance(clients, int) or clients < 1:
-            raise ValueError(f"clients must be an int >= 1, got {clients!r}")
+        check_int("clients", clients, min=1)
         self.cluster = RaftCluster(n, seed, node_class=KVServer.factory(read_mode),
                                    **cluster_options)
         self.sim = self.cluster.sim

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sim import Simulation, SimulationTimeout, Trace, canonical
+from ..validate import check_callable, check_int, check_known, check_number
 from .invariants import RaftMonitor
 from .messages import Configuration
 from .node import RaftNode
@@ -112,15 +113,12 @@ class RaftCluster:
         check_every_event: bool = False,
         **options: Any,
     ) -> None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"cluster size must be an int >= 1, got {n!r}")
+        check_int("cluster size", n, min=1)
         unknown = set(options) - RaftOptions.names()
         if unknown:
             raise ValueError(f"unknown Raft option(s) {sorted(unknown)}; "
                              f"known: {sorted(RaftOptions.names())}")
-        if not callable(node_class):
-            raise ValueError(
-                f"node_class must be a RaftNode subclass or factory, got {node_class!r}")
+        check_callable("node_class", node_class, what="a RaftNode subclass or factory")
         self.options = RaftOptions(**options)
         self.node_class = node_class
         self.check_every_event = bool(check_every_event)
@@ -218,8 +216,7 @@ class RaftCluster:
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:
         """Advance simulated time by ``ms``."""
-        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not ms >= 0:
-            raise ValueError(f"run time must be a number of ms >= 0, got {ms!r}")
+        check_number("run time", ms, min=0, unit="ms")
         if not self.check_every_event:
             self.sim.run(ms)
             return
@@ -232,9 +229,7 @@ class RaftCluster:
     def run_until(self, predicate: Callable[[RaftCluster], bool], timeout_ms: float) -> float:
         """Run until ``predicate(cluster)`` holds; the time it first held.
         Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
-        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)) \
-                or not timeout_ms >= 0:
-            raise ValueError(f"timeout must be a number of ms >= 0, got {timeout_ms!r}")
+        check_number("timeout", timeout_ms, min=0, unit="ms")
         if not self.check_every_event:
             return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
         done = []
@@ -269,8 +264,7 @@ class RaftCluster:
         This is a client's patience, not protocol: the harness keeps asking
         whichever server leads, as the lab tests of MIT 6.5840 do."""
         need = len(self.ids) if servers is None else servers
-        if isinstance(need, bool) or not isinstance(need, int) or not 1 <= need <= len(self.ids):
-            raise ValueError(f"servers must be an int in 1..{len(self.ids)}, got {servers!r}")
+        check_int("servers", need, min=1, max=len(self.ids))
         placed: list = []
 
         def applied_enough(c: RaftCluster) -> bool:
@@ -377,8 +371,7 @@ class RaftCluster:
 
     # ---------------------------------------------------------------- helpers
     def _known(self, i: Hashable) -> None:
-        if i not in self._servers:
-            raise KeyError(f"unknown server id {i!r}; servers are {self._servers}")
+        check_known("server id", i, self._servers)
 
     def _call(self, i: Hashable, fn: Callable[..., Any]) -> Any:
         self._known(i)

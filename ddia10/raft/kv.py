@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sim import Context
+from ..validate import check_choice, check_instance, check_int
 from .node import RaftNode
 from .options import RaftOptions
 
@@ -58,8 +59,8 @@ class ClientRequest:
     value: Any = None
 
     def __post_init__(self) -> None:
-        _check_seq(self.seq)
-        validate_operation(self.op, self.key, self.value)
+        check_int("a client's sequence number", self.seq, min=1)
+        check_kv_operation(self.op, self.key, self.value)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,7 @@ class ClientReply:
     leader: Hashable | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in REPLY_STATUSES:
-            raise ValueError(f"reply status must be one of {REPLY_STATUSES}, got {self.status!r}")
+        check_choice("reply status", self.status, REPLY_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ class KVCommand:
     value: Any = None
 
     def __post_init__(self) -> None:
-        _check_seq(self.seq)
-        validate_operation(self.op, self.key, self.value)
+        check_int("a client's sequence number", self.seq, min=1)
+        check_kv_operation(self.op, self.key, self.value)
 
     def __str__(self) -> str:
         """How a log entry reads in tables and players: ``c1#3 put x='a'``."""
@@ -103,7 +103,7 @@ class KVCommand:
         return cls(request.client, request.seq, request.op, request.key, request.value)
 
 
-def validate_operation(op: str, key: Any, value: Any) -> None:
+def check_kv_operation(op: str, key: Any, value: Any) -> None:
     """Reject an operation the store cannot apply, with a message that says why."""
     if op not in OPS:
         raise ValueError(f"unknown operation {op!r}; expected one of {OPS}")
@@ -117,11 +117,6 @@ def validate_operation(op: str, key: Any, value: Any) -> None:
         raise ValueError(f"cas needs value (expected, new), two strings; got {value!r}")
     if op == "get" and value is not None:
         raise ValueError(f"get takes no value, got {value!r}")
-
-
-def _check_seq(seq: Any) -> None:
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise ValueError(f"a client's sequence numbers start at 1, got {seq!r}")
 
 
 # ---------------------------------------------------------------------- state machine
@@ -152,8 +147,7 @@ class KVStateMachine:
     def apply(self, command: KVCommand) -> Any:
         """Apply one committed command, unless its client's session shows it was
         applied already (then the cached result; ``None`` for an older one)."""
-        if not isinstance(command, KVCommand):
-            raise ValueError(f"the key-value store applies KVCommand, got {command!r}")
+        check_instance("a command the key-value store applies", command, KVCommand)
         last = self.sessions.get(command.client)
         if last is not None and command.seq <= last[0]:
             return last[1] if command.seq == last[0] else None
@@ -207,8 +201,7 @@ class KVServer(RaftNode):
         self, options: RaftOptions | None = None, voters: Iterable[Hashable] = (), *,
         read_mode: str = "read_index",
     ) -> None:
-        if read_mode not in READ_MODES:
-            raise ValueError(f"read_mode must be one of {READ_MODES}, got {read_mode!r}")
+        check_choice("read_mode", read_mode, READ_MODES)
         super().__init__(options, voters)
         if read_mode == "lease" and not self.options.check_quorum:
             raise ValueError("lease reads need the check_quorum option: without it nothing "
@@ -223,8 +216,7 @@ class KVServer(RaftNode):
     @classmethod
     def factory(cls, read_mode: str = "read_index") -> Callable[..., KVServer]:
         """A ``node_class`` for :class:`~ddia10.raft.RaftCluster` with ``read_mode`` set."""
-        if read_mode not in READ_MODES:
-            raise ValueError(f"read_mode must be one of {READ_MODES}, got {read_mode!r}")
+        check_choice("read_mode", read_mode, READ_MODES)
         return functools.partial(cls, read_mode=read_mode)
 
     # ---- the state machine hooks Raft calls

@@ -146,6 +146,7 @@ from typing import Any, TypedDict
 
 from ..quorum import VoteResult
 from ..sim import Context, Process
+from ..validate import check_instance
 from .disk import Disk
 from .invariants import Applied, BecameLeader, Committed, Truncated
 from .log import RaftLog
@@ -212,9 +213,7 @@ class RaftNode(Process):
     def __init__(self, options: RaftOptions | None = None, voters: Iterable[Hashable] = ()) -> None:
         if options is None:
             options = RaftOptions()
-        if not isinstance(options, RaftOptions):
-            raise ValueError(f"options must be a RaftOptions, got {options!r}")
-        self.options = options
+        self.options = check_instance("options", options, RaftOptions)
         self.bootstrap = Configuration(frozenset(voters))
         self.pid: Hashable = None
         # what survives a crash, reloaded by on_start

@@ -34,8 +34,9 @@ default and are never on in a correct cluster:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
+
+from ..validate import check_bool, check_choice, check_int, check_number
 
 ELECTION_TIMERS = ("etcd", "paper")
 """The two rules for restarting the election timer (see the module docstring)."""
@@ -81,40 +82,28 @@ class RaftOptions:
             timeout = (timeout, timeout)
         if not (isinstance(timeout, (tuple, list)) and len(timeout) == 2):
             raise ValueError(f"election_timeout must be a (min, max) pair of ms, got {timeout!r}")
-        lo = _positive("election_timeout min", timeout[0])
-        hi = _positive("election_timeout max", timeout[1])
+        lo = float(check_number("election_timeout min", timeout[0], positive=True, unit="ms"))
+        hi = float(check_number("election_timeout max", timeout[1], positive=True, unit="ms"))
         if lo > hi:
             raise ValueError(f"election_timeout min must be <= max, got min={lo} > max={hi}")
         object.__setattr__(self, "election_timeout", (lo, hi))
-        beat = _positive("heartbeat_interval", self.heartbeat_interval)
+        beat = float(check_number("heartbeat_interval", self.heartbeat_interval, positive=True,
+                                  unit="ms"))
         if beat >= lo:
             raise ValueError(
                 f"heartbeat_interval ({beat} ms) must be shorter than the minimum election "
                 f"timeout ({lo} ms), or followers start elections against a live leader"
             )
-        for name in ("max_batch", "max_inflight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-        threshold = self.snapshot_threshold
-        if threshold is not None and (
-            isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1
-        ):
-            raise ValueError(f"snapshot_threshold must be None or an int >= 1, got {threshold!r}")
-        drift = self.clock_drift_bound
-        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or not 0 <= drift < 1:
-            raise ValueError(f"clock_drift_bound must be a number in [0, 1), got {drift!r}")
-        if self.election_timer not in ELECTION_TIMERS:
-            raise ValueError(f"election_timer must be one of {ELECTION_TIMERS}, "
-                             f"got {self.election_timer!r}")
-        disk = self.disk_latency
-        if isinstance(disk, bool) or not isinstance(disk, (int, float)) \
-                or not 0 <= disk < math.inf:
-            raise ValueError(f"disk_latency must be a finite number of ms >= 0, got {disk!r}")
+        check_int("max_batch", self.max_batch, min=1)
+        check_int("max_inflight", self.max_inflight, min=1)
+        check_int("snapshot_threshold", self.snapshot_threshold, min=1, none=True)
+        check_number("clock_drift_bound", self.clock_drift_bound, min=0, below=1)
+        check_choice("election_timer", self.election_timer, ELECTION_TIMERS)
+        disk = check_number("disk_latency", self.disk_latency, min=0, unit="ms")
         object.__setattr__(self, "disk_latency", float(disk))
         for f in fields(self):
-            if f.type == "bool" and not isinstance(getattr(self, f.name), bool):
-                raise ValueError(f"{f.name} must be True or False, got {getattr(self, f.name)!r}")
+            if f.type == "bool":
+                check_bool(f.name, getattr(self, f.name))
 
     @property
     def lease_duration(self) -> float:
@@ -128,9 +117,3 @@ class RaftOptions:
     @classmethod
     def names(cls) -> frozenset:
         return frozenset(f.name for f in fields(cls))
-
-
-def _positive(what: str, x: object) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
-        raise ValueError(f"{what} must be a finite number of ms > 0, got {x!r}")
-    return float(x)

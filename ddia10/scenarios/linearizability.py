@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from ..linearizability import History, history_from_trace
 from ..sim import Context, Process, Simulation
+from ..validate import check_choice, check_int, check_number
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,10 @@ def follower_read_run(
     ``alice`` writes 1, 2, ... to the leader; ``bob`` and ``carol`` read from
     ``f2`` and ``f1`` (or all from the leader when ``read_from="leader"``).
     """
-    if read_from not in ("follower", "leader"):
-        raise ValueError(f"read_from must be 'follower' or 'leader', got {read_from!r}")
-    if not lag_ms >= 0:
-        raise ValueError(f"lag_ms must be >= 0, got {lag_ms!r}")
-    for name, n in (("writes", writes), ("reads", reads)):
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    check_choice("read_from", read_from, ("follower", "leader"))
+    check_number("lag_ms", lag_ms, min=0, unit="ms")
+    check_int("writes", writes, min=1)
+    check_int("reads", reads, min=1)
     sim = Simulation(seed, latency=(1.0, 3.0))
     sim.add("leader", lambda: RegisterNode(followers=("f1", "f2")))
     sim.add("f1", RegisterNode)

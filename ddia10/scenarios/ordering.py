@@ -46,6 +46,7 @@ from ..tob import (
     schedule_broadcasts,
     sequencer_cluster,
 )
+from ..validate import check_choice
 from ..viz import ClusterView, Scenario
 
 # ---------------------------------------------------------------------- clocks: the worked traces
@@ -121,8 +122,7 @@ def clock_label(pids: Sequence[Pid], show: str = "both"):
     """An ``annotate`` function for :func:`ddia10.viz.spacetime`: writes each
     clocked event's id with its Lamport time, its vector clock (in ``pids``
     order) or both, e.g. ``"B1: 3 [2,1,0]"``."""
-    if show not in _SHOW:
-        raise ValueError(f"show must be one of {_SHOW}, got {show!r}")
+    check_choice("show", show, _SHOW)
     pids = list(pids)
     by_name = {str(p): p for p in pids}
 

@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,6 +39,7 @@ from ..failover import (
 from ..quorum import majority, tolerated_failures
 from ..rsm import Add, Command, Delete, Set
 from ..sim import Simulation
+from ..validate import check_int, check_number
 from ..viz import ClusterView, Scenario
 
 # ---------------------------------------------------------------------- the worked example
@@ -79,8 +79,7 @@ def checked(sim: Simulation, until: float) -> FailoverMonitor:
     """Run ``sim`` to time ``until`` (ms) with a :class:`~ddia10.failover.FailoverMonitor`
     checking every event; returns the monitor (its ``sim`` is the run, its
     ``violations`` the promises broken), which can run the world further."""
-    if isinstance(until, bool) or not isinstance(until, (int, float)) or not until >= sim.now:
-        raise ValueError(f"until must be a time in ms >= now ({sim.now:g}), got {until!r}")
+    check_number("until", until, min=sim.now, unit="ms (now)")
     monitor = FailoverMonitor(sim)
     monitor.run(until - sim.now)
     return monitor
@@ -100,8 +99,7 @@ def slow_network(
     suspecting healthy leaders; then the network is fast again. A client writes
     to whoever it believes leads every 50 ms until ``horizon``."""
     for name, t in (("slow_from", slow_from), ("slow_until", slow_until), ("horizon", horizon)):
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-            raise ValueError(f"{name} must be a finite number >= 0 ms, got {t!r}")
+        check_number(name, t, min=0, unit="ms")
     if not slow_from <= slow_until <= horizon:
         raise ValueError(
             f"need slow_from <= slow_until <= horizon, got {slow_from}, {slow_until}, {horizon}"
@@ -154,8 +152,7 @@ def progress_table(sim: Simulation, window: float = 300.0):
     writes were acknowledged, refused, or left with an unknown outcome."""
     import pandas as pd
 
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
-        raise ValueError(f"window must be a number of ms > 0, got {window!r}")
+    check_number("window", window, positive=True, unit="ms")
     calls = client_calls(sim)
     terms = [(e.time, e.data["term"]) for e in sim.trace.of_kind("state")]
     rows = []
@@ -329,8 +326,7 @@ def node_table(view: ClusterView):
 
 
 def _scenario(protocol: str, seed: int, title: str, description: str) -> Scenario:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
 
     def build() -> Simulation:
         return build_cluster(protocol, seed=seed, nodes=NODES, timing=TIMING[protocol],

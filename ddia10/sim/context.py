@@ -47,6 +47,8 @@ import random
 from collections.abc import Hashable, Iterable
 from typing import Any, NamedTuple
 
+from ..validate import check_instance, check_int, check_number, check_pid
+
 
 class Send(NamedTuple):
     """Send ``msg`` to process ``dst``."""
@@ -121,19 +123,14 @@ class Context:
         stable: dict | None = None,
         incarnation: int = 0,
     ) -> None:
-        if not isinstance(pid, (int, str)) or isinstance(pid, bool):
-            raise ValueError(f"process id must be an int or a str, got {pid!r}")
+        check_pid("process id", pid)
         peers = tuple(peers)
         if pid in peers:
             raise ValueError(f"peers must not include the process itself ({pid!r})")
-        if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-            raise ValueError(f"now must be a finite number of ms, got {now!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an int, got {seed!r}")
-        if stable is not None and not isinstance(stable, dict):
-            raise ValueError(f"stable must be a dict of what was persisted, got {stable!r}")
-        if isinstance(incarnation, bool) or not isinstance(incarnation, int) or incarnation < 0:
-            raise ValueError(f"incarnation must be an int >= 0, got {incarnation!r}")
+        check_number("now", now, unit="ms")
+        check_int("seed", seed)
+        check_instance("stable", stable, dict, none=True)
+        check_int("incarnation", incarnation, min=0)
         self.pid = pid
         self.incarnation = incarnation
         self.rng = process_rng(seed, pid, incarnation)
@@ -153,6 +150,7 @@ class Context:
     def set_timer(self, delay: float, name: Hashable = "timer") -> None:
         """Fire ``on_timer(name)`` after ``delay`` ms of *local* time; replaces a
         pending timer of the same name."""
+        # check_number's rule, inlined: every handler sets timers, so no extra call here
         if (delay.__class__ is not float and delay.__class__ is not int) or not (
             0 <= delay < math.inf
         ):

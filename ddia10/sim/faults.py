@@ -26,11 +26,11 @@ the same run.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ..validate import check_choice, check_instance, check_int, check_number, check_probability
 from .world import Simulation
 
 FAULT_KINDS = ("partition", "disconnect", "heal", "crash", "restart", "connect")
@@ -47,12 +47,8 @@ class Fault:
     target: tuple = ()
 
     def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if isinstance(self.time, bool) or not isinstance(self.time, (int, float)) or not (
-            0 <= self.time < math.inf
-        ):
-            raise ValueError(f"fault time must be a number of ms >= 0, got {self.time!r}")
+        check_choice("fault kind", self.kind, FAULT_KINDS)
+        check_number("fault time", self.time, min=0, unit="ms")
 
 
 class FaultGenerator:
@@ -67,16 +63,14 @@ class FaultGenerator:
     def __init__(self, rng: random.Random, pids: Iterable[Hashable], *,
                  clients: Iterable[Hashable] = (), max_down: int | None = None,
                  shuffle: bool = False) -> None:
-        if not isinstance(rng, random.Random):
-            raise ValueError(f"rng must be a random.Random, got {rng!r}")
+        check_instance("rng", rng, random.Random)
         self.pids = list(pids)
         self.clients = list(clients)
         if not self.pids:
             raise ValueError("a fault generator needs at least one process")
         if max_down is None:
             max_down = (len(self.pids) - 1) // 2
-        if isinstance(max_down, bool) or not isinstance(max_down, int) or max_down < 0:
-            raise ValueError(f"max_down must be an int >= 0, got {max_down!r}")
+        check_int("max_down", max_down, min=0)
         self.rng = rng
         self.max_down = max_down
         self.shuffle = bool(shuffle)
@@ -101,9 +95,8 @@ class FaultGenerator:
             return bool(self._down)
         if kind == "connect":
             return bool(self._cut)
-        if kind in FAULT_KINDS:
-            return True
-        raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        check_choice("fault kind", kind, FAULT_KINDS)
+        return True
 
     def choose(self, kinds: Sequence[str] = FAULT_KINDS) -> str:
         """A kind drawn uniformly among those of ``kinds`` possible now."""
@@ -175,10 +168,8 @@ def random_faults(
     those possible then (crash, restart, partition into two sides with
     ``clients`` spread over both, disconnect, connect, heal), at most
     ``max_down`` processes down at once (a minority by default)."""
-    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration >= 0:
-        raise ValueError(f"duration must be a number of ms >= 0, got {duration!r}")
-    if isinstance(mean_gap, bool) or not isinstance(mean_gap, (int, float)) or not mean_gap > 0:
-        raise ValueError(f"mean_gap must be a positive number of ms, got {mean_gap!r}")
+    check_number("duration", duration, min=0, unit="ms")
+    check_number("mean_gap", mean_gap, positive=True, unit="ms")
     faults = FaultGenerator(random.Random(f"ddia10:faults:{seed}"), pids, clients=clients,
                             max_down=max_down)
     schedule: list[Fault] = []
@@ -194,8 +185,7 @@ def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
     """Link settings for a campaign, drawn from ``seed``: a loss, duplication
     and reordering rate, each uniform between 0 and the given maximum."""
     for name, x in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
-            raise ValueError(f"the most {name} is a probability in [0, 1], got {x!r}")
+        check_probability(f"the most {name}", x)
     rng = random.Random(f"ddia10:kv-network:{seed}")  # the stream the key-value campaign drew
     return {"loss": rng.uniform(0, loss), "duplicate": rng.uniform(0, duplicate),
             "reorder": rng.uniform(0, reorder)}
@@ -203,8 +193,7 @@ def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
 
 def apply_fault(sim: Simulation, fault: Fault) -> None:
     """Do ``fault`` to ``sim`` now."""
-    if not isinstance(fault, Fault):
-        raise ValueError(f"apply_fault takes a Fault, got {fault!r}")
+    check_instance("fault", fault, Fault)
     if fault.kind == "crash":
         sim.crash(fault.target[0])
     elif fault.kind == "restart":

@@ -7,9 +7,10 @@ shorthands the rest of the book uses (a number, a ``(lo, hi)`` pair) into one.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
+
+from ..validate import check_number
 
 
 class Latency:
@@ -34,7 +35,7 @@ class Fixed(Latency):
     ms: float
 
     def __post_init__(self) -> None:
-        _check_nonneg("latency", self.ms)
+        check_number("latency", self.ms, min=0, unit="ms")
         object.__setattr__(self, "fast", (float(self.ms), 0.0))
 
     def sample(self, rng: random.Random) -> float:
@@ -53,8 +54,8 @@ class Uniform(Latency):
     hi: float
 
     def __post_init__(self) -> None:
-        _check_nonneg("latency lower bound", self.lo)
-        _check_nonneg("latency upper bound", self.hi)
+        check_number("latency lower bound", self.lo, min=0, unit="ms")
+        check_number("latency upper bound", self.hi, min=0, unit="ms")
         if self.hi < self.lo:
             raise ValueError(f"latency range is empty: lo={self.lo} > hi={self.hi}")
         object.__setattr__(self, "fast", (float(self.lo), float(self.hi - self.lo)))
@@ -76,9 +77,8 @@ class Exponential(Latency):
     tail: float
 
     def __post_init__(self) -> None:
-        _check_nonneg("latency minimum", self.minimum)
-        if not (isinstance(self.tail, (int, float)) and self.tail > 0 and math.isfinite(self.tail)):
-            raise ValueError(f"latency tail mean must be a finite number > 0, got {self.tail!r}")
+        check_number("latency minimum", self.minimum, min=0, unit="ms")
+        check_number("latency tail mean", self.tail, positive=True, unit="ms")
 
     def sample(self, rng: random.Random) -> float:
         return self.minimum + rng.expovariate(1.0 / self.tail)
@@ -92,17 +92,8 @@ def as_latency(value: Latency | float | tuple[float, float]) -> Latency:
     """Accept ``5`` (fixed 5 ms), ``(1, 10)`` (uniform) or a ``Latency``."""
     if isinstance(value, Latency):
         return value
-    if isinstance(value, bool):
-        raise ValueError(
-            f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}"
-        )
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and value.__class__ is not bool:
         return Fixed(float(value))
     if isinstance(value, tuple) and len(value) == 2:
         return Uniform(float(value[0]), float(value[1]))
     raise ValueError(f"latency must be a number of ms, a (lo, hi) pair or a Latency, got {value!r}")
-
-
-def _check_nonneg(what: str, x: float) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0 ms, got {x!r}")

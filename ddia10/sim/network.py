@@ -10,10 +10,10 @@ keeps per-link behaviour.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 
+from ..validate import check_probability
 from .latency import Latency, as_latency
 
 
@@ -33,13 +33,7 @@ class LinkSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "latency", as_latency(self.latency))
         for name in ("loss", "duplicate", "reorder"):
-            p = getattr(self, name)
-            if (
-                isinstance(p, bool)
-                or not isinstance(p, (int, float))
-                or not (math.isfinite(p) and 0.0 <= p <= 1.0)
-            ):
-                raise ValueError(f"{name} probability must be in [0, 1], got {p!r}")
+            check_probability(name, getattr(self, name))
         # what the simulator reads for every message, in one attribute
         hot = (self.loss, self.latency.fast, self.latency, self.reorder, self.duplicate)
         object.__setattr__(self, "hot", hot)

@@ -24,11 +24,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import heapq
-import math
 import random
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
+from ..validate import (
+    check_callable,
+    check_instance,
+    check_int,
+    check_known,
+    check_number,
+    check_pid,
+)
 from .context import (
     Annotate,
     CancelTimer,
@@ -163,8 +170,7 @@ class Simulation:
         chooser: Callable[[Simulation, list[Choice]], Choice] | None = None,
         observer: Callable[[Any], Any] | None = None,
     ) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an int, got {seed!r}")
+        check_int("seed", seed)
         self.seed = seed
         self.net = Network(LinkSpec(latency, loss, duplicate, reorder))
         self.trace = Trace()
@@ -195,9 +201,7 @@ class Simulation:
         to nobody). The observer is the harness's, not the world's state:
         :meth:`snapshot` and :meth:`fingerprint` leave it out, :meth:`restore`
         keeps it."""
-        if observer is not None and not callable(observer):
-            raise ValueError(f"observer must be callable or None, got {observer!r}")
-        self.observer = observer
+        self.observer = check_callable("observer", observer, none=True)
 
     # ------------------------------------------------------------------ processes
     @property
@@ -207,12 +211,10 @@ class Simulation:
 
     def add(self, pid: Hashable, factory: Callable[[], Process]) -> Process:
         """Add and start a process; ``factory()`` builds it now and on every restart."""
-        if not isinstance(pid, (int, str)) or isinstance(pid, bool):
-            raise ValueError(f"process id must be an int or a str, got {pid!r}")
+        check_pid("process id", pid)
         if pid in self._factories:
             raise ValueError(f"process id {pid!r} already exists")
-        if not callable(factory):
-            raise ValueError(f"factory for {pid!r} must be callable, got {factory!r}")
+        check_callable(f"the factory for {pid!r}", factory)
         self._factories[pid] = factory
         self._incarnation[pid] = 0
         self._storage[pid] = {}
@@ -225,28 +227,28 @@ class Simulation:
 
     def process(self, pid: Hashable) -> Process:
         """The running process object (to read its state; never to drive it)."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid not in self._procs:
             raise ValueError(f"process {pid!r} is crashed")
         return self._procs[pid]
 
     def is_up(self, pid: Hashable) -> bool:
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         return pid in self._procs
 
     def is_paused(self, pid: Hashable) -> bool:
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         return pid in self._paused
 
     def storage(self, pid: Hashable) -> dict:
         """A copy of what ``pid`` has persisted."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         return copy.deepcopy(self._storage[pid])
 
     def call(self, pid: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(process, ctx, *args)`` inside ``pid`` now: how clients talk to
         a node (e.g. propose a command). Raises if the process is down or paused."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid not in self._procs:
             raise ValueError(f"process {pid!r} is crashed; cannot call into it")
         if pid in self._paused:
@@ -298,10 +300,6 @@ class Simulation:
             elif self.observer is not None:  # a Report
                 self.observer(effect[1])
 
-    def _check_pid(self, pid: Hashable) -> None:
-        if pid not in self._factories:
-            raise KeyError(f"unknown process id {pid!r}; known: {self.pids}")
-
     # ------------------------------------------------------------------ time
     def local_time(self, pid: Hashable) -> float:
         rate, base_true, base_local = self._clocks[pid]
@@ -310,19 +308,9 @@ class Simulation:
     def set_clock(self, pid: Hashable, *, rate: float = 1.0, offset: float = 0.0) -> None:
         """From now on ``pid``'s clock runs at ``rate`` x true time, after jumping by
         ``offset`` ms. ``rate=1.01`` is a clock 1% fast."""
-        self._check_pid(pid)
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, (int, float))
-            or not (math.isfinite(rate) and rate > 0)
-        ):
-            raise ValueError(f"clock rate must be a finite number > 0, got {rate!r}")
-        if (
-            isinstance(offset, bool)
-            or not isinstance(offset, (int, float))
-            or not math.isfinite(offset)
-        ):
-            raise ValueError(f"clock offset must be a finite number of ms, got {offset!r}")
+        check_known("process id", pid, self._factories)
+        check_number("clock rate", rate, positive=True)
+        check_number("clock offset", offset, unit="ms")
         local = self.local_time(pid) + offset
         self._clocks[pid] = (float(rate), self.now, local)
         self._record("clock", pid, {"rate": rate, "offset": offset})
@@ -365,8 +353,8 @@ class Simulation:
         self, src: Hashable, dst: Hashable, *, both_ways: bool = True, **changes: Any
     ) -> None:
         """Change one link's ``latency``, ``loss``, ``duplicate`` or ``reorder``."""
-        self._check_pid(src)
-        self._check_pid(dst)
+        check_known("process id", src, self._factories)
+        check_known("process id", dst, self._factories)
         bad = set(changes) - {"latency", "loss", "duplicate", "reorder"}
         if bad:
             raise ValueError(
@@ -389,12 +377,12 @@ class Simulation:
         self._record("heal", None, {})
 
     def disconnect(self, pid: Hashable) -> None:
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         self.net.disconnected.add(pid)
         self._record("disconnect", pid, {})
 
     def reconnect(self, pid: Hashable) -> None:
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         self.net.disconnected.discard(pid)
         self._record("reconnect", pid, {})
 
@@ -405,7 +393,7 @@ class Simulation:
     def crash(self, pid: Hashable) -> None:
         """Stop ``pid``: volatile state, timers and queued work are lost; what it
         persisted is kept. Messages still in flight to it are dropped on arrival."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid not in self._procs:
             raise ValueError(f"process {pid!r} is already crashed")
         del self._procs[pid]
@@ -419,7 +407,7 @@ class Simulation:
 
     def restart(self, pid: Hashable) -> Process:
         """Start a crashed process afresh from its factory and its stable storage."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid in self._procs:
             raise ValueError(f"process {pid!r} is running; crash it before restarting")
         self._record("restart", pid, {})
@@ -428,7 +416,7 @@ class Simulation:
     def pause(self, pid: Hashable) -> None:
         """Freeze ``pid`` (a stop-the-world GC pause): its messages and timers wait
         until :meth:`resume`; its clock keeps running."""
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid not in self._procs:
             raise ValueError(f"process {pid!r} is crashed; cannot pause it")
         if pid in self._paused:
@@ -438,7 +426,7 @@ class Simulation:
         self._record("pause", pid, {})
 
     def resume(self, pid: Hashable) -> None:
-        self._check_pid(pid)
+        check_known("process id", pid, self._factories)
         if pid not in self._paused:
             raise ValueError(f"process {pid!r} is not paused")
         self._paused.discard(pid)
@@ -459,18 +447,17 @@ class Simulation:
     def at(self, time: float, action: Callable[[Simulation], Any], label: str = "action") -> None:
         """Schedule ``action(sim)`` at absolute simulated time ``time``: a fault or a
         client request that belongs to the scenario."""
-        _check_time("time", time)
+        check_number("time", time, min=0, unit="ms")
         if time < self.now:
             raise ValueError(f"cannot schedule in the past: time={time} < now={self.now}")
-        if not callable(action):
-            raise ValueError(f"action must be callable, got {action!r}")
+        check_callable("action", action)
         self._seq += 1
         heapq.heappush(self._queue, (float(time), self._seq, _ACTION, (action, label)))
 
     def after(
         self, delay: float, action: Callable[[Simulation], Any], label: str = "action"
     ) -> None:
-        _check_time("delay", delay)
+        check_number("delay", delay, min=0, unit="ms")
         self.at(self.now + delay, action, label)
 
     # ------------------------------------------------------------------ running
@@ -491,7 +478,7 @@ class Simulation:
 
     def run(self, ms: float) -> None:
         """Advance simulated time by ``ms``, processing every event due by then."""
-        _check_time("run time", ms)
+        check_number("run time", ms, min=0, unit="ms")
         end = self.now + ms
         if self.chooser is not None:
             while self._queue and self.now <= end and self.step():
@@ -554,7 +541,7 @@ class Simulation:
     def run_until(self, predicate: Callable[[Simulation], bool], timeout_ms: float) -> float:
         """Step until ``predicate(sim)`` holds; returns the time it first held.
         Raises :class:`SimulationTimeout` if ``timeout_ms`` passes first."""
-        _check_time("timeout", timeout_ms)
+        check_number("timeout", timeout_ms, min=0, unit="ms")
         end = self.now + timeout_ms
         while not predicate(self):
             queue = self._queue
@@ -673,8 +660,7 @@ class Simulation:
 
     def apply(self, choice: Choice) -> None:
         """Make ``choice`` (one of :meth:`enabled`) happen next."""
-        if not isinstance(choice, Choice):
-            raise ValueError(f"apply takes a Choice from enabled(), got {choice!r}")
+        check_instance("choice (one of enabled())", choice, Choice)
         if choice.kind == "crash":
             self.crash(choice.ref)
             return
@@ -750,7 +736,3 @@ def canonical(obj: Any) -> Any:
         return (type(obj).__name__, tuple(canonical(getattr(obj, s, None)) for s in obj.__slots__))
     return repr(obj)
 
-
-def _check_time(what: str, x: float) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0 ms, got {x!r}")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from ..linearizability import CheckResult, History, Operation, check
 from ..linearizability.generate import lost_write, random_history, stale_read
 from ..runtime import static_build
+from ..validate import check_int
 from .style import DROP, FONT, INK, MUTED, esc, tag
 
 KIND_COLORS = {
@@ -198,8 +199,7 @@ def history_svg(
     caption: bool = True,
 ) -> str:
     """The history as a self-contained SVG string (for HTML pages without a kernel)."""
-    if not isinstance(width, int) or width < 200:
-        raise ValueError(f"width must be an integer >= 200 pixels, got {width!r}")
+    check_int("width", width, min=200)
     layout = history_layout(history, result)
     names = [row_name(p) for p in layout.rows]
     left = max(_LEFT, 12 + 6.4 * max((len(n) for n in names), default=0))
@@ -305,8 +305,7 @@ def puzzle(seed: int) -> History:
 
 def puzzle_histories(seed: int = 0, count: int = 6) -> list[History]:
     """``count`` puzzles drawn from ``seed``: the same seed always deals the same ones."""
-    if not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be an integer >= 1, got {count!r}")
+    check_int("count", count, min=1)
     return [puzzle(seed * 1000 + k) for k in range(count)]
 
 

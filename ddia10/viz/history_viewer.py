@@ -19,11 +19,9 @@ static picture for readers without JavaScript.
 
 from __future__ import annotations
 
-from importlib import resources
-
 from ..linearizability import CheckResult, History, Operation
 from .history import client_rows, history_svg, row_name, short_label
-from .stepper import data_block, inline, player_id
+from .stepper import data_block, inline, player_id, script
 from .style import DROP, FONT, INK, esc
 
 FALLBACK_OPS = 200
@@ -51,11 +49,6 @@ _CSS = """
 #ROOT.lz-flash rect.lz-core{animation:lzflash 0.6s 3}
 @keyframes lzflash{50%{stroke-width:6;fill-opacity:0.3}}
 """
-
-
-def _script() -> str:
-    """The viewer's script, shipped with the package as ``viz/assets/history_viewer.js``."""
-    return (resources.files("ddia10.viz") / "assets" / "history_viewer.js").read_text("utf-8")
 
 
 def viewer_data(
@@ -202,7 +195,7 @@ def history_viewer(
         "drag or Shift+wheel scrolls.</div>"
         + why
         + f'<script type="application/json" class="lz-data">{blob}</script>'
-        f"<script>{_script()}\nddia10HistoryViewer(document.getElementById({vid!r}));"
+        f"<script>{script('history_viewer.js')}\nddia10HistoryViewer(document.getElementById({vid!r}));"
         "</script></div>"
     )
 

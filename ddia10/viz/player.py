@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from .. import sim as _sim
 from ..sim.trace import Trace
+from ..validate import check_int
 from .cluster import cluster_svg, legend_html, node_positions
 from .scenario import PRESS_MARK, Run, Scenario, ScenarioError
 from .spacetime import spacetime_svg
@@ -97,8 +98,7 @@ class Player:
 
     def goto(self, k: int) -> bool:
         """Go to step ``k`` (forward by stepping, backward by replaying)."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise ValueError(f"a step number is an int >= 0, got {k!r}")
+        check_int("a step number", k, min=0)
         return self._guard(self.run.goto, k)
 
     def reset(self) -> bool:

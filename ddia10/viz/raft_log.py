@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple, TypedDict
 
 from ..sim.trace import Trace
+from ..validate import check_int
 from .scenario import Scenario
 from .spacetime import text_width
 from .stepper import data_block, inline, player_id, stepper
@@ -448,8 +449,7 @@ def log_player(source: Scenario | Trace, *, presses: Iterable[tuple[int, str]] =
     Frames that look alike are stored once, so a long run stays light.
     """
     if isinstance(source, Scenario):
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 2000:
-            raise ValueError(f"steps must be an int in [0, 2000], got {steps!r}")
+        check_int("steps", steps, min=0, max=2000)
         run = source.run(presses, steps=steps)
         trace, marks = run.sim.trace, run.marks
         title = title or source.title

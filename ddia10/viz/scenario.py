@@ -25,6 +25,7 @@ from typing import Any
 
 from ..sim import Simulation
 from ..sim.trace import KINDS
+from ..validate import check_callable, check_int
 from .view import ClusterView, ordered
 
 STEP_KINDS: frozenset[str] = KINDS - {"timer"}
@@ -71,10 +72,7 @@ class Scenario:
     def __post_init__(self) -> None:
         if not isinstance(self.title, str) or not self.title.strip():
             raise ValueError(f"a scenario needs a non-empty title, got {self.title!r}")
-        if not callable(self.build):
-            raise ValueError(
-                f"Scenario.build must be a function returning a Simulation, got {self.build!r}"
-            )
+        check_callable("Scenario.build", self.build, what="a function returning a Simulation")
         if not isinstance(self.buttons, Mapping):
             raise ValueError(
                 f"Scenario.buttons must be a dict of label -> function, got {self.buttons!r}"
@@ -82,10 +80,7 @@ class Scenario:
         for name, fn in self.buttons.items():
             if not isinstance(name, str) or not name:
                 raise ValueError(f"button labels must be non-empty strings, got {name!r}")
-            if not callable(fn):
-                raise ValueError(
-                    f"button {name!r} must be a function of the simulation, got {fn!r}"
-                )
+            check_callable(f"button {name!r}", fn, what="a function of the simulation")
         if not isinstance(self.panels, Mapping):
             raise ValueError(
                 f"Scenario.panels must be a dict of name -> function of a ClusterView, "
@@ -94,26 +89,16 @@ class Scenario:
         for name, fn in self.panels.items():
             if not isinstance(name, str) or not name.strip():
                 raise ValueError(f"panel names must be non-empty strings, got {name!r}")
-            if not callable(fn):
-                raise ValueError(
-                    f"panel {name!r} must be a function of a ClusterView returning SVG or "
-                    f"HTML, got {fn!r}"
-                )
-        if self.table is not None and not callable(self.table):
-            raise ValueError(
-                f"Scenario.table must be a function of a ClusterView, got {self.table!r}"
-            )
+            check_callable(f"panel {name!r}", fn,
+                           what="a function of a ClusterView returning SVG or HTML")
+        check_callable("Scenario.table", self.table, what="a function of a ClusterView",
+                       none=True)
         unknown = set(self.step_kinds) - KINDS
         if unknown or not self.step_kinds:
             raise ValueError(
                 f"step_kinds must be a non-empty set of event kinds; unknown: {sorted(unknown)}"
             )
-        if (
-            isinstance(self.max_events, bool)
-            or not isinstance(self.max_events, int)
-            or self.max_events < 1
-        ):
-            raise ValueError(f"max_events must be a positive int, got {self.max_events!r}")
+        check_int("max_events", self.max_events, min=1)
 
     def fresh(self) -> Simulation:
         """A new world at step 0, checked to be one a player can show."""
@@ -274,8 +259,7 @@ class Run:
 
     def goto(self, k: int) -> None:
         """Go to step ``k``: forward by stepping, backward by replaying from step 0."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise ValueError(f"a step number is an int >= 0, got {k!r}")
+        check_int("a step number", k, min=0)
         if k < self.k:
             self._restart()
         while self.k < k and self.step():
@@ -288,8 +272,7 @@ def _check_presses(presses: Iterable[tuple[int, str]], scenario: Scenario) -> li
         if not (isinstance(p, (tuple, list)) and len(p) == 2):
             raise ValueError(f"a press is a (step, button) pair, got {p!r}")
         step, name = p
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"a press's step is an int >= 0, got {step!r} in {p!r}")
+        check_int(f"the step of press {p!r}", step, min=0)
         if name not in scenario.buttons:
             raise ValueError(
                 f"no button {name!r} in {scenario.title!r}; buttons: {list(scenario.buttons)}"

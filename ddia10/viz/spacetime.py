@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..sim.trace import Event, Trace
+from ..validate import check_callable, check_int, check_number
 from .style import (
     CRASH_SPAN,
     DISCONNECT_SPAN,
@@ -55,13 +56,11 @@ def _check(trace: Any, pids: Any, since: Any, until: Any, annotate: Any) -> None
         raise TypeError(
             f"expected a Trace (sim.trace or Trace.from_json), got {type(trace).__name__}"
         )
-    for name, t in (("since", since), ("until", until)):
-        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
-            raise ValueError(f"{name} is a simulated time in ms, got {t!r}")
+    check_number("since", since, unit="ms", none=True)
+    check_number("until", until, unit="ms", none=True)
     if since is not None and until is not None and since >= until:
         raise ValueError(f"since ({since}) must come before until ({until})")
-    if annotate is not None and not callable(annotate):
-        raise ValueError(f"annotate must be a function Event -> str | None, got {annotate!r}")
+    check_callable("annotate", annotate, what="a function Event -> str | None", none=True)
     if pids is not None and (isinstance(pids, (str, bytes)) or not isinstance(pids, Iterable)):
         raise ValueError(f"pids must be a list of process ids, got {pids!r}")
 
@@ -607,8 +606,7 @@ def spacetime_svg(
     appear, so a page can show the diagram up to step ``k`` by hiding elements
     with ``data-i >= k``.
     """
-    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 200):
-        raise ValueError(f"width is a number of pixels >= 200, got {width!r}")
+    check_int("width", width, min=200, none=True)
     if id_prefix is not None and (
         not isinstance(id_prefix, str) or not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix)
     ):

@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 
 from ..sim import Trace
+from ..validate import check_int
 from . import style
 from .stepper import data_block, inline, player_id, stepper
 from .style import esc
@@ -148,8 +149,7 @@ def state_graph(transitions: list[Transition] | Trace | None = None,
     ``upto`` transitions only."""
     transitions = _transitions(transitions)
     if upto is not None:
-        if isinstance(upto, bool) or not isinstance(upto, int) or upto < 0:
-            raise ValueError(f"upto must be an int >= 0, got {upto!r}")
+        check_int("upto", upto, min=0)
         transitions = transitions[:upto]
     g = nx.MultiDiGraph()
     roles = {START, "follower", "candidate", "leader"}

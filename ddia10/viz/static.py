@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple, TypedDict
 
+from ..validate import check_int
 from . import style
 from .cluster import (
     HEIGHT,
@@ -203,8 +204,7 @@ def static_player(
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"static_player plays a Scenario, got {type(scenario).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 5000:
-        raise ValueError(f"steps must be an int in [0, 5000], got {steps!r}")
+    check_int("steps", steps, min=0, max=5000)
     run = scenario.run(presses, steps=steps)
     data, first_svg = _player_data(scenario, run)
     blob = data_block(data)

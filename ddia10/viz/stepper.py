@@ -28,6 +28,7 @@ import itertools
 import json
 from importlib import resources
 
+from ..validate import check_int
 from .style import esc
 
 _counter = itertools.count(1)
@@ -103,8 +104,7 @@ def stepper(pid: str, blob: str, *, last: int, draw: str, body: str, title: str 
     end of the counter.
     ``css`` is the view's own stylesheet, ``#ROOT`` standing for the player's id.
     """
-    if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
-        raise ValueError(f"interval_ms must be an int >= 50, got {interval_ms!r}")
+    check_int("interval_ms", interval_ms, min=50)
     code = _unindent(
         script("controls.js").replace("__ID__", pid)
         .replace("__UNIT__", json.dumps(unit + " "))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sim.trace import Event, Trace, jsonable
+from ..validate import check_int
 
 RECENT = 8
 """How many of the latest events a view keeps for the "recent events" list."""
@@ -213,10 +214,7 @@ def cluster_view(trace: Trace, upto: int | None = None) -> ClusterView:
     n = len(trace)
     if upto is None:
         upto = n
-    if isinstance(upto, bool) or not isinstance(upto, int) or not 0 <= upto <= n:
-        raise ValueError(
-            f"upto must be an int in [0, {n}] (the trace has {n} events), got {upto!r}"
-        )
+    check_int("upto", upto, min=0, max=n)
     folder = ViewFolder()
     folder.feed(trace.events[:upto])
     return folder.view()

@@ -21,6 +21,7 @@ from ...raft.client import KVRun
 from ...raft.kv import ClientRequest, KVCommand
 from ...raft.messages import AppendEntries, AppendEntriesReply
 from ...sim import Trace
+from ...validate import check_instance, check_int
 
 STAGES: tuple[str, ...] = (
     "client → leader",
@@ -101,10 +102,8 @@ def commit_latency(placement: Placement = SAME_DC, *, disk_latency: float = 0.0,
     """Run ``writes`` client puts one after another through server 1 (which
     leads) under ``placement``, every server's disk taking ``disk_latency`` ms
     per write, and break each one down from the trace."""
-    if not isinstance(placement, Placement):
-        raise ValueError(f"placement must be a Placement, got {placement!r}")
-    if isinstance(writes, bool) or not isinstance(writes, int) or writes < 1:
-        raise ValueError(f"writes must be an int >= 1, got {writes!r}")
+    check_instance("placement", placement, Placement)
+    check_int("writes", writes, min=1)
     servers = [1, 2, 3, 4, 5]
     missing = [p for p in servers + ["c1"] if p not in placement.places]
     if missing:

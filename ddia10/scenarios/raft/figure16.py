@@ -54,6 +54,7 @@ from ...raft.cluster import RaftCluster
 from ...raft.messages import AppendEntries, AppendEntriesReply
 from ...runtime import progress as progress_bar
 from ...sim import SimulationTimeout, as_latency
+from ...validate import check_choice, check_int, check_number
 
 # ---------------------------------------------------------------------- Figure 16
 FIGURE16_TOP: tuple[tuple[float, float], ...] = (
@@ -117,26 +118,11 @@ def _timeout(election_timeout: Any) -> tuple[float, float]:
     if not (isinstance(election_timeout, (tuple, list)) and len(election_timeout) == 2):
         raise ValueError(
             f"election_timeout must be a (min, max) pair of ms, got {election_timeout!r}")
-    lo, hi = election_timeout
-    for x in (lo, hi):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < math.inf:
-            raise ValueError(f"election timeouts must be positive numbers of ms, got {x!r}")
+    lo = check_number("election_timeout min", election_timeout[0], positive=True, unit="ms")
+    hi = check_number("election_timeout max", election_timeout[1], positive=True, unit="ms")
     if lo > hi:
         raise ValueError(f"election_timeout min must be <= max, got {election_timeout!r}")
     return float(lo), float(hi)
-
-
-def _int(name: str, x: Any, least: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int) or x < least:
-        raise ValueError(f"{name} must be an int >= {least}, got {x!r}")
-    return x
-
-
-def _limit(limit_ms: Any) -> float:
-    if isinstance(limit_ms, bool) or not isinstance(limit_ms, (int, float)) \
-            or not 0 < limit_ms < math.inf:
-        raise ValueError(f"limit_ms must be a positive finite number of ms, got {limit_ms!r}")
-    return float(limit_ms)
 
 
 @dataclass(frozen=True)
@@ -187,9 +173,8 @@ def _stable(c: RaftCluster) -> bool:
 def _election_trial(election_timeout: Any, seed: int, *, latency: Any, trace: bool,
                     limit_ms: Any, options: dict) -> tuple[ElectionTrial, RaftCluster]:
     lo, hi = _timeout(election_timeout)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    limit_ms = _limit(limit_ms)
+    check_int("seed", seed)
+    limit_ms = float(check_number("limit_ms", limit_ms, positive=True, unit="ms"))
     heartbeat = lo / 2
     rng = random.Random(f"figure16:{seed}")
     fixed = {"election_timeout", "heartbeat_interval"} & set(options)
@@ -280,16 +265,14 @@ class ElectionTimes:
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile (0–100) of the downtimes, nearest rank."""
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 100:
-            raise ValueError(f"a percentile is a number in [0, 100], got {q!r}")
+        check_number("a percentile", q, min=0, max=100)
         times = self.times
         return times[max(0, math.ceil(q / 100 * len(times)) - 1)]
 
     def statistic(self, name: str) -> float:
         """``min``, ``median``, ``mean`` or ``max`` of the downtimes (``math.inf``
         where trials past the bound make it unknown)."""
-        if name not in STATISTICS:
-            raise ValueError(f"statistic must be one of {STATISTICS}, got {name!r}")
+        check_choice("statistic", name, STATISTICS)
         if name == "mean":
             return statistics.fmean(self.times)
         return self.percentile({"min": 0, "median": 50, "max": 100}[name])
@@ -332,12 +315,11 @@ def figure16(timeouts: Iterable[tuple[float, float]], trials: int = 1000, *, see
     ranges = [_timeout(t) for t in timeouts]
     if not ranges:
         raise ValueError("figure16 needs at least one timeout range")
-    _int("trials", trials, 1)
-    limit_ms = _limit(limit_ms)
-    overrides = {_timeout(k): _int("trials_for count", v, 1)
+    check_int("trials", trials, min=1)
+    limit_ms = float(check_number("limit_ms", limit_ms, positive=True, unit="ms"))
+    overrides = {_timeout(k): check_int("trials_for count", v, min=1)
                  for k, v in (trials_for or {}).items()}
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
     jobs = [(r, i) for r in ranges for i in range(overrides.get(r, trials))]
     loop = progress(jobs) if progress is not None else jobs
     done: dict[tuple[float, float], list[ElectionTrial]] = {r: [] for r in ranges}
@@ -514,8 +496,8 @@ def broadcast_time(latency: Any = PAPER_LATENCY, *, disk_latency: float = 0.0, n
     arriving, which each follower sends once the entry is on its disk (the
     thesis: "network round trip plus disk write"). ``rounds`` entries go one
     at a time."""
-    _int("n", n, 2)
-    _int("rounds", rounds, 1)
+    check_int("n", n, min=2)
+    check_int("rounds", rounds, min=1)
     c = RaftCluster(n, seed=seed, latency=latency, disk_latency=disk_latency,
                     election_timeout=(10_000.0, 20_000.0), heartbeat_interval=5_000.0)
     c.campaign(1)

@@ -29,6 +29,7 @@ from ...raft.cluster import leader_of
 from ...raft.kv import KVCommand
 from ...raft.messages import RAFT_MESSAGES, AppendEntries, AppendEntriesReply, short
 from ...sim import Event, Simulation, Trace
+from ...validate import check_int
 from ...viz import ClusterView, ProcessView, Scenario
 
 SERVERS = (1, 2, 3, 4, 5)
@@ -127,8 +128,7 @@ def _partition(sim: Simulation) -> None:
 
 def raft_cluster_scenario(seed: int = 4) -> Scenario:
     """Five Raft servers and a client: write, kill the leader, partition, heal."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
 
     def build() -> Simulation:
         return KVRun(seed, n=len(SERVERS), clients=1, latency=LATENCY, client_timeout=250.0,
@@ -235,8 +235,7 @@ def rpc_table(trace: Trace, *, kinds: Iterable[str] = ("send",), limit: int | No
     bad = kinds - {"send", "deliver", "drop", "duplicate"}
     if bad:
         raise ValueError(f"kinds must be message events (send, deliver, drop), got {sorted(bad)}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be None or an int >= 1, got {limit!r}")
+    check_int("limit", limit, min=1, none=True)
     rows = []
     for e in trace:
         if e.kind not in kinds or not isinstance(e.data.get("msg"), RAFT_MESSAGES):

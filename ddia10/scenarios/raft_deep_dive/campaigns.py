@@ -15,7 +15,6 @@ function of its arguments (seeds included): the same call gives the same trace.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from ...raft.client import KVRun, Workload
 from ...raft.cluster import RaftCluster
 from ...sim import SimulationTimeout, Trace
 from ...sim.faults import Fault, FaultGenerator, apply_fault, random_faults, random_network
+from ...validate import check_int, check_number
 
 
 @dataclass
@@ -70,7 +70,7 @@ def fault_campaign(seed: int, *, rounds: int = 40, check_every_event: bool = Tru
     voter, within ``liveness_bound_ms``. ``trace=True`` keeps the run's trace
     in the result, to look at one campaign; it changes nothing else.
     """
-    _check_rounds(rounds)
+    check_int("rounds", rounds, min=0)
     rng = random.Random(f"raft-campaign:{seed}")
     c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), loss=0.05, duplicate=0.05, reorder=0.1,
                     check_every_event=check_every_event, trace=bool(trace), **options)
@@ -162,7 +162,7 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
     :class:`InvariantViolation` if any safety property failed on the way.
     ``trace=True`` keeps the run's trace in the result; it changes nothing else.
     """
-    _check_rounds(rounds)
+    check_int("rounds", rounds, min=0)
     rng = random.Random(f"raft-churn:{seed}")
     net = dict(loss=0.1, duplicate=0.05, reorder=0.2) if unreliable else {}
     c = RaftCluster(5, seed=seed, latency=(1.0, 10.0), trace=bool(trace),
@@ -193,11 +193,6 @@ def leader_churn(seed: int, *, rounds: int = 300, unreliable: bool = False,
                        trace=c.trace if trace else None)
 
 
-def _check_rounds(rounds: int) -> None:
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise ValueError(f"rounds must be an int >= 0, got {rounds!r}")
-
-
 # ---------------------------------------------------------------------- the key-value campaign
 def run_workload(
     seed: int, *, n: int = 5, clients: int = 3, duration: float = 3000.0,
@@ -214,11 +209,9 @@ def run_workload(
     seeded rates (up to 5%, 5% and 10%). ``raft_options`` go to every server
     (lease reads need ``check_quorum=True``). The same arguments give the same
     run, trace and history."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    for name, x in (("duration", duration), ("drain", drain)):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
-            raise ValueError(f"{name} must be a number of ms >= 0, got {x!r}")
+    check_int("seed", seed)
+    check_number("duration", duration, min=0, unit="ms")
+    check_number("drain", drain, min=0, unit="ms")
     network = random_network(seed) if faults else {}
     workload = workload or Workload()
     run = KVRun(seed, n=n, clients=clients, workload=workload, read_mode=read_mode,

@@ -9,6 +9,7 @@ linearizable.
 from __future__ import annotations
 
 from ...raft.client import KVRun
+from ...validate import check_number
 
 
 def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: float = 0.1) -> KVRun:
@@ -24,10 +25,7 @@ def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: floa
     With ``read_mode="read_index"`` it must first hear from a majority, cannot,
     and ``c1`` gets its answer from the new leader once the partition heals.
     """
-    if isinstance(clock_rate, bool) or not isinstance(clock_rate, (int, float)) or not (
-        0 < clock_rate <= 1
-    ):
-        raise ValueError(f"clock_rate must be in (0, 1] (a slow clock), got {clock_rate!r}")
+    check_number("clock_rate (a slow clock)", clock_rate, positive=True, max=1)
     run = KVRun(seed, n=5, clients=2, read_mode=read_mode, check_quorum=True,
                 latency=(1.0, 5.0))
     old = run.cluster.wait_for_leader()

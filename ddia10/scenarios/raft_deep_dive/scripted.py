@@ -33,6 +33,7 @@ from ...raft import RaftCluster, ServerState
 from ...raft.messages import short
 from ...sim import Simulation, Trace
 from ...sim.trace import jsonable
+from ...validate import check_choice
 from ...viz import Scenario
 from ...viz.raft_log import log_panel, log_table
 
@@ -361,8 +362,7 @@ def figure8(bug: bool = False, variant: str = "d", trace: bool = True) -> RaftCl
     Returns the cluster; ``check_invariants()`` on it raises with ``bug=True``
     in variant ``d`` and passes otherwise.
     """
-    if variant not in ("d", "e"):
-        raise ValueError(f"variant must be 'd' or 'e' (the paper's two endings), got {variant!r}")
+    check_choice("variant (the paper's two endings)", variant, ("d", "e"))
     c = RaftCluster(5, seed=8, latency=10.0, election_timeout=SCRIPTED_TIMEOUT,
                     heartbeat_interval=50.0, max_batch=1, bug_commit_old_terms=bool(bug),
                     trace=trace)
