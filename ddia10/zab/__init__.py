@@ -42,6 +42,7 @@ from .messages import (
     AckNewLeader,
     AckProposal,
     Commit,
+    ElectionVote,
     FollowerInfo,
     ForwardedWrite,
     NewEpoch,
@@ -53,7 +54,6 @@ from .messages import (
     SyncReply,
     SyncRequest,
     UpToDate,
-    Vote,
 )
 from .options import ZabOptions
 from .server import BROADCAST, DISCOVERY, SYNCHRONIZATION, ZabServer
@@ -63,8 +63,8 @@ __all__ = [
     "BROADCAST", "DISCOVERY", "FOLLOWING", "INTEGRITY", "INVARIANTS", "LEADING", "LOOKING",
     "MAX_COUNTER", "MAX_EPOCH", "ONE_LEADER_PER_EPOCH", "PRIMARY_INTEGRITY", "SYNCHRONIZATION",
     "TOTAL_ORDER", "AckEpoch", "AckNewLeader", "AckProposal", "Broadcast", "Commit",
-    "Delivered", "Established", "FollowerInfo", "ForwardedWrite", "InvariantViolation",
-    "NewEpoch", "NewLeader", "Notification", "Ping", "PingReply", "Proposal", "SyncReply",
-    "SyncRequest", "UpToDate", "Vote", "ZabCluster", "ZabMonitor", "ZabOptions", "ZabServer",
-    "format_zxid", "make_zxid", "zxid_counter", "zxid_epoch",
+    "Delivered", "ElectionVote", "Established", "FollowerInfo", "ForwardedWrite",
+    "InvariantViolation", "NewEpoch", "NewLeader", "Notification", "Ping", "PingReply",
+    "Proposal", "SyncReply", "SyncRequest", "UpToDate", "ZabCluster", "ZabMonitor",
+    "ZabOptions", "ZabServer", "format_zxid", "make_zxid", "zxid_counter", "zxid_epoch",
 ]

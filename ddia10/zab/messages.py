@@ -35,7 +35,7 @@ LOOKING, FOLLOWING, LEADING = "looking", "following", "leading"
 
 
 @dataclass(frozen=True)
-class Vote:
+class ElectionVote:
     """Who a looking server would have lead: ``leader``, whose history ends with
     a transaction of ``epoch`` at ``zxid``. Votes compare by (epoch, zxid,
     leader id): the most up-to-date history wins, the higher id breaks ties."""
@@ -54,7 +54,7 @@ class Notification:
     that already follows or leads answers a looking one with the leader it has."""
 
     round: int
-    vote: Vote
+    vote: ElectionVote
     state: str
 
 

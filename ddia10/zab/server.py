@@ -65,6 +65,7 @@ from .messages import (
     AckNewLeader,
     AckProposal,
     Commit,
+    ElectionVote,
     FollowerInfo,
     ForwardedWrite,
     NewEpoch,
@@ -76,7 +77,6 @@ from .messages import (
     SyncReply,
     SyncRequest,
     UpToDate,
-    Vote,
 )
 from .options import ZabOptions
 from .zxid import make_zxid
@@ -106,8 +106,8 @@ class ZabServer(Process):
         self.epoch = 0  # the epoch being established or served
         # election
         self.round = 0
-        self.vote: Vote | None = None
-        self.votes: dict[Hashable, Vote] = {}
+        self.vote: ElectionVote | None = None
+        self.votes: dict[Hashable, ElectionVote] = {}
         self.retry = options.notify_interval
         self.finalizing = False
         # the state machine
@@ -168,7 +168,7 @@ class ZabServer(Process):
         self.infos, self.acks, self.synced, self.followers = {}, {}, set(), set()
         self.logged, self.stalled, self.heard, self.pending_syncs = {}, {}, {}, []
         self.round += 1
-        self.vote = Vote(self.id, self.current_epoch, self.last_zxid)
+        self.vote = ElectionVote(self.id, self.current_epoch, self.last_zxid)
         self.votes = {self.id: self.vote}
         self.retry = self.options.notify_interval
         self.finalizing = False
@@ -243,7 +243,7 @@ class ZabServer(Process):
     def _on_notification(self, ctx: Context, src: Hashable, msg: Notification) -> None:
         if self.state != LOOKING:
             if msg.state == LOOKING:  # tell it who leads
-                mine = Vote(self.leader, self.current_epoch, self.last_zxid)
+                mine = ElectionVote(self.leader, self.current_epoch, self.last_zxid)
                 ctx.send(src, Notification(self.round, mine,
                                            LEADING if self.state == LEADING else FOLLOWING))
             return
@@ -258,7 +258,7 @@ class ZabServer(Process):
         changed = False
         if msg.round > self.round:
             self.round, self.votes = msg.round, {}
-            self.vote, changed = Vote(self.id, self.current_epoch, self.last_zxid), True
+            self.vote, changed = ElectionVote(self.id, self.current_epoch, self.last_zxid), True
         if msg.vote.key() > self.vote.key():
             self.vote, changed = msg.vote, True
         self.votes[src] = msg.vote
@@ -274,7 +274,8 @@ class ZabServer(Process):
         if self.state != LOOKING:
             self._look(ctx)
         self._decide(ctx, self.id)
-        msg = Notification(self.round, Vote(self.id, self.current_epoch, self.last_zxid), LEADING)
+        mine = ElectionVote(self.id, self.current_epoch, self.last_zxid)
+        msg = Notification(self.round, mine, LEADING)
         for peer in self.servers:
             if peer != self.id:
                 ctx.send(peer, msg)
