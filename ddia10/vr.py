@@ -8,7 +8,8 @@ cut into *views*; the primary of view ``v`` is fixed in advance, the
 
 **Normal operation.** The primary numbers a client's operation (its
 *op-number*), appends it and sends :class:`PrepareOp` to the backups; a backup
-takes operations in order and answers :class:`PrepareOK`; with ``f`` answers
+takes operations in order (one that arrives early waits for those before it)
+and answers :class:`PrepareOK`; with ``f`` answers
 (``f + 1`` copies with its own, a majority of ``2f + 1``) the primary commits
 the operation and every one before it. :class:`CommitOp` tells the backups,
 and is the primary's heartbeat.
@@ -224,6 +225,7 @@ class VRReplica(Process):
         self.view = 0
         self.status = NORMAL
         self.log: list = []
+        self.early: dict[int, Any] = {}  # operations that arrived before an earlier one
         self.commit = 0
         self.executed = 0
         self.last_normal = 0
@@ -302,14 +304,22 @@ class VRReplica(Process):
         handler(self, ctx, src, msg)
 
     def _on_prepare(self, ctx: Context, src: Hashable, msg: PrepareOp) -> None:
-        if msg.view != self.view or self.status != NORMAL:
+        if msg.view != self.view:
+            return
+        if self.status != NORMAL or msg.op_number > self.op_number + 1:
+            self.early[msg.op_number] = msg.op  # wait for the view to start, or for those before
             return
         self.heard = ctx.now
         if msg.op_number == self.op_number + 1:
             self.log.append(msg.op)
+            self._take_early()
         if msg.op_number <= self.op_number:
             ctx.send(src, PrepareOK(self.view, self.op_number))
         self._execute(ctx, msg.commit)
+
+    def _take_early(self) -> None:
+        while self.op_number + 1 in self.early:
+            self.log.append(self.early.pop(self.op_number + 1))
 
     def _on_prepare_ok(self, ctx: Context, src: Hashable, msg: PrepareOK) -> None:
         if msg.view == self.view and self.status == NORMAL and self.primary() == self.id:
@@ -343,7 +353,7 @@ class VRReplica(Process):
 
     # ---------------------------------------------------------------- view change
     def _start_view_change(self, ctx: Context, view: int) -> None:
-        self.view, self.status = view, VIEW_CHANGE
+        self.view, self.status, self.early = view, VIEW_CHANGE, {}
         self.agreeing, self.sent_do_view_change, self.do_view_changes = {self.id}, False, {}
         self.acked, self.stalled = {}, {}
         self._to_all(ctx, StartViewChange(view))
@@ -387,8 +397,11 @@ class VRReplica(Process):
     def _on_start_view(self, ctx: Context, src: Hashable, msg: StartView) -> None:
         if msg.view < self.view or (msg.view == self.view and self.status == NORMAL):
             return
+        if msg.view > self.view:
+            self.early = {}
         self.view, self.status, self.last_normal = msg.view, NORMAL, msg.view
         self.log, self.heard = list(msg.log), ctx.now
+        self._take_early()
         if self.executed > len(self.log):  # never in a correct run; the monitor tells
             self.executed = len(self.log)
         ctx.send(src, PrepareOK(self.view, self.op_number))

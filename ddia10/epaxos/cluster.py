@@ -19,7 +19,7 @@ from typing import Any
 from ..harness import Harness
 from ..validate import check_int, check_probability, check_str
 from .invariants import EPaxosMonitor
-from .messages import COMMITTED, InstanceId
+from .messages import COMMITTED, NO_OP, InstanceId
 from .options import EPaxosOptions, check_epaxos_size
 from .replica import EPaxosReplica
 
@@ -57,9 +57,11 @@ class EPaxosCluster(Harness):
         return self._call(node, lambda replica, ctx: replica.propose(ctx, cmd))
 
     def applied(self, pid: Hashable) -> list:
-        """The commands replica ``pid`` has executed, in order (since it last started)."""
+        """The client commands replica ``pid`` has executed, in order (since it last
+        started); the no-ops of recovery are left out."""
         replica = self.node(pid)
-        return [replica.instances[i].cmd for i in replica.order]
+        return [cmd for cmd in (replica.instances[i].cmd for i in replica.order)
+                if cmd is not NO_OP]
 
     def committed(self, pid: Hashable) -> dict:
         """Instance -> ``(cmd, seq, deps)`` for every instance ``pid`` has committed."""

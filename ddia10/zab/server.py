@@ -99,6 +99,7 @@ class ZabServer(Process):
         self.accepted_leader: Hashable | None = None
         self.current_epoch = 0
         self.history: list[tuple[int, Any]] = []
+        self.early: dict[int, Proposal] = {}  # proposals that arrived before the one they follow
         # what the server does now
         self.state = LOOKING
         self.leader: Hashable | None = None
@@ -390,6 +391,7 @@ class ZabServer(Process):
         if list(history[: self.delivered]) != self.history[: self.delivered]:
             self.life, self.delivered, self.data = (self.life[0], self.life[1] + 1), 0, {}
         self.history, self.current_epoch, self.commit_to = list(history), epoch, 0
+        self.early = {}
         ctx.persist("history", tuple(self.history))
         ctx.persist("current_epoch", epoch)
 
@@ -473,11 +475,15 @@ class ZabServer(Process):
     def _on_proposal(self, ctx: Context, src: Hashable, msg: Proposal) -> None:
         if msg.epoch != self.current_epoch or self.phase == DISCOVERY:
             return
+        if msg.zxid > self.last_zxid and msg.prev_zxid != self.last_zxid:
+            self.early[msg.prev_zxid] = msg  # one before it is missing: wait, as TCP would
+            return
         if msg.prev_zxid == self.last_zxid:
             self.history.append((msg.zxid, msg.txn))
+            while self.last_zxid in self.early:
+                waiting = self.early.pop(self.last_zxid)
+                self.history.append((waiting.zxid, waiting.txn))
             ctx.persist("history", tuple(self.history))
-        elif msg.zxid > self.last_zxid:
-            return  # one is missing before it: the leader sends it again
         ctx.send(src, AckProposal(msg.epoch, self.session, self.last_zxid))
         if self.phase == BROADCAST:
             self._deliver(ctx, self.commit_to)
