@@ -95,13 +95,15 @@ class EPaxosCluster(Harness):
 
 
 def conflict_workload(count: int, conflict_rate: float, *, seed: int = 0,
-                      hot_key: str = "hot") -> list[tuple]:
+                      hot_key: str = "hot", prefix: str = "key") -> list[tuple]:
     """``count`` commands ``("set", key, i)``: with probability ``conflict_rate``
-    on ``hot_key``, which they all share, else on a key of their own. Two
-    commands on the hot key interfere if they are in flight together."""
+    on ``hot_key``, which they all share, else on a key of their own
+    (``prefix`` and the command's number: give each client its own prefix).
+    Two commands on the hot key interfere if they are in flight together."""
     check_int("count", count, min=0)
     check_probability("conflict_rate", conflict_rate)
     check_str("hot_key", hot_key)
+    check_str("prefix", prefix)
     rng = random.Random(f"ddia10:epaxos-workload:{seed}")
-    return [("set", hot_key if rng.random() < conflict_rate else f"key{i}", i)
+    return [("set", hot_key if rng.random() < conflict_rate else f"{prefix}{i}", i)
             for i in range(count)]
