@@ -251,3 +251,12 @@ def test_the_workload_puts_about_the_asked_share_of_commands_on_the_hot_key():
     share = sum(c[1] == "hot" for c in commands) / len(commands)
     assert 0.2 < share < 0.3
     assert len({c[1] for c in commands if c[1] != "hot"}) == len(commands) - round(share * 1000)
+
+
+def test_a_no_op_read_back_from_stable_storage_is_still_a_no_op():
+    import copy
+
+    from ddia10.epaxos import key_of
+
+    stored = copy.deepcopy(NO_OP)  # what a restarted replica reads back
+    assert key_of(stored) is None and stored == NO_OP

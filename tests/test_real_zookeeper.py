@@ -12,7 +12,7 @@ import pytest
 from ddia10.real import zookeeper
 from ddia10.real.services import running_services
 
-MISSING = zookeeper.available()
+MISSING = zookeeper.zookeeper_missing()
 if MISSING and os.environ.get("CI") == "true":
     raise RuntimeError(f"CI must run the real ZooKeeper test, but: {MISSING}")
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"no ZooKeeper here: {MISSING}")

@@ -61,7 +61,7 @@ class EPaxosCluster(Harness):
         started); the no-ops of recovery are left out."""
         replica = self.node(pid)
         return [cmd for cmd in (replica.instances[i].cmd for i in replica.order)
-                if cmd is not NO_OP]
+                if cmd != NO_OP]
 
     def committed(self, pid: Hashable) -> dict:
         """Instance -> ``(cmd, seq, deps)`` for every instance ``pid`` has committed."""

@@ -76,7 +76,7 @@ from .options import EPaxosOptions
 def key_of(cmd: Any) -> Hashable | None:
     """What a command touches: two commands interfere when they touch the same
     key. ``("set", key, value)`` touches ``key``; a no-op touches nothing."""
-    if cmd is None or cmd is NO_OP:
+    if cmd is None or cmd == NO_OP:  # (a stored no-op is a copy: compare, do not identify)
         return None
     if isinstance(cmd, tuple) and len(cmd) >= 2:
         return cmd[1]

@@ -19,7 +19,7 @@ all and removes the folder.
 
 Needs a ZooKeeper installation (Debian's ``zookeeper`` package puts the
 scripts in ``/usr/share/zookeeper/bin``), Java, and the kazoo client
-(``pip install kazoo``); :func:`available` says what is missing.
+(``pip install kazoo``); :func:`zookeeper_missing` says what is missing.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def kazoo_module() -> Any:
     return kazoo.client
 
 
-def available() -> str | None:
+def zookeeper_missing() -> str | None:
     """``None`` if ZooKeeper ensembles can run here, else why not (and how to fix it)."""
     try:
         zookeeper_program()
