@@ -6,10 +6,12 @@ Where things live:
 - **Protocols** — one module or package each, holding the protocol and nothing
   else: its messages, its nodes, the harness that runs them on the simulator, and
   its invariants (:mod:`ddia10.failover`, :mod:`ddia10.rsm`, :mod:`ddia10.clocks`,
-  :mod:`ddia10.tob`, :mod:`ddia10.raft`), with the shared pieces they stand on:
+  :mod:`ddia10.tob`, :mod:`ddia10.raft`, :mod:`ddia10.zab`, :mod:`ddia10.vr`,
+  :mod:`ddia10.epaxos`), with the shared pieces they stand on:
   :mod:`ddia10.sim` (the deterministic world, and :mod:`ddia10.sim.faults`, the one
   random fault generator), :mod:`ddia10.quorum` (quorum arithmetic),
   :mod:`ddia10.invariants` (the one :class:`~ddia10.invariants.InvariantViolation`),
+  :mod:`ddia10.harness` (time, faults and snapshots of a protocol's harness),
   :mod:`ddia10.validate` (the argument checks every public function starts with)
   and :mod:`ddia10.linearizability` (the checker). A protocol module imports no
   pandas, matplotlib or ipywidgets and never :mod:`ddia10.viz`.

@@ -17,4 +17,8 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
 - :mod:`.raft_deep_dive` — chapter 5 (a package): the worked example, log
   repair, Figure 8, membership, reads under clock drift, PreVote and
   CheckQuorum, the fault and key-value campaigns.
+- :mod:`.zab_and_others` — chapter 7 (a package): ZAB's leader change in zxids
+  (simulated and on a real ZooKeeper ensemble), VR's view change, EPaxos'
+  paths, conflicts and five regions, the random campaigns, FLP's adversary
+  and split votes.
 """
