@@ -31,7 +31,7 @@ from ddia10.zab import (
     zxid_counter,
     zxid_epoch,
 )
-from ddia10.zab.server import BROADCAST, SYNCHRONIZATION
+from ddia10.zab.server import BROADCAST, DISCOVERY, SYNCHRONIZATION
 
 
 # ---------------------------------------------------------------- zxids
@@ -234,18 +234,27 @@ def test_a_follower_promises_a_new_epoch_on_disk_before_it_acknowledges():
     assert effects[2] == Send(2, AckEpoch(4, 1, 0, ()))
 
 
-def test_a_follower_refuses_an_epoch_it_promised_to_another_leader():
-    server, ctx = follower_of(2, {"accepted_epoch": 4, "accepted_leader": 3})
+def test_a_follower_refuses_an_epoch_below_its_promise():
+    server, ctx = follower_of(2, {"accepted_epoch": 5, "accepted_leader": 3})
     server.on_message(ctx, 2, NewEpoch(4, 1))
     assert not any(isinstance(m, AckEpoch) for _, m in sent(ctx))
     assert server.state == LOOKING
+
+
+def test_a_follower_follows_without_a_promise_an_epoch_it_promised_to_another_leader():
+    server, ctx = follower_of(2, {"accepted_epoch": 4, "accepted_leader": 3})
+    server.on_message(ctx, 2, NewEpoch(4, 1))
+    effects = ctx.take()
+    assert not any(isinstance(e, Persist) for e in effects)  # the promise stays with 3
+    assert Send(2, AckEpoch(4, 1, 0, (), promised=False)) in effects
+    assert server.accepted_leader == 3
 
 
 def test_a_follower_that_promises_an_epoch_twice_lets_two_leaders_establish_it():
     server, ctx = follower_of(2, {"accepted_epoch": 4, "accepted_leader": 3},
                               bug_promise_epoch_twice=True)
     server.on_message(ctx, 2, NewEpoch(4, 1))
-    assert (2, AckEpoch(4, 1, 0, ())) in sent(ctx)
+    assert (2, AckEpoch(4, 1, 0, (), promised=True)) in sent(ctx)
     monitor = ZabMonitor()  # both leaders then establish epoch 4 with quorums through it
     monitor.hear(Established(3, 4, ()))
     monitor.hear(Established(2, 4, ()))
@@ -316,3 +325,18 @@ def test_the_monitor_sees_a_delivery_nobody_broadcast():
     m.hear(Delivered(1, (0, 0), 0, make_zxid(1, 1), "forged"))
     with pytest.raises(InvariantViolation, match="integrity"):
         m.check()
+
+
+def test_a_follow_without_a_promise_does_not_count_towards_the_leaders_quorum():
+    server = ZabServer(1, (1, 2, 3), ZabOptions())
+    ctx = Context(1, peers=(2, 3))
+    server.on_start(ctx)
+    server.stand(ctx)
+    server.on_message(ctx, 2, FollowerInfo(0, (0, 1)))  # epoch 1 proposed to 2
+    ctx.take()
+    server.on_message(ctx, 2, AckEpoch(1, 1, 0, (), promised=False))
+    assert server.phase == DISCOVERY and sent(ctx) == []  # 1 and a non-promise: no quorum
+    server.on_message(ctx, 3, FollowerInfo(0, (0, 1)))
+    server.on_message(ctx, 3, AckEpoch(1, 1, 0, (), promised=True))
+    assert server.phase == SYNCHRONIZATION
+    assert {dst for dst, m in sent(ctx) if isinstance(m, NewLeader)} == {2, 3}  # both follow

@@ -60,9 +60,13 @@ class Notification:
 
 @dataclass(frozen=True)
 class FollowerInfo:
-    """Discovery: "I will follow you; the last epoch I promised is ``accepted_epoch``"."""
+    """Discovery: "I will follow you; the last epoch I promised is ``accepted_epoch``".
+    ``join`` numbers the follower's attempts to join (its incarnation, then a
+    count), so a copy of an old one, delayed or duplicated, is not taken for a
+    new attempt."""
 
     accepted_epoch: int
+    join: tuple = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,16 @@ class NewEpoch:
 class AckEpoch:
     """Discovery: the follower promised ``epoch``; its ``current_epoch`` (the last
     epoch it was synchronized in) and ``history`` let the leader find the most
-    up-to-date history of a quorum."""
+    up-to-date history of a quorum. ``promised=False``: it had already promised
+    this very epoch to another prospective leader, so it follows without a
+    promise, which does not count towards the leader's quorum (ZooKeeper
+    acknowledges such an epoch with a current epoch of -1)."""
 
     epoch: int
     session: int
     current_epoch: int
     history: tuple
+    promised: bool = True
 
 
 @dataclass(frozen=True)

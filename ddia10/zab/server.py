@@ -23,14 +23,16 @@ candidate; nothing about safety depends on it.
 epoch it promised. With a quorum, the leader proposes an epoch above all of
 them; a follower promises it only if it is above the one it promised before
 (or it is the same epoch from the same leader), and answers with its
-current epoch and its history. From a quorum of answers the leader takes the
+current epoch and its history. A follower that promised this very epoch to
+another prospective leader answers too, without a promise, which does not
+count (a lower epoch it refuses). From a quorum of promises the leader takes the
 history of the follower with the highest current epoch and, among those, the
 highest last zxid: the most up-to-date history of the quorum. It does not
 merge histories; any proposal that is not in that one history is dropped
 everywhere.
 
 **Phase 2, synchronization.** The leader sends that history; a follower
-that promised the epoch takes it in place of its own, records the epoch as
+that answered for the epoch takes it in place of its own, records the epoch as
 its current one, and acknowledges. Once a quorum has, the leader delivers the
 whole initial history and tells the followers to do the same and to start
 serving. Only then does it propose anything new (primary integrity).
@@ -121,18 +123,22 @@ class ZabServer(Process):
         # leading
         self.infos: dict[Hashable, int] = {}  # discovery: the accepted epochs heard
         self.acks: dict[Hashable, tuple[int, tuple]] = {}  # discovery: (current epoch, history)
+        self.unpromised: set = set()  # discovery: followers whose promise went to another
         self.synced: set = set()  # who took the initial history
         self.followers: set = set()  # who gets proposals (took or is taking our history)
         self.logged: dict[Hashable, int] = {}  # the last zxid each follower logged
         self.stalled: dict[Hashable, int] = {}  # its mark at the last tick
         self.heard: dict[Hashable, float] = {}  # when each follower last answered
         self.sessions: dict[Hashable, int] = {}  # each follower's connection, numbered
+        self.joined: dict[Hashable, tuple] = {}  # the latest join attempt seen from each
         self.counter = 0
         self.committed = 0
         self.pending_syncs: list[tuple[Hashable, int, int]] = []  # (follower, request, zxid)
         # following
         self.last_contact = 0.0  # when the leader was last heard
         self.session = 0  # our connection to the leader
+        self.joins = 0  # how many times this incarnation set out to follow a leader
+        self.incarnation = 0
 
     # ---------------------------------------------------------------- life
     def on_start(self, ctx: Context) -> None:
@@ -141,7 +147,7 @@ class ZabServer(Process):
         self.accepted_leader = stable.get("accepted_leader")
         self.current_epoch = stable.get("current_epoch", 0)
         self.history = list(stable.get("history", ()))
-        self.life = (ctx.incarnation, 0)
+        self.life, self.incarnation = (ctx.incarnation, 0), ctx.incarnation
         self._look(ctx, at_once=False)  # the other servers may not exist yet
 
     @property
@@ -168,6 +174,7 @@ class ZabServer(Process):
         self.state, self.leader, self.phase = LOOKING, None, None
         self.infos, self.acks, self.synced, self.followers = {}, {}, set(), set()
         self.logged, self.stalled, self.heard, self.pending_syncs = {}, {}, {}, []
+        self.joined, self.unpromised = {}, set()
         self.round += 1
         self.vote = ElectionVote(self.id, self.current_epoch, self.last_zxid)
         self.votes = {self.id: self.vote}
@@ -221,7 +228,7 @@ class ZabServer(Process):
             self._look(ctx)
             return
         elif self.phase == DISCOVERY and not self.epoch:  # the leader may not lead yet: ask again
-            ctx.send(self.leader, FollowerInfo(self.accepted_epoch))
+            ctx.send(self.leader, self._follower_info())
         ctx.set_timer(self.options.tick, "tick")
 
     # ---------------------------------------------------------------- messages
@@ -300,13 +307,20 @@ class ZabServer(Process):
         else:
             self.state = FOLLOWING
             self.last_contact = ctx.now
-            ctx.send(leader, FollowerInfo(self.accepted_epoch))
+            self.joins += 1
+            ctx.send(leader, self._follower_info())
         ctx.set_timer(self.options.init_limit, "init")
         ctx.set_timer(self.options.tick, "tick")
         self._show(ctx)
 
     # ---------------------------------------------------------------- phase 1: discovery
+    def _follower_info(self) -> FollowerInfo:
+        return FollowerInfo(self.accepted_epoch, (self.incarnation, self.joins))
+
     def _on_follower_info(self, ctx: Context, src: Hashable, msg: FollowerInfo) -> None:
+        if msg.join <= self.joined.get(src, (-1, -1)):
+            return  # a copy of an attempt we already answered
+        self.joined[src] = msg.join
         self.followers.discard(src)  # (re)joining: it takes our history again
         self.synced.discard(src)
         self.sessions[src] = self.sessions.get(src, 0) + 1
@@ -335,18 +349,20 @@ class ZabServer(Process):
         ctx.persist("accepted_leader", leader)
 
     def _on_new_epoch(self, ctx: Context, src: Hashable, msg: NewEpoch) -> None:
-        fresh = msg.epoch > self.accepted_epoch or (
-            msg.epoch == self.accepted_epoch
-            and (self.accepted_leader == src or self.options.bug_promise_epoch_twice))
-        if not fresh:
+        if self.phase != DISCOVERY:
+            return  # a copy of one we answered: we are past discovery with this leader
+        if msg.epoch < self.accepted_epoch:
             ctx.emit("note", text=f"server {self.id}: refuses epoch {msg.epoch} from {src} "
-                                  f"(it promised epoch {self.accepted_epoch} to "
-                                  f"{self.accepted_leader})")
+                                  f"(it promised epoch {self.accepted_epoch})")
             self._look(ctx)
             return
+        promise = msg.epoch > self.accepted_epoch or self.accepted_leader == src \
+            or self.options.bug_promise_epoch_twice
         self.epoch, self.session = msg.epoch, msg.session
-        self._promise(ctx, msg.epoch, src)
-        ctx.send(src, AckEpoch(msg.epoch, msg.session, self.current_epoch, tuple(self.history)))
+        if promise:
+            self._promise(ctx, msg.epoch, src)
+        ctx.send(src, AckEpoch(msg.epoch, msg.session, self.current_epoch, tuple(self.history),
+                               promise))
 
     def _current(self, src: Hashable, msg: Any) -> bool:
         """Is ``msg`` from ``src``'s present connection, in our epoch?"""
@@ -355,7 +371,9 @@ class ZabServer(Process):
     def _on_ack_epoch(self, ctx: Context, src: Hashable, msg: AckEpoch) -> None:
         if not self._current(src, msg):
             return
-        if self.phase == DISCOVERY:
+        if self.phase == DISCOVERY and not msg.promised:
+            self.unpromised.add(src)  # it follows, but its promise went to another
+        elif self.phase == DISCOVERY:
             self.acks[src] = (msg.current_epoch, msg.history)
             self._maybe_new_leader(ctx)
         else:  # a follower joining an established epoch gets the history as it is now
@@ -372,7 +390,7 @@ class ZabServer(Process):
             history = list(best)
         self._take_history(ctx, self.epoch, history)
         self.phase, self.synced = SYNCHRONIZATION, {self.id}
-        for follower in self.acks:
+        for follower in sorted(set(self.acks) | self.unpromised, key=repr):
             if follower != self.id:
                 self._send_history(ctx, follower)
         self._maybe_establish(ctx)
@@ -398,8 +416,8 @@ class ZabServer(Process):
     def _on_new_leader(self, ctx: Context, src: Hashable, msg: NewLeader) -> None:
         if self.phase != DISCOVERY or msg.session != self.session:
             return  # left over from an earlier connection
-        if msg.epoch != self.accepted_epoch or self.accepted_leader != src:
-            self._look(ctx)
+        if msg.epoch != self.epoch or msg.epoch < self.accepted_epoch:
+            self._look(ctx)  # we promised a later epoch since
             return
         self.phase = SYNCHRONIZATION
         self._take_history(ctx, msg.epoch, list(msg.history))
