@@ -106,6 +106,15 @@ class Harness:
             self.check_invariants()
         return self.sim.now
 
+    def leader(self) -> Hashable | None:
+        """The server a client's command goes to by default (each protocol says)."""
+        raise NotImplementedError
+
+    def wait_for_leader(self, timeout_ms: float = 5000) -> Hashable:
+        """Run until :meth:`leader` names a server; its id."""
+        self.run_until(lambda h: h.leader() is not None, timeout_ms)
+        return self.leader()
+
     # ---------------------------------------------------------------- faults
     def crash(self, pid: Hashable) -> None:
         self._known(pid)

@@ -45,14 +45,19 @@ class EPaxosCluster(Harness):
         """EPaxos has no leader: every replica leads the commands it receives."""
         return None
 
+    def wait_for_leader(self, timeout_ms: float = 5000) -> Hashable:
+        """The replica that leads a command given without a replica (the running one
+        with the lowest id, as :meth:`submit` picks): EPaxos has nothing to wait for."""
+        running = [pid for pid in self.ids if self.sim.is_up(pid)]
+        if not running:
+            raise ValueError("every replica is crashed")
+        return running[0]
+
     def submit(self, cmd: Any, node: Hashable | None = None) -> InstanceId:
         """Give ``cmd`` to replica ``node`` (default: the running replica with the
         lowest id), which leads it: its instance id."""
         if node is None:
-            running = [pid for pid in self.ids if self.sim.is_up(pid)]
-            if not running:
-                raise ValueError("every replica is crashed")
-            node = running[0]
+            node = self.wait_for_leader()
         hash(cmd)
         return self._call(node, lambda replica, ctx: replica.propose(ctx, cmd))
 

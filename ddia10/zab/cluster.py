@@ -49,11 +49,6 @@ class ZabCluster(Harness):
                    if node.state == LEADING and node.phase == BROADCAST]
         return max(leading)[1] if leading else None
 
-    def wait_for_leader(self, timeout_ms: float = 5000) -> Hashable:
-        """Run until some server leads an established epoch; its id."""
-        self.run_until(lambda z: z.leader() is not None, timeout_ms)
-        return self.leader()
-
     def submit(self, txn: Any, node: Hashable | None = None) -> int | None:
         """A client's write at ``node`` (default: the leader): its zxid if that
         server leads, else ``None`` (a follower forwards it to its leader)."""
