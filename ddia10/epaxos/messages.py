@@ -15,7 +15,7 @@ dependencies.
 - :class:`ExplicitPrepare` / :class:`ExplicitPrepareReply` — recovery: another
   replica takes a higher ballot for the instance and learns what each replica
   has, to finish it (or to commit a no-op in its place).
-- :class:`CatchUp` — now and then a replica tells one other the highest
+- :class:`InstanceDigest` — now and then a replica tells one other the highest
   instance it knows of each leader; the other sends the commits it lacks and
   recovers the instances it has never heard of (a replica that was down or
   cut off while a command was decided has no other way to learn of it).
@@ -134,7 +134,7 @@ class ExplicitPrepareReply:
 
 
 @dataclass(frozen=True)
-class CatchUp:
+class InstanceDigest:
     """The highest instance number the sender knows, per leader (as pairs)."""
 
     highest: tuple

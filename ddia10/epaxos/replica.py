@@ -61,10 +61,10 @@ from .messages import (
     AcceptAttributes,
     AcceptAttributesReply,
     Ballot,
-    CatchUp,
     CommitInstance,
     ExplicitPrepare,
     ExplicitPrepareReply,
+    InstanceDigest,
     InstanceId,
     PreAccept,
     PreAcceptReply,
@@ -464,7 +464,8 @@ class EPaxosReplica(Process):
             others = [r for r in self.replicas if r != self.id]
             if others:
                 self.gossip = (self.gossip + 1) % len(others)
-                ctx.send(others[self.gossip], CatchUp(tuple(sorted(self._highest().items()))))
+                digest = InstanceDigest(tuple(sorted(self._highest().items())))
+                ctx.send(others[self.gossip], digest)
             ctx.set_timer(self.options.catch_up_interval, "catch up")
             return
         now = ctx.now
@@ -502,7 +503,7 @@ class EPaxosReplica(Process):
             highest[leader] = max(highest.get(leader, 0), number)
         return highest
 
-    def _on_catch_up(self, ctx: Context, src: Hashable, msg: CatchUp) -> None:
+    def _on_digest(self, ctx: Context, src: Hashable, msg: InstanceDigest) -> None:
         """Send the commits ``src`` lacks; mark for recovery what we lack."""
         theirs, mine = dict(msg.highest), self._highest()
         for instance, record in sorted(self.instances.items()):
@@ -533,5 +534,5 @@ _HANDLERS = {
     CommitInstance: EPaxosReplica._on_commit,
     ExplicitPrepare: EPaxosReplica._on_prepare,
     ExplicitPrepareReply: EPaxosReplica._on_prepare_reply,
-    CatchUp: EPaxosReplica._on_catch_up,
+    InstanceDigest: EPaxosReplica._on_digest,
 }
