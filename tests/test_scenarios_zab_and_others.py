@@ -90,7 +90,7 @@ def test_fifty_random_fault_campaigns_break_nothing_and_converge(protocol):
 
 
 def test_vr_campaigns_break_nothing():
-    counts = ch7.campaign_counts("vr", range(20))
+    counts = ch7.campaign_counts("vr", range(50))
     assert counts["violations"] == 0, counts
 
 
