@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from itertools import combinations
 from math import comb
 
 from .validate import check_int, check_probability
@@ -121,3 +122,83 @@ class JointConfig:
 
     def committed_index(self, match: Mapping[Hashable, int]) -> int:
         return min(self.incoming.committed_index(match), self.outgoing.committed_index(match))
+
+
+# ---------------------------------------------------------------------- quorum systems
+@dataclass(frozen=True)
+class QuorumSystem:
+    """Which sets of voters decide each phase, given as lists of quorums.
+
+    Paxos and Raft use majorities for both phases, but safety needs less.
+    Flexible Paxos (Howard, Malkhi and Spiegelman, 2016) observed that only
+    one thing matters: every *phase-1* quorum (the voters a new leader or
+    proposer hears from before it proposes: Raft's election, Paxos' promises)
+    must share a voter with every *phase-2* quorum (the voters that accept a
+    value: Raft's replication, Paxos' accepts). Two phase-2 quorums need not
+    intersect. So a system can make its frequent phase small (fast commits)
+    and its rare phase large (slow leader changes). :meth:`disjoint_pair`
+    checks the condition for any system, quorum by quorum.
+    """
+
+    voters: frozenset
+    phase1: tuple[frozenset, ...]
+    phase2: tuple[frozenset, ...]
+
+    def __init__(self, voters: Iterable[Hashable], phase1: Iterable[Iterable[Hashable]],
+                 phase2: Iterable[Iterable[Hashable]]) -> None:
+        voters = frozenset(voters)
+        if not voters:
+            raise ValueError("a quorum system needs at least one voter")
+        for name, quorums in (("phase1", phase1), ("phase2", phase2)):
+            sets = tuple(frozenset(q) for q in quorums)
+            if not sets:
+                raise ValueError(f"{name} needs at least one quorum")
+            for q in sets:
+                if not q or not q <= voters:
+                    raise ValueError(f"a {name} quorum must be a non-empty set of voters, "
+                                     f"got {sorted(q, key=repr)}")
+            object.__setattr__(self, name, sets)
+        object.__setattr__(self, "voters", voters)
+
+    @classmethod
+    def of_sizes(cls, n: int, q1: int, q2: int) -> QuorumSystem:
+        """Every set of ``q1`` of ``n`` voters decides phase 1, every set of ``q2`` phase 2."""
+        check_int("cluster size", n, min=1)
+        check_int("phase-1 quorum size", q1, min=1, max=n)
+        check_int("phase-2 quorum size", q2, min=1, max=n)
+        voters = range(1, n + 1)
+        return cls(voters, combinations(voters, q1), combinations(voters, q2))
+
+    @classmethod
+    def grid(cls, rows: int, columns: int) -> QuorumSystem:
+        """Voters on a ``rows`` x ``columns`` grid: a whole column decides phase 1
+        and a whole row decides phase 2; every row crosses every column once."""
+        check_int("rows", rows, min=1)
+        check_int("columns", columns, min=1)
+        cells = [[(r, c) for c in range(columns)] for r in range(rows)]
+        return cls([cell for row in cells for cell in row],
+                   [[cells[r][c] for r in range(rows)] for c in range(columns)], cells)
+
+    def disjoint_pair(self) -> tuple[frozenset, frozenset] | None:
+        """A phase-1 quorum and a phase-2 quorum that share no voter (the system
+        is unsafe: two values could be chosen), or ``None`` if every pair meets."""
+        for a in self.phase1:
+            for b in self.phase2:
+                if not a & b:
+                    return a, b
+        return None
+
+    def safe(self) -> bool:
+        """Does every phase-1 quorum meet every phase-2 quorum?"""
+        return self.disjoint_pair() is None
+
+    def decides(self, phase: int, voters: Iterable[Hashable]) -> bool:
+        """Do ``voters`` include a quorum of ``phase`` (1 or 2)?"""
+        check_int("phase", phase, min=1, max=2)
+        present = frozenset(voters)
+        return any(q <= present for q in (self.phase1 if phase == 1 else self.phase2))
+
+    def survives(self, down: Iterable[Hashable]) -> tuple[bool, bool]:
+        """With ``down`` crashed, can phase 1 still be decided, and phase 2?"""
+        alive = self.voters - frozenset(down)
+        return self.decides(1, alive), self.decides(2, alive)

@@ -24,13 +24,18 @@ result instead, item by item.
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import golden_format as golden
 import pytest
 
-from ddia10.scenarios import linearizability, ordering, raft, the_problem
+from ddia10.caspaxos import caspaxos_campaign
+from ddia10.explore import explore
+from ddia10.scenarios import connections as ch10
+from ddia10.scenarios import interview_arsenal as ch9
+from ddia10.scenarios import linearizability, ordering, paxos, raft, the_problem
 from ddia10.scenarios import raft_deep_dive as ch5
 from ddia10.scenarios import two_phase_commit as ch3
 from ddia10.scenarios import zab_and_others as ch7
@@ -144,6 +149,22 @@ RUNS = [
     Run("ch03_campaign_seed0", "campaign_run(0), alone and replicated: how each transaction ended",
         lambda: {f"replicas={r}": sorted(ch3.campaign_run(0, replicas=r).outcomes.items())
                  for r in (1, 3)}),
+    Run("ch03_counterexample", "the explorer's shortest schedule breaking atomicity with "
+        "bug_abort_in_doubt (two participants), replayed",
+        lambda: explore(ch3.explorer_model(bug=True), losses=False,
+                        progress=False).counterexample.replay().trace),
+    # chapter 9: the interview arsenal
+    Run("ch09_lock_placements", "lock_service_placements(): median acquire latency (ms) per "
+        "placement, from us-east and us-west",
+        lambda: {r.placement: [round(r.east_ms, 6), round(r.west_ms, 6)]
+                 for r in ch9.lock_service_placements()}),
+    # chapter 10: connections
+    Run("ch10_caspaxos_player", "caspaxos_scenario() player, 30 steps",
+        lambda: ch10.caspaxos_scenario().run(steps=30).sim.trace),
+    Run("ch10_caspaxos_campaigns", "caspaxos_campaign for seeds 0-9 (states chosen, forked)",
+        lambda: {f"seed={s} bug={b}": [r.chosen, r.violation is not None]
+                 for s in range(10) for b in (False, True)
+                 for r in [caspaxos_campaign(s, bug_ignore_accepted=b)]}),
     # chapter 5: Raft in depth
     Run("ch05_fault_campaign", "fault_campaign(0): seed 0 of the chapter's correct campaigns",
         lambda: ch5.fault_campaign(0, trace=True).trace),
@@ -200,6 +221,27 @@ RUNS = [
         lambda: ch5.double_vote(bug=True).trace),
     Run("ch05_double_vote", "double_vote(bug=False): one leader of term 1",
         lambda: ch5.double_vote(bug=False).trace),
+    # chapter 6: Paxos
+    Run("ch06_seed_round", "seed_round(): P1 gets red chosen, each phase sent to A1, A2, A3",
+        lambda: paxos.seed_round().trace),
+    Run("ch06_overlap_round", "overlap_round(): P2 hears of red from A3 alone and proposes it",
+        lambda: paxos.overlap_round().trace),
+    Run("ch06_duel_fixed", "duel(): fixed 7 ms retry timers, run 300 ms, nothing chosen",
+        lambda: _ran(paxos.duel(), 300)),
+    Run("ch06_duel_backoff", "duel(backoff=10.0): randomized back-off, run 300 ms",
+        lambda: _ran(paxos.duel(backoff=10.0), 300)),
+    Run("ch06_player", "paxos_player() player, its STORY for STORY_STEPS steps",
+        lambda: paxos.paxos_player().run(paxos.STORY, steps=paxos.STORY_STEPS).sim.trace),
+    Run("ch06_hole", "hole_run(): a new Multi-Paxos leader fills slot 2 with a no-op",
+        lambda: paxos.hole_run().trace),
+    Run("ch06_counterexample", "the explorer's shortest schedule choosing two values without "
+        "the adopt rule (2 proposers, 2 acceptors), replayed",
+        lambda: explore(paxos.paxos_model(2, 2, bug=True), losses=False,
+                        progress=False).counterexample.replay().trace),
+    Run("ch06_paxos_vs_raft", "paxos_vs_raft(): steady-state cost per decision",
+        lambda: [asdict(c) for c in paxos.paxos_vs_raft()]),
+    Run("ch06_campaign", "multi_paxos_campaign(range(5)): five seeded fault schedules",
+        lambda: [asdict(r) for r in paxos.multi_paxos_campaign(range(5))]),
     # chapter 7: ZAB and others
     Run("ch07_zab_player", "zab_leader_change() player, its STORY for STORY_STEPS steps",
         lambda: ch7.zab_leader_change().run(ch7.STORY, steps=ch7.STORY_STEPS).sim.trace),

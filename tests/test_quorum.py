@@ -7,6 +7,7 @@ import pytest
 from ddia10.quorum import (
     JointConfig,
     MajorityConfig,
+    QuorumSystem,
     VoteResult,
     majority,
     tolerated_failures,
@@ -91,3 +92,46 @@ def test_single_server_changes_keep_majorities_overlapping_and_larger_ones_do_no
     assert majorities_can_be_disjoint(3, 3, 5)  # replace two at once
     with pytest.raises(ValueError, match="cannot be the union"):
         majorities_can_be_disjoint(3, 3, 7)
+
+
+# ---------------------------------------------------------------------- Flexible Paxos
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_flexible_paxos_sizes_are_safe_exactly_when_they_add_up_to_more_than_n(n):
+    for q1 in range(1, n + 1):
+        for q2 in range(1, n + 1):
+            system = QuorumSystem.of_sizes(n, q1, q2)
+            assert system.safe() == (q1 + q2 > n), (n, q1, q2)
+
+
+def test_two_phase_2_quorums_need_not_intersect():
+    system = QuorumSystem.of_sizes(6, 5, 2)  # replication by any two of six
+    assert system.safe()
+    assert any(not a & b for a in system.phase2 for b in system.phase2)
+
+
+def test_an_unsafe_system_names_a_disjoint_pair():
+    a, b = QuorumSystem.of_sizes(4, 2, 2).disjoint_pair()
+    assert not a & b and len(a) == len(b) == 2
+
+
+def test_grid_quorums_meet_and_are_small():
+    grid = QuorumSystem.grid(3, 4)
+    assert grid.safe()
+    assert {len(q) for q in grid.phase2} == {4} and {len(q) for q in grid.phase1} == {3}
+    assert grid.survives([(0, 0), (1, 1)]) == (True, True)
+
+
+def test_a_hand_made_system_is_checked_quorum_by_quorum():
+    broken = QuorumSystem("abcd", ["ab", "cd"], ["ac", "bd"])
+    assert broken.safe()
+    assert QuorumSystem("abcd", ["ab", "cd"], ["ac", "cd"]).disjoint_pair() == (
+        frozenset("ab"), frozenset("cd"))
+
+
+def test_a_quorum_system_checks_its_quorums():
+    with pytest.raises(ValueError, match="non-empty set of voters"):
+        QuorumSystem("abc", ["ad"], ["a"])
+    with pytest.raises(ValueError, match="phase-1 quorum size"):
+        QuorumSystem.of_sizes(3, 4, 1)

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from link_check import broken_links
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -176,8 +177,8 @@ def local_assets(site: Path, page: Path) -> set[Path]:
     html = page.read_text(encoding="utf-8")
     found = set()
     for reference in re.findall(r'(?:src|href)="([^"#?]+)', html):
-        if "://" in reference or reference.endswith(".html"):
-            continue
+        if "://" in reference or reference.startswith("data:") or reference.endswith(".html"):
+            continue  # another page, another host, or inline (already in the page's size)
         target = (page.parent / reference).resolve()
         if target.is_file() and target.is_relative_to(site.resolve()):
             found.add(target)
@@ -192,6 +193,21 @@ def test_api_appendix_documents_every_module_of_the_package():
     missing = sorted(modules - listed)
     assert not missing, "add to book/api.md: " + ", ".join(f"ddia10.{name}" for name in missing)
     assert not listed - modules, f"book/api.md documents missing modules {listed - modules}"
+
+
+def test_no_internal_link_or_anchor_of_the_site_is_broken(site):
+    problems = broken_links(site)
+    assert not problems, f"{len(problems)} broken links:\n  " + "\n  ".join(problems[:30])
+
+
+def test_the_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<a href="b.html#there">ok</a><a href="b.html#gone">anchor</a>'
+        '<a href="c.html">file</a><a href="https://example.org/x">out</a><p id="here"></p>'
+        '<a href="#here">self</a>', encoding="utf-8")
+    (tmp_path / "b.html").write_text('<h2 id="there">b</h2>', encoding="utf-8")
+    assert broken_links(tmp_path) == ["a.html -> b.html#gone (no element with id 'gone')",
+                                      "a.html -> c.html (no such file)"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -260,3 +276,34 @@ def test_every_player_steps_forward_and_back_and_plays(visit, path):
             arg=[frame.element_handle(), start], timeout=15_000,
         )
         play.click()
+
+
+def test_the_decision_tree_walks_to_advice_without_a_kernel(visit):
+    page = visit("notebooks/10_connections.html").page
+    tree = page.locator(".ddia10-tree").first
+    tree.scroll_into_view_if_needed()
+    tree.locator(".ddia10-tree-answer").first.click()  # who leads, who holds a lock
+    tree.locator(".ddia10-tree-answer").first.click()  # yes: the resource checks a token
+    assert "fencing token" in tree.locator(".ddia10-tree-leaf").inner_text()
+    tree.locator(".ddia10-tree-back").click()
+    assert tree.locator(".ddia10-tree-answer").count() == 2
+    tree.locator(".ddia10-tree-restart").click()
+    assert tree.locator(".ddia10-tree-path").count() == 0
+
+
+DRILL_CHAPTERS = ["notebooks/02_ordering.html", "notebooks/03_two_phase_commit.html",
+                  "notebooks/09_interview_arsenal.html"]
+
+
+@pytest.mark.parametrize("path", DRILL_CHAPTERS)
+def test_a_drill_shows_its_skeleton_and_check_and_hides_its_solution(visit, path):
+    page = visit(path).page
+    assert page.locator("text=NotImplementedError").count() > 0  # the skeleton, unfilled
+    assert page.locator("text=not yet").count() > 0  # its check's verdict
+    solutions = page.locator("details.ddia10-solution")
+    assert solutions.count() > 0 and not page.locator("details.ddia10-solution[open]").count()
+    solution = solutions.first
+    solution.scroll_into_view_if_needed()
+    closed = solution.bounding_box()["height"]
+    solution.locator("summary").click()
+    assert solution.bounding_box()["height"] > closed

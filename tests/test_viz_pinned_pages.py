@@ -44,13 +44,13 @@ PLAYERS: dict[str, Callable[[], str]] = {
 
 PINNED = {
     "ch00_naive_split_brain": {
-        "markup": "ce01a3908d2527ccc1e86a711763772b0e5329b4fa14c3e4d4c927159a81c808",
-        "data": "8b9561379ce6eca3a9b0e7a70c796a428b703beb312ad6eb35fa4ce25a603d61",
+        "markup": "959bddd34e256160964404bec31dc45501c19f664c95cac7cbb39e6dcad7a554",
+        "data": "bf4e7709fa9062082852520bfaa5e2bbd5d06a009edf681e112930b8599ac63b",
         "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
     },
     "ch05_worked_example": {
-        "markup": "553f3342d9a5753e09c4457b6bcbea538ca3bb397f891d1a6f7ac298cf756ecd",
-        "data": "3edf42c4c72693cc2a56e300e98698d23fd72501fc61c468dd0e7ff471c70f57",
+        "markup": "07acbd73e2183e81b802337c42b9ab3b8a4052f6eae911f6949041f1985b39ac",
+        "data": "ae83e9902c1d55aeb4ae7c6b5457c6ab0bac1b7312b2123bcb98d97d1d37646e",
         "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
     },
     "ch05_figure8_logs": {
@@ -59,7 +59,7 @@ PINNED = {
         "script": "2b8898cb02a002f2dfa04a2813a86de9a4a6ff43a3cdb8dd8b2595389defd194",
     },
     "ch04_roles": {
-        "markup": "bbb0ab2b8e53a16b00450bb31ae062141a077ef72773fe55828030cac48897e9",
+        "markup": "d839b00db26e6c9b0e6a5fcb8fb24c5b0141cbf6a8563065e41dbf264995ee07",
         "data": "0bbe63688504993e1a89a71723f29cdd0a933a385f6de17c8bc34a592a471424",
         "script": "625e1de2e4e934f9d7b13eee2f00d3381b74bce2c9341156b92ab290586f83fa",
     },

@@ -43,7 +43,6 @@ say — and every view of the cluster leaves them out.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -205,13 +204,12 @@ class RaftCluster:
         self.monitor = copy.deepcopy(monitor)
         self.sim.observe(self.monitor.hear)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> int:
         """A hash of the world's state (:meth:`Simulation.fingerprint`) and of the
         history the monitor has heard: two states with the same fingerprint are
         the same to the protocol and to every safety check (see the module
         docstring for why the history is in)."""
-        blob = repr((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return hash((self.sim.fingerprint(), canonical(self.monitor.fingerprint())))
 
     # ---------------------------------------------------------------- time
     def run(self, ms: float) -> None:

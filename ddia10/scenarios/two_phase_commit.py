@@ -20,6 +20,9 @@
 - Invariants under random faults: :func:`campaign_run` is one seed's run of
   random transactions and faults, checked after every event; :func:`campaign`
   counts many.
+- Every interleaving: :func:`explorer_model` is the world chapter 6's explorer
+  searches for the atomicity violation of ``bug_abort_in_doubt``, and
+  :func:`counterexample_scenario` plays the schedule it returns.
 - The real thing: :func:`real_postgres` runs the same coordinator against two
   throwaway PostgreSQL servers when they can run here.
 """
@@ -27,15 +30,16 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..explore import Counterexample
 from ..runtime import progress
 from ..sim import Fixed, Simulation, Trace
 from ..sim.faults import apply_fault, random_faults, random_network
 from ..twopc import CLIENT, COORDINATOR, InvariantViolation, TwoPC, txn_label, wal
 from ..twopc.coordinator import DECIDED, LOGGING, VOTING
-from ..validate import check_bool, check_int, check_number
+from ..validate import check_bool, check_instance, check_int, check_number
 from ..viz import ClusterView, Scenario
 
 # ---------------------------------------------------------------------- the transfer timeline
@@ -233,6 +237,31 @@ def commit_scenario(seed: int = 3) -> Scenario:
         max_events=8,
         layout=LAYOUT,
     )
+
+
+# ---------------------------------------------------------------------- every interleaving
+def explorer_model(bug: bool = False) -> Callable[[], TwoPC]:
+    """The world the explorer searches: the transfer between two participants,
+    started at once, over 1 ms links (the explorer ignores time; a fixed
+    latency spares it a random draw per message). ``bug`` switches on
+    ``bug_abort_in_doubt``."""
+    check_bool("bug", bug)
+
+    def build() -> TwoPC:
+        t = TwoPC(participants=2, seed=0, latency=1.0, rows=TRANSFER_ROWS,
+                  bug_abort_in_doubt=bug)
+        t.begin(TRANSFER)
+        return t
+
+    return build
+
+
+def counterexample_scenario(cx: Counterexample) -> Scenario:
+    """The explorer's schedule as a player: each step takes its next step."""
+    check_instance("counterexample", cx, Counterexample)
+    return Scenario(title="Two-phase commit, every interleaving: the shortest violation",
+                    build=lambda: cx.world().sim, table=state_table, layout=LAYOUT,
+                    description=f"{len(cx)} steps to: {cx.violation}")
 
 
 # ---------------------------------------------------------------------- in doubt, made visible

@@ -48,6 +48,14 @@ class Network:
         self.group_of: dict[Hashable, int] = {}  # empty: no partition
         self.disconnected: set[Hashable] = set()
 
+    def copy(self) -> Network:
+        """An independent copy (link specs are immutable and shared)."""
+        other = Network(self.default)
+        other.links = dict(self.links)
+        other.group_of = dict(self.group_of)
+        other.disconnected = set(self.disconnected)
+        return other
+
     def spec(self, src: Hashable, dst: Hashable) -> LinkSpec:
         return self.links.get((src, dst), self.default)
 

@@ -22,10 +22,12 @@ duplication, reordering) and :meth:`set_clock` (drift and jumps).
 from __future__ import annotations
 
 import copy
-import hashlib
 import heapq
+import pickle
 import random
-from collections.abc import Callable, Hashable, Iterable
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..validate import (
@@ -74,6 +76,17 @@ class Process:
     def on_timer(self, ctx: Context, name: Hashable) -> None:
         """Called when a timer set with ``ctx.set_timer`` fires."""
 
+    def copy(self) -> Process:
+        """An independent copy of this process, for a snapshot of the world. The
+        default is a deep copy (through pickle, which is faster, when the
+        process pickles); a process whose attributes are all immutable values
+        (replaced by its handlers, never changed in place) may return a shallow
+        one, which is what makes exploring it fast."""
+        try:
+            return pickle.loads(pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return copy.deepcopy(self)
+
     def fingerprint(self) -> Any:
         """What of this process counts when two worlds are compared as states
         (:meth:`Simulation.fingerprint`): by default all its attributes. A
@@ -119,14 +132,17 @@ class _WorldContext(Context):
 class Choice(NamedTuple):
     """One enabled next step, for a chooser or an explorer.
 
-    ``kind`` is ``deliver``, ``drop``, ``timer``, ``action`` or ``crash``;
-    ``ref`` is the queue entry's sequence number (or the pid for ``crash``);
-    ``label`` says what it is, for people.
+    ``kind`` is ``deliver``, ``drop``, ``timer``, ``action``, ``crash`` or
+    ``restart``; ``ref`` is the queue entry's sequence number (or the pid for
+    ``crash`` and ``restart``); ``label`` says what it is, for people; ``pid``
+    is the one process the step touches (``None`` for an action, which may
+    touch any).
     """
 
     kind: str
     ref: Hashable
     label: str
+    pid: Hashable = None
 
 
 class Simulation:
@@ -135,28 +151,12 @@ class Simulation:
     ``latency`` (a number, ``(lo, hi)`` or a :class:`~ddia10.sim.Latency`),
     ``loss``, ``duplicate`` and ``reorder`` set the default link. ``trace=False``
     skips recording (for many-trial experiments). ``chooser(sim, choices)``,
-    if given, picks each next event instead of the earliest one.
+    if given, picks each next event instead of the earliest one (a
+    :class:`Choice`, usually one of ``choices``; ``None`` when the run is over).
     ``observer(fact)``, if given, hears every fact a process reports
     (``ctx.report``), in order with its other effects: how a harness feeds
     its safety monitor (see :meth:`observe`).
     """
-
-    _STATE = (
-        "now",
-        "_queue",
-        "_seq",
-        "_msg_ids",
-        "_timers",
-        "_procs",
-        "_incarnation",
-        "_storage",
-        "_paused",
-        "_backlog",
-        "_clocks",
-        "_rng",
-        "_rngs",
-        "net",
-    )
 
     def __init__(
         self,
@@ -185,6 +185,15 @@ class Simulation:
         self._timers: dict = {}  # (pid, name) -> seq of the live timer entry
         self._factories: dict = {}
         self._procs: dict = {}  # running pid -> Process
+        self._shared: set = set()  # pids whose process object a snapshot holds too
+        self._stored_shared: set = set()  # pids whose storage dict a snapshot holds too
+        self._net_shared = False  # whether a snapshot holds self.net too
+        self._saving = False  # whether RNGs are SavedRandom (from the first snapshot on)
+        #: synchronous writes to stable storage per process: one per handler that
+        #: persisted anything (the fsync a server does before it answers)
+        self.writes: Counter = Counter()
+        self._hashes: dict = {}  # ("process"|"storage", pid) -> (object, hash): see fingerprint
+        self._wire: dict = {}  # id(message payload) -> (payload, hash): see fingerprint
         self._ctx: dict = {}
         self._incarnation: dict = {}
         self._storage: dict = {}
@@ -255,7 +264,7 @@ class Simulation:
             raise ValueError(f"process {pid!r} is paused; cannot call into it")
         ctx = self._ctx[pid]
         try:
-            return fn(self._procs[pid], ctx, *args)
+            return fn(self._own(pid), ctx, *args)
         finally:
             if ctx._effects:
                 self._apply(ctx)
@@ -263,12 +272,15 @@ class Simulation:
     def _boot(self, pid: Hashable) -> Process:
         inc = self._incarnation[pid]
         rng = process_rng(self.seed, pid, inc)
+        if self._saving:
+            rng = SavedRandom.like(rng)
         self._rngs[pid] = rng
         ctx = _WorldContext(self, pid, inc, rng)
         proc = self._factories[pid]()
         if not isinstance(proc, Process):
             raise ValueError(f"factory for {pid!r} returned {type(proc).__name__}, not a Process")
         self._procs[pid] = proc
+        self._shared.discard(pid)
         self._ctx[pid] = ctx
         try:
             proc.on_start(ctx)
@@ -283,6 +295,7 @@ class Simulation:
         for anything, so it is written for speed."""
         effects, ctx._effects = ctx._effects, []
         pid = ctx.pid
+        wrote = False
         for effect in effects:
             kind = effect[0]
             if kind is Send:
@@ -290,6 +303,12 @@ class Simulation:
             elif kind is SetTimer:
                 self._set_timer(pid, effect[1], effect[2])
             elif kind is Persist:
+                if not wrote:
+                    wrote = True
+                    self.writes[pid] += 1
+                if pid in self._stored_shared:
+                    self._stored_shared.discard(pid)
+                    self._storage[pid] = dict(self._storage[pid])
                 self._storage[pid][effect[1]] = effect[2]
             elif kind is Annotate:
                 self._record("state", pid, effect[1])
@@ -299,6 +318,22 @@ class Simulation:
                 self._record(effect[1], pid, effect[2])
             elif self.observer is not None:  # a Report
                 self.observer(effect[1])
+
+    def _own(self, pid: Hashable) -> Process:
+        """Process ``pid``, about to change: copied first if a snapshot holds it
+        too (copy on write), so snapshots share every process no event touched."""
+        proc = self._procs[pid]
+        if pid in self._shared:
+            self._shared.discard(pid)
+            proc = self._procs[pid] = proc.copy()
+        return proc
+
+    def _own_net(self) -> Network:
+        """The network, about to change: copied first if a snapshot holds it."""
+        if self._net_shared:
+            self.net = self.net.copy()
+            self._net_shared = False
+        return self.net
 
     # ------------------------------------------------------------------ time
     def local_time(self, pid: Hashable) -> float:
@@ -360,7 +395,7 @@ class Simulation:
             raise ValueError(
                 f"unknown link setting(s) {sorted(bad)}; use latency, loss, duplicate, reorder"
             )
-        self.net.set_link(src, dst, **changes)
+        self._own_net().set_link(src, dst, **changes)
         if both_ways:
             self.net.set_link(dst, src, **changes)
         self._record("link", src, {"dst": dst, "both_ways": both_ways, **changes})
@@ -368,22 +403,22 @@ class Simulation:
     def partition(self, *groups: Iterable[Hashable]) -> None:
         """Split the network: messages cross no group boundary. Processes named in
         no group form one more group together."""
-        parts = self.net.partition(groups, self._factories)
+        parts = self._own_net().partition(groups, self._factories)
         self._record("partition", None, {"groups": parts})
 
     def heal(self) -> None:
         """Undo every partition and disconnection (link settings stay)."""
-        self.net.heal()
+        self._own_net().heal()
         self._record("heal", None, {})
 
     def disconnect(self, pid: Hashable) -> None:
         check_known("process id", pid, self._factories)
-        self.net.disconnected.add(pid)
+        self._own_net().disconnected.add(pid)
         self._record("disconnect", pid, {})
 
     def reconnect(self, pid: Hashable) -> None:
         check_known("process id", pid, self._factories)
-        self.net.disconnected.discard(pid)
+        self._own_net().disconnected.discard(pid)
         self._record("reconnect", pid, {})
 
     def reachable(self, src: Hashable, dst: Hashable) -> bool:
@@ -397,6 +432,7 @@ class Simulation:
         if pid not in self._procs:
             raise ValueError(f"process {pid!r} is already crashed")
         del self._procs[pid]
+        self._shared.discard(pid)
         del self._ctx[pid]
         self._incarnation[pid] += 1
         self._paused.discard(pid)
@@ -464,10 +500,10 @@ class Simulation:
     def step(self) -> bool:
         """Process exactly one event; False when nothing is left to do."""
         if self.chooser is not None:
-            choices = self.enabled()
-            if not choices:
+            choice = self.chooser(self, self.enabled())
+            if choice is None:
                 return False
-            self.apply(self.chooser(self, choices))
+            self.apply(choice)
             return True
         queue = self._queue
         while queue:
@@ -485,14 +521,8 @@ class Simulation:
                 pass
         else:
             queue, dispatch, pop, apply = self._queue, self._dispatch, heapq.heappop, self._apply
-            procs, ctxs, paused, net, rows = (
-                self._procs,
-                self._ctx,
-                self._paused,
-                self.net,
-                self._rows,
-            )
-            tracing, timers = self.tracing, self._timers
+            procs, ctxs, paused, rows = self._procs, self._ctx, self._paused, self._rows
+            tracing, timers, shared, own = self.tracing, self._timers, self._shared, self._own
             while queue and queue[0][0] <= end:
                 entry = pop(queue)
                 # The common case inline (a delivery to a live, reachable, running
@@ -501,6 +531,7 @@ class Simulation:
                     payload = entry[3]
                     dst = payload[2]
                     proc = procs.get(dst)
+                    net = self.net  # read afresh: an action may have replaced it
                     if (
                         proc is not None
                         and dst not in paused
@@ -510,6 +541,8 @@ class Simulation:
                             self.now = entry[0]
                         if tracing:
                             rows.append((self.now, "deliver", dst, payload))
+                        if shared and dst in shared:
+                            proc = own(dst)
                         ctx = ctxs[dst]
                         try:
                             proc.on_message(ctx, payload[1], payload[3])
@@ -530,7 +563,7 @@ class Simulation:
                             rows.append((self.now, "timer", pid, key[1]))
                         ctx = ctxs[pid]
                         try:
-                            procs[pid].on_timer(ctx, key[1])
+                            (own(pid) if shared else procs[pid]).on_timer(ctx, key[1])
                         finally:
                             if ctx._effects:
                                 apply(ctx)
@@ -574,6 +607,8 @@ class Simulation:
                 return True
             if self.tracing:
                 self._rows.append((self.now, "deliver", dst, payload))
+            if dst in self._shared:
+                proc = self._own(dst)
             ctx = self._ctx[dst]
             try:
                 proc.on_message(ctx, src, msg)
@@ -595,7 +630,7 @@ class Simulation:
                 self._rows.append((self.now, "timer", pid, name))
             ctx = self._ctx[pid]
             try:
-                self._procs[pid].on_timer(ctx, name)
+                self._own(pid).on_timer(ctx, name)
             finally:
                 if ctx._effects:
                     self._apply(ctx)
@@ -635,10 +670,47 @@ class Simulation:
                 out.append({"id": mid, "src": src, "dst": dst, "msg": msg, "due": time})
         return out
 
-    def enabled(self, *, crashes: bool = False) -> list[Choice]:
+    def running(self) -> Mapping:
+        """The running processes by id, as a read-only view (to read, never to drive)."""
+        return MappingProxyType(self._procs)
+
+    def paused(self) -> frozenset:
+        """The paused processes."""
+        return frozenset(self._paused)
+
+    def timers(self) -> frozenset:
+        """The armed timers, as ``(pid, name)`` pairs."""
+        return frozenset(self._timers)
+
+    def wire(self) -> Iterator[tuple]:
+        """The messages in flight as ``(src, dst, msg)`` triples, held ones
+        included, in no particular order: the cheap view a fingerprint needs."""
+        for entries in (self._queue, *self._backlog.values()):
+            for entry in entries:
+                if entry[2] == _DELIVER:
+                    yield entry[3][1:]
+
+    def steps(self) -> dict:
+        """What each queued entry is, whatever schedule queued it: ``ref ->
+        (src, dst, msg)`` for a message, ``ref -> (pid, name)`` for a timer,
+        ``ref -> label`` for an action. A :class:`Choice`'s ``ref`` (a sequence
+        number) names an entry only within one run; this names what it does."""
+        out = {}
+        for _t, seq, kind, payload in self._queue:
+            out[seq] = payload[1:] if kind == _DELIVER else payload if kind == _TIMER \
+                else payload[1]
+        return out
+
+    def stored(self, pid: Hashable) -> Mapping:
+        """A read-only view of what ``pid`` has persisted (no copy, unlike :meth:`storage`)."""
+        check_known("process id", pid, self._factories)
+        return MappingProxyType(self._storage[pid])
+
+    def enabled(self, *, crashes: bool = False, restarts: bool = False) -> list[Choice]:
         """Every event that could happen next, whatever its time: each pending
-        delivery (or its loss), each armed timer, each scheduled action, and with
-        ``crashes=True`` a crash of each running process."""
+        delivery (or its loss), each armed timer, each scheduled action, with
+        ``crashes=True`` a crash of each running process and with
+        ``restarts=True`` a restart of each crashed one."""
         out: list[Choice] = []
         for _t, seq, kind, payload in self.pending():
             if kind == _DELIVER:
@@ -646,16 +718,20 @@ class Simulation:
                 if dst in self._paused:
                     continue
                 what = f"{type(msg).__name__} {src!r}->{dst!r} (#{mid})"
-                out.append(Choice("deliver", seq, "deliver " + what))
-                out.append(Choice("drop", seq, "drop " + what))
+                out.append(Choice("deliver", seq, "deliver " + what, dst))
+                out.append(Choice("drop", seq, "drop " + what, dst))
             elif kind == _TIMER:
                 if payload[0] in self._paused:
                     continue
-                out.append(Choice("timer", seq, f"timer {payload[1]!r} at {payload[0]!r}"))
+                out.append(Choice("timer", seq, f"timer {payload[1]!r} at {payload[0]!r}",
+                                  payload[0]))
             else:
                 out.append(Choice("action", seq, payload[1]))
         if crashes:
-            out.extend(Choice("crash", p, f"crash {p!r}") for p in self._procs)
+            out.extend(Choice("crash", p, f"crash {p!r}", p) for p in self._procs)
+        if restarts:
+            out.extend(Choice("restart", p, f"restart {p!r}", p)
+                       for p in self._factories if p not in self._procs)
         return out
 
     def apply(self, choice: Choice) -> None:
@@ -663,6 +739,9 @@ class Simulation:
         check_instance("choice (one of enabled())", choice, Choice)
         if choice.kind == "crash":
             self.crash(choice.ref)
+            return
+        if choice.kind == "restart":
+            self.restart(choice.ref)
             return
         where = next((i for i, e in enumerate(self._queue) if e[1] == choice.ref), None)
         if where is None:
@@ -676,40 +755,193 @@ class Simulation:
         else:
             self._dispatch(entry)
 
-    def snapshot(self) -> Any:
-        """An opaque copy of the whole world (processes, queue, storage, RNGs,
-        network); :meth:`restore` returns to it, trace included."""
-        state = {name: getattr(self, name) for name in self._STATE}
-        return (copy.deepcopy(state), len(self.trace))
+    def snapshot(self) -> WorldSnapshot:
+        """The whole world (processes, queue, timers, storage, clocks, RNGs,
+        network) as it is now; :meth:`restore` returns to it, trace included.
 
-    def restore(self, snap: Any) -> None:
-        state, trace_len = snap
-        state = copy.deepcopy(state)
-        for name in self._STATE:
-            setattr(self, name, state[name])
-        self._ctx = {}
-        for pid in self._procs:
-            self._ctx[pid] = _WorldContext(self, pid, self._incarnation[pid], self._rngs[pid])
-        self.trace.truncate(trace_len)
+        Cheap by design, because an explorer takes one per state. Processes,
+        stored values and the network are shared with the live world and
+        copied only when something is about to change them (copy on write; see
+        :meth:`Process.copy`); queue entries and messages are immutable and
+        shared; a random generator's state is read only if it drew since it
+        was last saved."""
+        if not self._saving:
+            self._save_randomness()
+        self._shared.update(self._procs)
+        self._stored_shared.update(self._storage)
+        self._net_shared = True
+        return WorldSnapshot(
+            self.now, tuple(self._queue), self._seq, self._msg_ids, dict(self._timers),
+            dict(self._procs), dict(self._ctx), dict(self._incarnation), dict(self._storage),
+            frozenset(self._paused), {p: tuple(b) for p, b in self._backlog.items()},
+            dict(self._clocks), self._rng.saved(),
+            {p: (r, r.saved()) for p, r in self._rngs.items()}, self.net, len(self.trace),
+        )
 
-    def fingerprint(self) -> str:
+    def _save_randomness(self) -> None:
+        """From now on draw from :class:`SavedRandom` generators (same streams), which
+        a snapshot can save cheaply; a run that takes no snapshot never pays for it."""
+        self._saving = True
+        self._rng = SavedRandom.like(self._rng)
+        for pid, rng in self._rngs.items():
+            self._rngs[pid] = SavedRandom.like(rng)
+            if pid in self._ctx:
+                self._ctx[pid].rng = self._rngs[pid]
+
+    def restore(self, snap: WorldSnapshot) -> None:
+        """Return to :meth:`snapshot` (any number of times)."""
+        if not isinstance(snap, WorldSnapshot):
+            raise ValueError(
+                f"restore takes a WorldSnapshot from snapshot(), got {type(snap).__name__}")
+        self.now, self._seq, self._msg_ids = snap.now, snap.seq, snap.msg_ids
+        self._queue = list(snap.queue)
+        self._timers = dict(snap.timers)
+        self._procs = dict(snap.procs)
+        self._shared.clear()
+        self._shared.update(self._procs)
+        self._ctx = dict(snap.ctx)
+        self._incarnation = dict(snap.incarnation)
+        self._storage = dict(snap.storage)
+        self._stored_shared.clear()
+        self._stored_shared.update(self._storage)
+        self._paused = set(snap.paused)
+        self._backlog = {p: list(b) for p, b in snap.backlog.items()}
+        self._clocks = dict(snap.clocks)
+        self._rng.return_to(snap.rng)
+        self._rngs = {}
+        for pid, (rng, state) in snap.rngs.items():
+            rng.return_to(state)
+            self._rngs[pid] = rng
+        self.net = snap.net
+        self._net_shared = True
+        self.trace.truncate(snap.trace_len)
+
+    def fingerprint(self) -> int:
         """A hash of what matters to safety: which processes are up or paused, their
         state (what :meth:`Process.fingerprint` counts), their stable storage,
-        the messages in flight and the armed timers. Time and RNG state are left
-        out, so an explorer sees two worlds that differ only in timing as one."""
-        procs = {repr(p): canonical(proc.fingerprint()) for p, proc in self._procs.items()}
-        flight = sorted(repr((m["src"], m["dst"], canonical(m["msg"]))) for m in self.in_flight())
-        timers = sorted(repr(k) for k in self._timers)
-        blob = repr(
-            (
-                sorted(procs.items()),
-                sorted(repr(p) for p in self._paused),
-                sorted((repr(p), repr(canonical(s))) for p, s in self._storage.items()),
-                flight,
-                timers,
-            )
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        the messages in flight (as a multiset) and the armed timers. Time, RNG
+        state and message ids are left out, so an explorer sees two worlds that
+        differ only in timing as one. A 64-bit Python hash: equal worlds hash
+        alike within one Python process.
+
+        An explorer asks for one per step, so hashes are remembered for what
+        cannot change: a process or a storage a snapshot shares (whatever
+        would change it gets a copy first) and a message on the wire."""
+        hashes, shared, stored_shared = self._hashes, self._shared, self._stored_shared
+        procs, stored = [], []
+        for pid in self._factories:
+            proc = self._procs.get(pid)
+            if proc is not None:
+                cached = hashes.get(("process", pid))
+                if cached is None or cached[0] is not proc or pid not in shared:
+                    cached = (proc, hash(_hashable(proc.fingerprint())))
+                    if pid in shared:
+                        hashes[("process", pid)] = cached
+                procs.append((pid, cached[1]))
+            storage = self._storage[pid]
+            cached = hashes.get(("storage", pid))
+            if cached is None or cached[0] is not storage or pid not in stored_shared:
+                cached = (storage, hash(_stored(storage)))
+                if pid in stored_shared:
+                    hashes[("storage", pid)] = cached
+            stored.append(cached[1])
+        wire = self._wire
+        if len(wire) > 1_000_000:
+            wire.clear()
+        flight = []
+        for entry in self._queue + [e for held in self._backlog.values() for e in held]:
+            if entry[2] == _DELIVER:
+                payload = entry[3]
+                cached = wire.get(id(payload))
+                if cached is None or cached[0] is not payload:
+                    cached = wire[id(payload)] = (payload, hash(_hashable(payload[1:])))
+                flight.append(cached[1])
+        flight.sort()
+        return hash((tuple(procs), frozenset(self._paused), tuple(stored), tuple(flight),
+                     frozenset(self._timers)))
+
+
+class SavedRandom(random.Random):
+    """A :class:`random.Random` that remembers its last saved state until it
+    draws again, so a world that snapshots thousands of states a second (an
+    explorer) pays for ``getstate``/``setstate`` only when a number was drawn.
+    It draws the same numbers as the generator it was made :meth:`like`."""
+
+    _saved: tuple | None = None
+
+    @classmethod
+    def like(cls, rng: random.Random) -> SavedRandom:
+        """A generator in the same state as ``rng``."""
+        saved = cls()
+        saved.setstate(rng.getstate())
+        return saved
+
+    def random(self) -> float:
+        self._saved = None
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self._saved = None
+        return super().getrandbits(k)
+
+    def seed(self, *args: Any, **kwargs: Any) -> None:
+        self._saved = None
+        super().seed(*args, **kwargs)
+
+    def setstate(self, state: tuple) -> None:
+        super().setstate(state)
+        self._saved = state
+
+    def saved(self) -> tuple:
+        """``getstate()``, computed once per run of draws."""
+        if self._saved is None:
+            self._saved = self.getstate()
+        return self._saved
+
+    def return_to(self, state: tuple) -> None:
+        """``setstate(state)``, skipped when nothing was drawn since ``state``."""
+        if self._saved is not state:
+            self.setstate(state)
+
+
+class WorldSnapshot(NamedTuple):
+    """A world as :meth:`Simulation.snapshot` saw it; opaque to everyone else."""
+
+    now: float
+    queue: tuple
+    seq: int
+    msg_ids: int
+    timers: dict
+    procs: dict
+    ctx: dict
+    incarnation: dict
+    storage: dict
+    paused: frozenset
+    backlog: dict
+    clocks: dict
+    rng: tuple
+    rngs: dict
+    net: Network
+    trace_len: int
+
+
+def _hashable(obj: Any) -> Any:
+    """``obj`` if it hashes, else its :func:`canonical` stand-in."""
+    try:
+        hash(obj)
+    except TypeError:
+        return canonical(obj)
+    return obj
+
+
+def _stored(storage: dict) -> Any:
+    """One process's stable storage as a hashable value."""
+    try:
+        key = frozenset(storage.items())
+        hash(key)
+    except TypeError:
+        return canonical(storage)
+    return key
 
 
 def _message_data(payload: tuple, **extra: Any) -> dict:
@@ -723,7 +955,7 @@ def canonical(obj: Any) -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, dict):
-        return tuple(sorted(((repr(k), canonical(v)) for k, v in obj.items()), key=repr))
+        return tuple(sorted(((repr(k), canonical(v)) for k, v in obj.items()), key=_first))
     if isinstance(obj, (list, tuple)):
         return tuple(canonical(v) for v in obj)
     if isinstance(obj, (set, frozenset)):
@@ -736,3 +968,6 @@ def canonical(obj: Any) -> Any:
         return (type(obj).__name__, tuple(canonical(getattr(obj, s, None)) for s in obj.__slots__))
     return repr(obj)
 
+
+def _first(pair: tuple) -> Any:
+    return pair[0]

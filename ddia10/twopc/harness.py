@@ -61,7 +61,9 @@ class TwoPC:
     ``duplicate``, ``reorder``) go to the simulation; every other keyword is a
     :class:`~ddia10.twopc.TwoPCOptions` field (``vote_timeout``,
     ``lock_timeout``, ``retry_interval``, ``log_write``, ``cooperative``,
-    ``bug_abort_in_doubt``).
+    ``bug_abort_in_doubt``). ``participant_class(options, coordinators, rows)``
+    builds each participant (a :class:`~ddia10.twopc.Participant` subclass:
+    chapter 3's drill puts the reader's recovery there).
     """
 
     def __init__(
@@ -78,9 +80,12 @@ class TwoPC:
         reorder: float = 0.0,
         trace: bool = True,
         check_every_event: bool = False,
+        participant_class: Callable[..., Participant] = Participant,
         **options: Any,
     ) -> None:
         check_int("participants", participants, min=1)
+        check_callable("participant_class", participant_class,
+                       what="a Participant subclass or factory")
         check_int("replicas", replicas, min=1)
         if replicas == 1 and raft:
             raise ValueError("raft options apply to a replicated coordinator (replicas >= 2)")
@@ -106,7 +111,8 @@ class TwoPC:
             for pid in self.coordinators:
                 self.sim.add(pid, _replica(self.options, raft_options, voters))
         for pid in self.participants:
-            self.sim.add(pid, _participant(self.options, self.coordinators, rows.get(pid, {})))
+            self.sim.add(pid, _participant(participant_class, self.options, self.coordinators,
+                                           rows.get(pid, {})))
         self.sim.add(CLIENT, Client)
 
     def _hear(self, fact: Any) -> None:
@@ -302,8 +308,9 @@ class TwoPC:
 _PAST = {COMMIT: "committed", ABORT: "aborted"}
 
 
-def _participant(options: TwoPCOptions, coordinators: list, rows: dict) -> Callable[[], Any]:
-    return lambda: Participant(options, coordinators, rows)
+def _participant(cls: Callable[..., Participant], options: TwoPCOptions, coordinators: list,
+                 rows: dict) -> Callable[[], Any]:
+    return lambda: cls(options, coordinators, rows)
 
 
 def _replica(options: TwoPCOptions, raft: RaftOptions, voters: frozenset) -> Callable[[], Any]:

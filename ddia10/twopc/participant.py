@@ -93,20 +93,27 @@ class Participant(Published, Process):
         self.rows = dict(self.initial)
         records = wal.records(ctx.stable)
         self.wal_length = len(records)
+        self.recover(ctx, records)
+        self._publish(ctx)
+
+    def recover(self, ctx: Context, records: list[tuple]) -> None:
+        """Rebuild from the log after a (re)start (chapter 3's drill asks a reader
+        to write this): committed rows, finished transactions, and those in doubt,
+        whose locks are taken again before anyone is answered and whose decision
+        is asked for at once. A promise made before the crash is still a promise."""
         for record in records:
             kind, txn = record[0], record[1]
             if kind == "prepare":
                 self.txns[txn] = TxnState(PREPARED, record[2], record[3])
             elif kind == COMMIT:
-                self._apply(self.txns[txn].writes)
+                self.apply_writes(self.txns[txn].writes)
                 self.txns[txn] = replace(self.txns[txn], status=COMMITTED)
             else:
                 self.txns[txn] = replace(self.txns.get(txn, TxnState(ABORTED)), status=ABORTED)
         for txn, t in self.txns.items():
             if t.in_doubt:  # our promise survived the crash, and so must its locks
-                self._lock(txn, t.writes)
-                self._ask(ctx, txn)
-        self._publish(ctx)
+                self.lock_rows(txn, t.writes)
+                self.ask_decision(ctx, txn)
 
     # ------------------------------------------------------------------ messages
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
@@ -142,7 +149,7 @@ class Participant(Published, Process):
         if any(self.rows.get(row, 0) + delta < 0 for row, delta in t.writes):
             self._abort_unvoted(ctx, txn)
             return
-        self._lock(txn, t.writes)
+        self.lock_rows(txn, t.writes)
         self.txns[txn] = replace(t, status=LOGGING)
         self.wal_length = wal.append(ctx, self.wal_length,
                                      ("prepare", txn, t.writes, t.participants))
@@ -197,7 +204,7 @@ class Participant(Published, Process):
         self.wal_length = wal.append(ctx, self.wal_length, (outcome, txn))
         ctx.report(Finished(ctx.pid, txn, outcome))
         if outcome == COMMIT:
-            self._apply(t.writes)
+            self.apply_writes(t.writes)
         self.txns[txn] = replace(t, status=COMMITTED if outcome == COMMIT else ABORTED)
         for name in ("lock", "logged", "ask"):
             ctx.cancel_timer((name, txn))
@@ -221,10 +228,10 @@ class Participant(Published, Process):
             if self.options.bug_abort_in_doubt:
                 self._finish(ctx, txn, ABORT)  # the bug: we promised, and break the promise
             else:
-                self._ask(ctx, txn)
+                self.ask_decision(ctx, txn)
         self._publish(ctx)
 
-    def _ask(self, ctx: Context, txn: int) -> None:
+    def ask_decision(self, ctx: Context, txn: int) -> None:
         """In doubt: ask whoever may know, and ask again later."""
         askees = list(self.coordinators)
         if self.options.cooperative:
@@ -234,11 +241,13 @@ class Participant(Published, Process):
         ctx.set_timer(self.options.retry_interval, ("ask", txn))
 
     # ------------------------------------------------------------------ helpers
-    def _lock(self, txn: int, writes: Writes) -> None:
+    def lock_rows(self, txn: int, writes: Writes) -> None:
+        """Take the exclusive lock of every row ``writes`` touches, for ``txn``."""
         for row, _delta in writes:
             self.locks[row] = txn
 
-    def _apply(self, writes: Writes) -> None:
+    def apply_writes(self, writes: Writes) -> None:
+        """Add each write's delta to its row."""
         for row, delta in writes:
             self.rows[row] = self.rows.get(row, 0) + delta
 

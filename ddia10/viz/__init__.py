@@ -14,10 +14,13 @@ tests see the same thing.
   static site; :func:`show` picks the right one.
 - :func:`log_grid` / :func:`log_grid_svg`, :func:`log_table`, :func:`log_panel`
   and :func:`log_player`: Raft's logs side by side (:mod:`.raft_log`).
+- :func:`show_drill` and :func:`show_solution`: a drill's verdict with the run
+  that breaks the reader's code, and its solution behind a reveal (:mod:`.drill`).
 """
 
 from .cluster import cluster_geometry, cluster_graph, cluster_svg
 from .display import show
+from .drill import drill_scenario, show_drill, show_solution, solution_html
 from .player import Player
 from .raft_log import log_grid, log_grid_svg, log_panel, log_player, log_table
 from .scenario import Run, Scenario, ScenarioError
@@ -38,12 +41,16 @@ __all__ = [
     "cluster_svg",
     "cluster_view",
     "describe",
+    "drill_scenario",
     "log_grid",
     "log_grid_svg",
     "log_panel",
     "log_player",
     "log_table",
     "show",
+    "show_drill",
+    "show_solution",
+    "solution_html",
     "spacetime",
     "spacetime_svg",
     "static_player",

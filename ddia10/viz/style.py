@@ -1,9 +1,13 @@
 """Colours and tiny SVG helpers shared by every view, live or static.
 
-Roles have fixed colours a reader learns once (leader green, candidate amber,
-follower slate, crashed grey, paused lavender); roles other protocols invent
-get a stable colour from their name, so the same role looks the same in every
-chapter. Message types get pale colours the same way.
+Roles have fixed colours a reader learns once (leader green, candidate yellow,
+follower grey, up blue, crashed faded to near white, paused violet); roles other
+protocols invent get a stable colour from their name, so the same role looks
+the same in every chapter. Message types get pale colours the same way.
+
+Every two role colours stay apart for readers with protanopia, deuteranopia or
+tritanopia as well as for everyone else: a CIEDE2000 difference of at least 10
+under each simulated vision (:mod:`.color_vision`; ``tests/test_viz_colors.py``).
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ import html
 import zlib
 
 ROLE_COLORS: dict[str, str] = {
-    "leader": "#4caf50",
-    "candidate": "#ffb300",
-    "follower": "#b0bec5",
-    "up": "#90caf9",
-    "crashed": "#e0e0e0",
-    "paused": "#d1c4e9",
+    "leader": "#17ac60",
+    "candidate": "#fffa19",
+    "follower": "#bbabb1",
+    "up": "#a6befd",
+    "crashed": "#f3fbf2",
+    "paused": "#9d87ff",
 }
 """Fill colour of a node by role; ``crashed`` and ``paused`` come from the trace's faults."""
 
-EXTRA_ROLE_COLORS = ("#4db6ac", "#ff8a65", "#ba68c8", "#aed581", "#64b5f6", "#fff176", "#a1887f")
+EXTRA_ROLE_COLORS = ("#ccffa3", "#abc22d", "#f1c2b4", "#f8e0ff", "#bb84b1")
 MESSAGE_COLORS = ("#fff3cd", "#d1ecf1", "#e2d9f3", "#d4edda", "#fde2e4", "#e7f5ff", "#f1f3f5")
 INK = "#263238"
 MUTED = "#90a4ae"
