@@ -12,12 +12,12 @@ from ddia10.zab import (
     TOTAL_ORDER,
     AckEpoch,
     AckProposal,
-    Broadcast,
     Delivered,
     ElectionVote,
     Established,
     FollowerInfo,
     InvariantViolation,
+    LeaderProposed,
     NewEpoch,
     NewLeader,
     Notification,
@@ -313,7 +313,7 @@ def test_the_election_votes_for_the_most_up_to_date_history():
 def test_the_monitor_sees_two_servers_deliver_different_transactions_at_one_place():
     m = ZabMonitor()
     for zxid, txn in ((make_zxid(1, 1), "a"), (make_zxid(1, 2), "b")):
-        m.hear(Broadcast(1, 1, zxid, txn))
+        m.hear(LeaderProposed(1, 1, zxid, txn))
     m.hear(Delivered(1, (0, 0), 0, make_zxid(1, 1), "a"))
     m.hear(Delivered(2, (0, 0), 0, make_zxid(1, 2), "b"))
     with pytest.raises(InvariantViolation, match=TOTAL_ORDER):

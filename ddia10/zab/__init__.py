@@ -29,9 +29,9 @@ from .invariants import (
     ONE_LEADER_PER_EPOCH,
     PRIMARY_INTEGRITY,
     TOTAL_ORDER,
-    Broadcast,
     Delivered,
     Established,
+    LeaderProposed,
     ZabMonitor,
 )
 from .messages import (
@@ -41,7 +41,7 @@ from .messages import (
     AckEpoch,
     AckNewLeader,
     AckProposal,
-    Commit,
+    CommitUpTo,
     ElectionVote,
     FollowerInfo,
     ForwardedWrite,
@@ -62,7 +62,7 @@ from .zxid import MAX_COUNTER, MAX_EPOCH, format_zxid, make_zxid, zxid_counter, 
 __all__ = [
     "BROADCAST", "DISCOVERY", "FOLLOWING", "INTEGRITY", "INVARIANTS", "LEADING", "LOOKING",
     "MAX_COUNTER", "MAX_EPOCH", "ONE_LEADER_PER_EPOCH", "PRIMARY_INTEGRITY", "SYNCHRONIZATION",
-    "TOTAL_ORDER", "AckEpoch", "AckNewLeader", "AckProposal", "Broadcast", "Commit",
+    "TOTAL_ORDER", "AckEpoch", "AckNewLeader", "AckProposal", "CommitUpTo", "LeaderProposed",
     "Delivered", "ElectionVote", "Established", "FollowerInfo", "ForwardedWrite",
     "InvariantViolation", "NewEpoch", "NewLeader", "Notification", "Ping", "PingReply",
     "Proposal", "SyncReply", "SyncRequest", "UpToDate", "ZabCluster", "ZabMonitor",

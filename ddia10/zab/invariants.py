@@ -47,7 +47,7 @@ class Established:
 
 
 @dataclass(frozen=True)
-class Broadcast:
+class LeaderProposed:
     """``leader`` of ``epoch`` proposed ``txn`` as ``zxid``."""
 
     leader: Hashable
@@ -83,7 +83,7 @@ class ZabMonitor:
     def hear(self, fact: Any) -> None:
         if isinstance(fact, Delivered):
             self._delivered(fact)
-        elif isinstance(fact, Broadcast):
+        elif isinstance(fact, LeaderProposed):
             self._broadcast(fact)
         elif isinstance(fact, Established):
             self._established(fact)
@@ -105,7 +105,7 @@ class ZabMonitor:
                        f"established epoch {fact.epoch}")
         self.initial[fact.epoch] = frozenset(fact.history)
 
-    def _broadcast(self, fact: Broadcast) -> None:
+    def _broadcast(self, fact: LeaderProposed) -> None:
         known = self.proposed.setdefault(fact.zxid, fact.txn)
         if known != fact.txn:
             self._fail(INTEGRITY, f"zxid {format_zxid(fact.zxid)} was proposed as {known!r} "

@@ -16,7 +16,7 @@ answers :class:`AckEpoch` with its current epoch and its whole history.
 a quorum has, :class:`UpToDate` tells them to deliver it and start serving.
 
 **Broadcast** (phase 3): :class:`Proposal`, :class:`AckProposal` and
-:class:`Commit` per transaction; :class:`Ping` keeps followers in touch and
+:class:`CommitUpTo` per transaction; :class:`Ping` keeps followers in touch and
 repairs a lost commit. A follower forwards a client's write to the leader
 as :class:`ForwardedWrite`; :class:`SyncRequest` and :class:`SyncReply` make a
 follower's next read fresh.
@@ -144,7 +144,7 @@ class AckProposal:
 
 
 @dataclass(frozen=True)
-class Commit:
+class CommitUpTo:
     """Broadcast: every transaction up to ``zxid`` is committed: deliver them."""
 
     epoch: int

@@ -58,7 +58,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..sim import Context, Process
-from .invariants import Broadcast, Delivered, Established
+from .invariants import Delivered, Established, LeaderProposed
 from .messages import (
     FOLLOWING,
     LEADING,
@@ -66,7 +66,7 @@ from .messages import (
     AckEpoch,
     AckNewLeader,
     AckProposal,
-    Commit,
+    CommitUpTo,
     ElectionVote,
     FollowerInfo,
     ForwardedWrite,
@@ -469,7 +469,7 @@ class ZabServer(Process):
         prev = self.last_zxid
         self.history.append((zxid, txn))
         ctx.persist("history", tuple(self.history))
-        ctx.report(Broadcast(self.id, self.epoch, zxid, txn))
+        ctx.report(LeaderProposed(self.id, self.epoch, zxid, txn))
         for follower in sorted(self.followers, key=repr):
             ctx.send(follower, Proposal(self.epoch, zxid, prev, txn))
         self._maybe_commit(ctx)
@@ -525,7 +525,7 @@ class ZabServer(Process):
         self.committed = zxid
         self._deliver(ctx, zxid)
         for follower in sorted(self.followers, key=repr):
-            ctx.send(follower, Commit(self.epoch, zxid))
+            ctx.send(follower, CommitUpTo(self.epoch, zxid))
         waiting = []
         for follower, request, upto in self.pending_syncs:
             if upto <= zxid:
@@ -534,8 +534,8 @@ class ZabServer(Process):
                 waiting.append((follower, request, upto))
         self.pending_syncs = waiting
 
-    def _on_commit(self, ctx: Context, src: Hashable, msg: Commit | Ping) -> None:
-        zxid = msg.zxid if isinstance(msg, Commit) else msg.committed
+    def _on_commit(self, ctx: Context, src: Hashable, msg: CommitUpTo | Ping) -> None:
+        zxid = msg.zxid if isinstance(msg, CommitUpTo) else msg.committed
         if msg.epoch == self.current_epoch and self.phase == BROADCAST:
             self._deliver(ctx, zxid)
         if isinstance(msg, Ping):
@@ -645,7 +645,7 @@ _FOLLOWER = {
     NewLeader: ZabServer._on_new_leader,
     UpToDate: ZabServer._on_up_to_date,
     Proposal: ZabServer._on_proposal,
-    Commit: ZabServer._on_commit,
+    CommitUpTo: ZabServer._on_commit,
     Ping: ZabServer._on_commit,
     SyncReply: ZabServer._on_sync_reply,
 }
