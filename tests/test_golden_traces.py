@@ -265,6 +265,8 @@ RUNS = [
         lambda: {f"{lo}-{hi}": list(line.extra_terms) for line in
                  ch7.split_vote_frequencies([(150, 155), (150, 300)], trials=20)
                  for lo, hi in [line.election_timeout]}),
+    Run("ch07_comparison", "comparison(decisions=6): five protocols measured, with and "
+        "without a conflict", lambda: [asdict(c) for c in ch7.comparison(decisions=6)]),
     Run("ch07_conflict_curve", "conflict_curve((0, 0.5, 1), commands=8): EPaxos, five regions",
         lambda: ch7.conflict_curve((0.0, 0.5, 1.0), commands=8)),
     # the random campaigns that only tests and benchmarks stage

@@ -139,3 +139,29 @@ def test_identical_timeouts_split_every_vote_and_randomized_ones_rarely():
     assert lines[0].at_least(1) < 0.25 and lines[0].at_least(3) == 0
     table = ch7.split_vote_table(lines)
     assert list(table.columns[:2]) == ["elections", "≥ 1 split"]
+
+
+# ---------------------------------------------------------------- the comparison, measured
+def test_the_measured_table_shows_one_round_trip_for_leaders_and_epaxos_fast_path():
+    table = ch7.comparison_table(ch7.comparison(decisions=6))
+    leader_based = ["Multi-Paxos", "Raft", "ZAB", "VR"]
+    assert (table.loc[leader_based, "RTTs, no conflict"] == 1).all()
+    assert (table.loc[leader_based, "RTTs, conflict"] == 1).all()
+    assert table.loc["EPaxos", "RTTs, no conflict"] == 1
+    assert table.loc["EPaxos", "RTTs, conflict"] >= 2
+    assert table.loc["Raft", "messages"] == table.loc["Multi-Paxos", "messages"] == 8
+    assert table.loc["ZAB", "messages"] == 12 and table.loc["EPaxos", "messages"] == 12
+    assert table.loc["EPaxos", "messages, conflict"] == 20
+    assert list(table["disk writes"]) == [5, 5, 5, 0, 10]
+    assert table.loc["Raft", "syllabus: messages"] == "N"
+
+
+def test_multi_paxos_and_raft_decide_with_the_same_two_waves_of_messages():
+    kinds = {}
+    for protocol in ("Multi-Paxos", "Raft"):
+        harness, start = ch7.message_pattern(protocol)
+        sent = [e for e in harness.trace.of_kind("send") if e.time >= start]
+        kinds[protocol] = [type(e.data["msg"]).__name__ for e in sent]
+    assert kinds["Multi-Paxos"] == ["AcceptSlot"] * 4 + ["AcceptedSlot"] * 4
+    assert kinds["Raft"][:4] == ["AppendEntries"] * 4
+    assert sorted(kinds["Raft"]) == sorted(["AppendEntries"] * 4 + ["AppendEntriesReply"] * 4)

@@ -9,6 +9,11 @@
 - :mod:`.campaigns`: random fault campaigns on ZAB, EPaxos and VR, every
   invariant checked after every event (:func:`protocol_campaign`,
   :func:`campaign_counts`).
+- :mod:`.comparison`: the syllabus's comparison table measured with chapter 6's
+  :func:`~ddia10.scenarios.paxos.decision_cost` for Multi-Paxos, Raft, ZAB, VR
+  and EPaxos, without and with a conflict (:func:`comparison`,
+  :func:`comparison_table`), and one decision of each to draw
+  (:func:`message_pattern`).
 - :mod:`.geo`: five replicas in five regions, EPaxos' closed-loop clients
   beside each, its latency against the conflict rate, and leader-based
   commit times (:data:`FIVE_REGIONS`, :func:`conflict_curve`, :func:`geo_table`).
@@ -22,6 +27,16 @@ The chapter imports this package as ``ch7``; everything above is a name of it.
 """
 
 from .campaigns import CAMPAIGN_PROTOCOLS, ProtocolCampaign, campaign_counts, protocol_campaign
+from .comparison import (
+    HARNESSES,
+    PROTOCOLS,
+    QUIET_TIMERS,
+    SYLLABUS_TABLE,
+    comparison,
+    comparison_harness,
+    comparison_table,
+    message_pattern,
+)
 from .flp import (
     SPLIT_VOTE_CAP,
     SPLIT_VOTE_RANGES,
@@ -73,6 +88,8 @@ from .runs import (
 )
 
 __all__ = [
+    "HARNESSES", "PROTOCOLS", "QUIET_TIMERS", "SYLLABUS_TABLE", "comparison",
+    "comparison_harness", "comparison_table", "message_pattern",
     "CAMPAIGN_PROTOCOLS", "EPAXOS_LATENCY", "FIVE_REGIONS", "KILL", "RESTART", "SPLIT_VOTE_CAP",
     "SPLIT_VOTE_RANGES", "STALE_ATTEMPTS", "STORY", "STORY_STEPS", "WAN_EPAXOS", "WAN_RAFT",
     "WAN_ZAB", "WRITE", "ClientCommand", "DecisionAdversary", "FLPRun", "ProtocolCampaign",

@@ -11,9 +11,10 @@ regions; they are a setting, not a measurement.
   each sending its next command to its own replica as soon as the previous
   one commits, a share ``conflict_rate`` of the commands on one shared key:
   the latency each command took and the path it committed on.
-- :func:`leader_commit_ms` times, on any leader-based harness, one command from
-  the leader's receipt to its decision; a client in another region adds the
-  trip to the leader and back (:func:`leader_client_ms`).
+- :func:`leader_commit_ms` times a leader-based protocol's commands from the
+  leader's receipt to its decision (with chapter 6's measurement); a client
+  in another region adds the trip to the leader and back
+  (:func:`leader_client_ms`).
 - :func:`geo_table` sets the two side by side, per client region.
 """
 
@@ -28,8 +29,10 @@ from typing import Any
 from ...epaxos import CommittedAttributes, EPaxosCluster, conflict_workload
 from ...harness import Harness
 from ...sim import Simulation
-from ...validate import check_int, check_probability
+from ...validate import check_callable, check_int, check_probability
+from ..paxos import decision_cost
 from ..raft import THREE_REGIONS, Placement
+from .comparison import HARNESSES
 
 FIVE_REGIONS = Placement(
     "five regions",
@@ -141,25 +144,24 @@ def conflict_curve(rates: Iterable[float] = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0), *,
     return rows
 
 
-def leader_commit_ms(build: Callable[[], Harness], leader: Hashable, *,
-                     decisions: int = 10) -> float:
-    """The mean time (ms) from a command's arrival at ``leader`` to its decision
-    there, one command at a time, on the harness ``build()`` returns (anything
-    with ``sim``, ``leader()``, ``submit`` and ``applied``), once ``leader``
-    leads and has settled."""
-    check_int("decisions", decisions, min=1)
-    harness = build()
-    harness.run_until(lambda h: h.leader() == leader, 10_000)
-    harness.run(1000)
-    total = 0.0
-    for k in range(decisions):
-        want = len(harness.applied(leader)) + 1
-        start = harness.sim.now
-        harness.submit(("set", f"geo{k}", k), node=leader)
-        harness.run_until(lambda h, want=want: len(h.applied(leader)) >= want, 10_000)
-        total += harness.sim.now - start
-    harness.check_invariants()
-    return total / decisions
+def leader_commit_ms(protocol: str, start: Callable[[Harness], Any], *, decisions: int = 10,
+                     placement: Placement = FIVE_REGIONS, seed: int = 0) -> float:
+    """The mean time (ms) from a command's arrival at the leader to its decision
+    there, for ``protocol`` (one of the comparison's) on five servers placed by
+    ``placement``; ``start(harness)`` makes the wanted server lead. Measured by
+    chapter 6's :func:`~ddia10.scenarios.paxos.decision_cost`, with a one-way
+    unit of 1 ms (so its round trips are half the milliseconds)."""
+    check_callable("start", start, what="a function of the harness")
+    timers = {"Raft": WAN_RAFT, "ZAB": WAN_ZAB, "EPaxos": WAN_EPAXOS}.get(protocol, {})
+    cls = HARNESSES[protocol]
+
+    def build() -> Harness:
+        harness = cls(5, seed=seed, latency=placement.local, **timers)
+        place(harness.sim, placement, harness.ids)
+        start(harness)
+        return harness
+
+    return 2 * decision_cost(protocol, build, one_way=1.0, decisions=decisions).round_trips
 
 
 def leader_client_ms(commit_ms: float, leader: Hashable, client: Hashable,
