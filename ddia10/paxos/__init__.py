@@ -29,7 +29,7 @@ command: one round trip, as Raft's.
 
 What is here:
 
-- :mod:`.messages` — the messages and ballot numbering;
+- :mod:`ddia10.paxos.messages` — the messages and ballot numbering;
 - :class:`PaxosNode` — one process playing proposer, acceptor and/or learner;
 - :class:`PaxosMonitor` — the safety properties, fed every vote as it is cast;
 - :class:`MultiPaxosNode` — one server of a replicated log (:mod:`.multi`);
