@@ -11,6 +11,7 @@ from ddia10.sim.faults import (
     apply_fault,
     random_faults,
     random_network,
+    random_pauses,
 )
 
 
@@ -77,6 +78,43 @@ def test_applying_faults_changes_the_world_and_the_trace():
     assert sim.is_up(1)
 
 
+def test_pauses_never_overlap_on_one_process_and_end_by_the_deadline():
+    plan = random_pauses(2, ["a", "b"], 5000, mean_gap=200, length=(300, 900))
+    assert plan == random_pauses(2, ["a", "b"], 5000, mean_gap=200, length=(300, 900))
+    paused: dict = {}
+    for fault in plan:
+        pid = fault.target[0]
+        if fault.kind == "pause":
+            assert pid not in paused
+            paused[pid] = fault.time
+        else:
+            assert fault.kind == "resume" and fault.time - paused.pop(pid) <= 900
+        assert fault.time <= 5000
+    assert not paused and {f.target[0] for f in plan} == {"a", "b"}
+
+
+def test_a_generator_pauses_only_what_it_may_and_resumes_only_what_it_paused():
+    faults = FaultGenerator(random.Random(3), [1, 2, 3], pausable=[1, "c"])
+    assert faults.possible("pause") and not faults.possible("resume")
+    assert "pause" not in {FaultGenerator(random.Random(3), [1]).choose() for _ in range(30)}
+    paused = faults.draw("pause").target[0]
+    assert paused in (1, "c") and faults.draw("resume").target == (paused,)
+    faults.draw("pause", target=(1,))
+    faults.draw("crash", target=(1,))  # a crash ends the pause
+    assert not faults.possible("resume")
+
+
+def test_a_pause_of_a_process_that_is_down_or_paused_does_nothing():
+    sim = Simulation(0)
+    for pid in (1, 2):
+        sim.add(pid, Process)
+    sim.crash(1)
+    for fault in (Fault(0, "pause", (1,)), Fault(0, "resume", (2,)), Fault(0, "pause", (2,)),
+                  Fault(0, "pause", (2,)), Fault(0, "resume", (2,))):
+        apply_fault(sim, fault)
+    assert [e.kind for e in sim.trace if e.kind in ("pause", "resume")] == ["pause", "resume"]
+
+
 def test_network_settings_are_seeded_and_bounded():
     net = random_network(5)
     assert net == random_network(5) and net != random_network(6)
@@ -94,6 +132,7 @@ def test_network_settings_are_seeded_and_bounded():
     (lambda: FaultGenerator(random.Random(0), [1], max_down=-1), "max_down"),
     (lambda: FaultGenerator(random.Random(0), [1]).possible("explode"), "fault kind"),
     (lambda: random_network(1, loss=2), "loss"),
+    (lambda: random_pauses(1, [1], 100, length=(5, 1)), "longest pause"),
     (lambda: apply_fault(Simulation(0), ("crash", 1)), "fault must be a Fault"),
 ])
 def test_bad_input_fails_with_a_clear_message(call, message):

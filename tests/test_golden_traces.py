@@ -34,6 +34,7 @@ import pytest
 from ddia10.caspaxos import caspaxos_campaign
 from ddia10.explore import explore
 from ddia10.scenarios import connections as ch10
+from ddia10.scenarios import in_practice as ch8
 from ddia10.scenarios import interview_arsenal as ch9
 from ddia10.scenarios import linearizability, ordering, paxos, raft, the_problem
 from ddia10.scenarios import raft_deep_dive as ch5
@@ -269,7 +270,37 @@ RUNS = [
         "without a conflict", lambda: [asdict(c) for c in ch7.comparison(decisions=6)]),
     Run("ch07_conflict_curve", "conflict_curve((0, 0.5, 1), commands=8): EPaxos, five regions",
         lambda: ch7.conflict_curve((0.0, 0.5, 1.0), commands=8)),
+    # chapter 8: consistency in practice
+    Run("ch08_fencing_unfenced", "fencing_run(fencing=False): A (token 33) paused, B (34) writes, "
+        "A's late write accepted", lambda: ch8.fencing_run(fencing=False).trace),
+    Run("ch08_fencing_fenced", "fencing_run(fencing=True): A's late write refused",
+        lambda: ch8.fencing_run(fencing=True).trace),
+    Run("ch08_fencing_player", "fencing_scenario(False) player, fencing_presses, FENCING_STEPS",
+        lambda: ch8.fencing_scenario(False).run(ch8.fencing_presses(False),
+                                                steps=ch8.FENCING_STEPS).sim.trace),
+    Run("ch08_quorum_player", "quorum_scenario() player, quorum_presses(), QUORUM_STEPS",
+        lambda: ch8.quorum_scenario().run(ch8.quorum_presses(),
+                                          steps=ch8.QUORUM_STEPS).sim.trace),
+    Run("ch08_drift_player", "drift_scenario(0.5) player, DRIFT_STORY, DRIFT_STEPS",
+        lambda: ch8.drift_scenario(0.5).run(
+            ch8.presses_at(ch8.drift_scenario(0.5), ch8.DRIFT_STORY),
+            steps=ch8.DRIFT_STEPS).sim.trace),
+    Run("ch08_drift", "drift_run at clock rates 1 and 0.5 (overlap ms, writes out of order)",
+        lambda: {f"rate={r}": [d.overlap, d.out_of_order]
+                 for r in (1.0, 0.5) for d in [ch8.drift_run(r)]}),
+    Run("ch08_quorum_probes", "quorum_probe in each state: write and read times, what was read",
+        lambda: {s: [p.write_ms, p.linearizable_read_ms, p.serializable_read,
+                     p.holder_stopped_after_ms]
+                 for s in ch8.STATES for p in [ch8.quorum_probe(s)]}),
+    Run("ch08_designs", "scheduler_run for each design, with and without a paused worker",
+        lambda: {f"{d} paused={p}": [r.consensus_writes, r.finished_ms, r.ran_twice]
+                 for d in ch8.DESIGNS for p in (False, True)
+                 for r in [ch8.scheduler_run(d, pause=p)]}),
+    Run("ch08_discovery", "discovery_run(): the discoverer's views over time",
+        lambda: ch8.discovery_run().views),
     # the random campaigns that only tests and benchmarks stage
+    Run("coord_lock_campaign_seed1", "the lock campaign's run of seed 1 (6 s of faults)",
+        lambda: ch8.recipe_run(1, "lock", trace=True)[0].sim.trace),
     Run("zab_campaign_seed0", "protocol_campaign('zab', 0): 3 s of faults, then a heal",
         lambda: ch7.protocol_campaign("zab", 0, trace=True).trace),
     Run("epaxos_campaign_seed0", "protocol_campaign('epaxos', 0): 3 s of faults, then a heal",

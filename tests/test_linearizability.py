@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,21 @@ def test_readers_model_fifo_queue_rejects_out_of_order_dequeue() -> None:
 def test_unknown_model_name_asks_for_a_model() -> None:
     with pytest.raises(ValueError, match="pass model="):
         check(history([(0, "enq", 1, None, 0, 1)], model="queue"))
+
+
+def test_a_built_in_model_can_be_named() -> None:
+    """The name picks the model even when the history names one that is not built in."""
+    assert check(history(SEED_EXAMPLE, model="queue", init=0), model="register").ok is False
+    assert check(history(SEED_EXAMPLE[:2], model="queue", init=0), model="register").ok is True
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("queue", "unknown model 'queue': the built-in models are register, cas-register, kv"),
+    (3, "model must be a Model or one of register, cas-register, kv, got int"),
+])
+def test_a_model_that_is_neither_built_in_nor_a_model_is_refused(bad, words) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        check(history(SEED_EXAMPLE, model="register"), model=bad)
 
 
 def test_model_state_must_be_hashable() -> None:

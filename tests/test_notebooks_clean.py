@@ -1,7 +1,7 @@
 """Chapter notebooks are stored clean (CONTRIBUTING.md) and all of them are in the book."""
 
-import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -11,10 +11,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-_spec = importlib.util.spec_from_file_location("nbclean", ROOT / "tools" / "nbclean.py")
-nbclean = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(nbclean)
-VERSION = nbclean.package_version()
+sys.path.insert(0, str(ROOT / "tools"))
+import nbclean  # noqa: E402  (tools/ is not a package)
+import release  # noqa: E402
+
+TARGET = nbclean.install_target()
 
 
 def toc_files() -> list[str]:
@@ -27,7 +28,7 @@ def toc_files() -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_is_stored_clean(path):
-    found = nbclean.problems(path, VERSION)
+    found = nbclean.problems(path, TARGET)
     assert not found, f"{path.name} is not clean:\n  " + "\n  ".join(found)
 
 
@@ -58,7 +59,7 @@ def dirty_notebook() -> nbformat.NotebookNode:
 def test_check_names_every_deviation(tmp_path):
     path = tmp_path / "00_dirty.ipynb"
     nbformat.write(dirty_notebook(), path)
-    found = "\n".join(nbclean.problems(path, VERSION))
+    found = "\n".join(nbclean.problems(path, TARGET))
     for expected in ("notebook metadata", "'colab'", "'widgets'", "Colab install cell",
                      "has stored outputs", "execution_count 7", "more than tags: ['scrolled']"):
         assert expected in found
@@ -79,24 +80,54 @@ def test_clean_is_idempotent_and_keeps_sources_and_tags(tmp_path):
     assert first.startswith('{\n "cells": [\n  {\n')
 
 
-def test_colab_cell_is_hidden_pinned_to_the_package_version_and_inert_elsewhere():
-    nb = nbclean.clean(dirty_notebook(), "9.8.7")
+def test_colab_cell_is_hidden_installs_its_target_and_is_inert_elsewhere():
+    nb = nbclean.clean(dirty_notebook(), "git+https://github.com/ddia10/ddia10@v9.8.7")
     colab = nb.cells[0]
     assert colab.metadata == {"tags": ["remove-cell"]}
-    assert "git+https://github.com/ddia10/ddia10@v9.8.7" in colab.source
+    assert '"git+https://github.com/ddia10/ddia10@v9.8.7"' in colab.source
     assert "%pip" not in colab.source and "sys.executable" in colab.source
     namespace: dict = {}
     exec(compile(colab.source, "colab-cell", "exec"), namespace)  # no google.colab: no install
-    refreshed = nbclean.clean(nb, "9.8.8")
+    refreshed = nbclean.clean(nb, "git+https://github.com/someone/fork@main")
     assert sum("google.colab" in cell.source for cell in refreshed.cells) == 1
-    assert "@v9.8.8" in refreshed.cells[0].source
+    assert '"git+https://github.com/someone/fork@main"' in refreshed.cells[0].source
 
 
 def test_check_fails_on_a_stale_colab_cell(tmp_path):
     path = tmp_path / "00_old.ipynb"
-    nbformat.write(nbclean.clean(dirty_notebook(), "0.0.1"), path)
-    assert nbclean.problems(path, "0.0.1") == []
-    assert any("Colab" in p for p in nbclean.problems(path, "0.0.2"))
+    old, new = "git+https://github.com/ddia10/ddia10@v0.0.1", "git+https://github.com/ddia10/ddia10@v0.0.2"
+    nbformat.write(nbclean.clean(dirty_notebook(), old), path)
+    assert nbclean.problems(path, old) == []
+    assert any("Colab" in p for p in nbclean.problems(path, new))
+
+
+def test_the_colab_cells_install_the_repository_and_ref_the_book_config_names():
+    url, ref = nbclean.book_repository()
+    assert nbclean.install_target() == f"git+{url}@{ref}"
+    for path in NOTEBOOKS:
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert f'"git+{url}@{ref}"' in first.source, f"{path.name}: run tools/nbclean.py"
+
+
+def test_a_release_ref_is_the_tag_of_the_package_version():
+    """The buttons open, and the cells install, the tag of the version the package says it is."""
+    _, ref = nbclean.book_repository()
+    if re.fullmatch(r"v\d.*", ref):
+        assert ref == release.release_tag(release.package_version()), (
+            f"_config.yml names {ref}, the package is {release.package_version()}: "
+            "run make release VERSION=x.y.z"
+        )
+
+
+@pytest.mark.parametrize("repository, words", [
+    ({"url": "https://gitlab.com/a/b", "branch": "main"}, "repository.url must be"),
+    ({"url": "https://github.com/a/b"}, "repository.branch must name a tag or branch"),
+    ({"url": "https://github.com/a/b", "branch": "two words"}, "got 'two words'"),
+])
+def test_a_bad_repository_in_the_config_is_named(tmp_path, repository, words):
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump({"repository": repository}))
+    with pytest.raises(ValueError, match=words):
+        nbclean.book_repository(tmp_path)
 MAX_CODE_LINES = 30
 SKELETON_TAG = "drill-skeleton"
 """A drill's skeleton: the reader's own code to fill in, exempt from the limit."""

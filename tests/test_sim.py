@@ -274,6 +274,19 @@ def test_pause_holds_messages_and_timers_until_resume_while_clock_runs():
     assert all(t == pytest.approx(115) for _, _, t in heard[held:])  # all at once, late
 
 
+def test_a_timer_due_during_a_pause_fires_on_resume():
+    sim = Simulation(1)
+    sim.add("a", Quiet)
+    sim.call("a", lambda p, ctx: ctx.set_timer(10, "t"))
+    sim.run(5)
+    sim.pause("a")
+    sim.run(20)
+    assert sim.process("a").got == []
+    sim.resume("a")
+    sim.run(0)
+    assert sim.process("a").got == [("timer", "t", pytest.approx(25))]
+
+
 def test_clock_drift_bends_local_time_and_timers():
     sim = Simulation(1)
     sim.add("a", Quiet)
@@ -426,6 +439,12 @@ def test_bad_calls_fail_with_clear_messages():
         sim.partition([7])
     with pytest.raises(ValueError, match="more than one partition group"):
         sim.partition([1, 2], [2])
+    with pytest.raises(ValueError, match=r"partition group 0 must be an iterable of process ids"):
+        sim.partition(1, 2)
+    with pytest.raises(ValueError, match=r"partition group 1 must be an iterable .* got 'ab'"):
+        sim.partition([1], "ab")
+    with pytest.raises(ValueError, match=r"holds \[1, 2\], which is not a process id"):
+        sim.partition([[1, 2], [3]])
     with pytest.raises(ValueError, match="run time must be a finite number >= 0"):
         sim.run(-5)
     with pytest.raises(ValueError, match="in the past"):

@@ -4,8 +4,9 @@ The convention (CONTRIBUTING.md): no outputs, ``execution_count: null``,
 notebook metadata reduced to the kernelspec and the language name, cell
 metadata reduced to ``tags``, cell ids numbered by position, and first of all
 the standard hidden cell that installs ``ddia10`` when the notebook runs on
-Colab, pinned to the package version in ``ddia10/__init__.py``. Files are
-written exactly as nbformat writes them (one-space JSON indent).
+Colab, from the repository and at the ref that ``_config.yml`` names under
+``repository:`` (``url`` and ``branch``, the ref the launch buttons open too).
+Files are written exactly as nbformat writes them (one-space JSON indent).
 
     python tools/nbclean.py notebooks/*.ipynb            # rewrite in place
     python tools/nbclean.py --check notebooks/*.ipynb    # report, change nothing
@@ -19,25 +20,37 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-REPOSITORY = "https://github.com/ddia10/ddia10"
 COLAB_CELL_ID = "colab-install"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
 
 
-def package_version(root: Path = ROOT) -> str:
-    """The ``__version__`` in ddia10/__init__.py, read as text so the package need not import."""
-    text = (root / "ddia10" / "__init__.py").read_text(encoding="utf-8")
-    found = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.MULTILINE)
-    if not found:
-        raise ValueError("ddia10/__init__.py has no __version__ = '...' line")
-    return found.group(1)
+def book_repository(root: Path = ROOT) -> tuple[str, str]:
+    """The repository URL and the ref (a release tag or a branch) that ``_config.yml``
+    names: the launch buttons open the notebooks there, the Colab cell installs from there."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    repository = config.get("repository") or {}
+    url, ref = repository.get("url"), repository.get("branch")
+    if not isinstance(url, str) or not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+        raise ValueError(
+            f"_config.yml repository.url must be https://github.com/owner/name, got {url!r}"
+        )
+    if not isinstance(ref, str) or not re.fullmatch(r"[\w.][\w./-]*", ref):
+        raise ValueError(f"_config.yml repository.branch must name a tag or branch, got {ref!r}")
+    return url, ref
 
 
-def colab_source(version: str) -> str:
-    """The hidden first cell: on Colab only, install the package this book version imports."""
+def install_target(root: Path = ROOT) -> str:
+    """What the Colab cell installs: ``git+<url>@<ref>`` from ``_config.yml``."""
+    url, ref = book_repository(root)
+    return f"git+{url}@{ref}"
+
+
+def colab_source(target: str) -> str:
+    """The hidden first cell: on Colab only, install ``target`` (see :func:`install_target`)."""
     return (
         "# On Colab, install the ddia10 package this book was written against.\n"
         "# Elsewhere (JupyterLab, Binder, the site build) it is already installed.\n"
@@ -46,28 +59,27 @@ def colab_source(version: str) -> str:
         "\n"
         'if "google.colab" in sys.modules:\n'
         "    subprocess.run(\n"
-        f'        [sys.executable, "-m", "pip", "install", "--quiet", '
-        f'"git+{REPOSITORY}@v{version}"],\n'
+        f'        [sys.executable, "-m", "pip", "install", "--quiet", "{target}"],\n'
         "        check=True,\n"
         "    )"
     )
 
 
 def _is_colab_cell(cell) -> bool:
-    """The install cell, by its id or (if an editor renamed it) by what it installs."""
+    """The install cell, by its id or (if an editor renamed it) by what it does."""
     return cell.get("id") == COLAB_CELL_ID or (
-        cell.cell_type == "code" and f"git+{REPOSITORY}@v" in cell.source
+        cell.cell_type == "code" and "google.colab" in cell.source and '"git+' in cell.source
     )
 
 
-def clean(nb: nbformat.NotebookNode, version: str) -> nbformat.NotebookNode:
+def clean(nb: nbformat.NotebookNode, target: str) -> nbformat.NotebookNode:
     """A clean copy of ``nb`` following the storage convention."""
     nb = nbformat.from_dict(nb)
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict(
         {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
     )
-    colab = nbformat.v4.new_code_cell(colab_source(version))
+    colab = nbformat.v4.new_code_cell(colab_source(target))
     colab.metadata = nbformat.from_dict({"tags": ["remove-cell"]})
     cells = [colab] + [cell for cell in nb.cells if not _is_colab_cell(cell)]
     for position, cell in enumerate(cells):
@@ -111,11 +123,11 @@ def serialize(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def problems(path: Path, version: str) -> list[str]:
+def problems(path: Path, target: str) -> list[str]:
     """What keeps the stored file at ``path`` from being clean (empty when it is)."""
     text = path.read_text(encoding="utf-8")
     stored = nbformat.reads(text, as_version=4)
-    wanted = clean(stored, version)
+    wanted = clean(stored, target)
     if serialize(wanted) == text:
         return []
     found = []
@@ -126,25 +138,30 @@ def problems(path: Path, version: str) -> list[str]:
     return found or ["JSON layout differs from what nbformat writes (run tools/nbclean.py)"]
 
 
+def clean_file(path: Path, target: str) -> bool:
+    """Rewrite the notebook at ``path`` in clean form; whether that changed the file."""
+    text = path.read_text(encoding="utf-8")
+    cleaned = serialize(clean(nbformat.reads(text, as_version=4), target))
+    if cleaned != text:
+        path.write_text(cleaned, encoding="utf-8")
+    return cleaned != text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report only, change nothing")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    version = package_version()
+    target = install_target()
     dirty = 0
     for path in args.notebooks:
         if args.check:
-            found = problems(path, version)
+            found = problems(path, target)
             dirty += bool(found)
             for problem in found:
                 print(f"{path}: {problem}")
-        else:
-            text = path.read_text(encoding="utf-8")
-            cleaned = serialize(clean(nbformat.reads(text, as_version=4), version))
-            if cleaned != text:
-                path.write_text(cleaned, encoding="utf-8")
-                print(f"cleaned {path}")
+        elif clean_file(path, target):
+            print(f"cleaned {path}")
     if dirty:
         print(f"{dirty} notebook(s) not clean: run  python tools/nbclean.py <notebook>")
     return 1 if dirty else 0

@@ -237,7 +237,7 @@ def takes_part(op: Operation) -> bool:
 
 def check(
     history: History,
-    model: Model | None = None,
+    model: Model | str | None = None,
     *,
     timeout_s: float | None = None,
     max_memory_mb: float = DEFAULT_MEMORY_MB,
@@ -246,7 +246,9 @@ def check(
 ) -> CheckResult:
     """Decide whether ``history`` is linearizable with respect to ``model``.
 
-    ``model`` defaults to the built-in model the history names. Past
+    ``model`` is a :class:`Model` or the name of a built-in one (``register``,
+    ``cas-register``, ``kv``, started from the history's ``init``); it defaults
+    to the built-in model the history names. Past
     ``timeout_s`` seconds, or once the search memo would pass
     ``max_memory_mb``, the verdict is ``"unknown"``. ``method`` forces
     ``"search"`` (or ``"zones"``, where it applies) instead of ``"auto"``.
@@ -265,8 +267,18 @@ def check(
                 "pass model=Model(...) to check it"
             )
         model = model_for(history.model, history.init)
+    elif isinstance(model, str):
+        if model not in MODEL_NAMES:
+            raise ValueError(
+                f"unknown model {model!r}: the built-in models are {', '.join(MODEL_NAMES)}; "
+                "for another, pass model=Model(...)"
+            )
+        model = model_for(model, history.init)
     elif not isinstance(model, Model):
-        raise TypeError(f"model must be a Model, got {type(model).__name__}")
+        raise ValueError(
+            f"model must be a Model or one of {', '.join(MODEL_NAMES)}, "
+            f"got {type(model).__name__}"
+        )
     builtin = is_builtin(model)
     if method == ZONES and not builtin:
         raise ValueError("method='zones' needs a built-in register or kv model")

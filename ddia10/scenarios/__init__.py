@@ -26,6 +26,9 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
   (simulated and on a real ZooKeeper ensemble), VR's view change, EPaxos'
   paths, conflicts and five regions, the random campaigns, FLP's adversary
   and split votes.
+- :mod:`.in_practice` — chapter 8 (a package): the coordination service's
+  tour, fencing and drift, quorum loss, the task-scheduler designs, the cost
+  of consensus, the recipe campaigns, a real etcd cluster.
 - :mod:`.interview_arsenal` — chapter 9: the consistency ladder's histories,
   the two-region lock service measured, the practice set of drills.
 - :mod:`.connections` — chapter 10: quorum systems, CASPaxos runs, the

@@ -2,11 +2,12 @@
 
 A :class:`Fault` is one thing done to a world at a moment: crash a process,
 restart it, cut the network into two sides, heal it, disconnect one process or
-connect it again. :class:`FaultGenerator` draws faults at random over a fixed
-set of process ids, one at a time, and remembers which processes it crashed
-and which it disconnected, so every fault it draws can happen: it restarts
-only a crashed process, crashes at most ``max_down`` at once, connects only a
-disconnected one. A campaign either lets it choose the kind of each fault
+connect it again, pause a process or resume it. :class:`FaultGenerator` draws
+faults at random over a fixed set of process ids, one at a time, and
+remembers which processes it crashed, disconnected or paused, so every fault
+it draws can happen: it restarts only a crashed process, crashes at most
+``max_down`` at once, connects only a disconnected one, resumes only a
+paused one. A campaign either lets it choose the kind of each fault
 (uniformly among the kinds possible now, :meth:`FaultGenerator.choose`), or
 rolls for it with weights (:meth:`FaultGenerator.roll`, where the rest of the
 probability is a round without a fault), or names a fault it chose itself
@@ -14,7 +15,8 @@ probability is a round without a fault), or names a fault it chose itself
 
 :func:`random_faults` is a whole schedule drawn that way, one fault about every
 ``mean_gap`` ms; :func:`random_network` draws a campaign's link settings
-(loss, duplication, reordering). :func:`apply_fault` does a fault to a
+(loss, duplication, reordering); :func:`random_pauses` draws stop-the-world
+pauses of given lengths. :func:`apply_fault` does a fault to a
 :class:`~ddia10.sim.Simulation`. The same seed always gives the same faults.
 
 A campaign keeps the draws its seeds were first run with: the Raft fault
@@ -36,6 +38,11 @@ from .world import Simulation
 FAULT_KINDS = ("partition", "disconnect", "heal", "crash", "restart", "connect")
 """Every kind of fault, in the order :meth:`FaultGenerator.choose` offers them."""
 
+PAUSE_KINDS = ("pause", "resume")
+"""Pausing a process (a stop-the-world pause: its clock runs on, its events wait) and
+resuming it: drawn only by a generator given processes it may pause, and only when a
+campaign names these kinds."""
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -47,7 +54,7 @@ class Fault:
     target: tuple = ()
 
     def __post_init__(self) -> None:
-        check_choice("fault kind", self.kind, FAULT_KINDS)
+        check_choice("fault kind", self.kind, FAULT_KINDS + PAUSE_KINDS)
         check_number("fault time", self.time, min=0, unit="ms")
 
 
@@ -57,12 +64,13 @@ class FaultGenerator:
     ``max_down`` bounds how many processes are down at once (default: a
     minority); ``clients`` are never crashed or disconnected, but each lands on
     a random side of every partition. ``shuffle`` picks how a partition's
-    processes are put in random order (see the module docstring).
+    processes are put in random order (see the module docstring). ``pausable``
+    are the processes a ``pause`` may freeze (servers or clients).
     """
 
     def __init__(self, rng: random.Random, pids: Iterable[Hashable], *,
                  clients: Iterable[Hashable] = (), max_down: int | None = None,
-                 shuffle: bool = False) -> None:
+                 shuffle: bool = False, pausable: Iterable[Hashable] = ()) -> None:
         check_instance("rng", rng, random.Random)
         self.pids = list(pids)
         self.clients = list(clients)
@@ -74,8 +82,10 @@ class FaultGenerator:
         self.rng = rng
         self.max_down = max_down
         self.shuffle = bool(shuffle)
+        self.pausable = list(pausable)
         self._down: set = set()
         self._cut: set = set()
+        self._paused: set = set()
 
     @property
     def up(self) -> list:
@@ -95,8 +105,15 @@ class FaultGenerator:
             return bool(self._down)
         if kind == "connect":
             return bool(self._cut)
+        if kind == "pause":
+            return bool(self._can_pause())
+        if kind == "resume":
+            return bool(self._paused)
         check_choice("fault kind", kind, FAULT_KINDS)
         return True
+
+    def _can_pause(self) -> list:
+        return [p for p in self.pausable if p not in self._paused and p not in self._down]
 
     def choose(self, kinds: Sequence[str] = FAULT_KINDS) -> str:
         """A kind drawn uniformly among those of ``kinds`` possible now."""
@@ -125,6 +142,11 @@ class FaultGenerator:
         fault = Fault(time, kind, tuple(target))
         if kind == "crash":
             self._down.add(fault.target[0])
+            self._paused.discard(fault.target[0])
+        elif kind == "pause":
+            self._paused.add(fault.target[0])
+        elif kind == "resume":
+            self._paused.discard(fault.target[0])
         elif kind == "restart":
             self._down.discard(fault.target[0])
         elif kind == "disconnect":
@@ -147,6 +169,10 @@ class FaultGenerator:
             return (rng.choice([p for p in self.pids if p in self._cut]),)
         if kind == "heal":
             return ()
+        if kind == "pause":
+            return (rng.choice(self._can_pause()),)
+        if kind == "resume":
+            return (rng.choice([p for p in self.pausable if p in self._paused]),)
         if self.shuffle:
             order = list(self.pids)
             rng.shuffle(order)
@@ -180,6 +206,35 @@ def random_faults(
     return schedule
 
 
+def random_pauses(
+    seed: int, pids: Sequence[Hashable], duration: float, *, mean_gap: float = 300.0,
+    length: tuple[float, float] = (100.0, 3000.0),
+) -> list[Fault]:
+    """Seeded random stop-the-world pauses over ``duration`` ms: about one every
+    ``mean_gap`` ms, each of a process of ``pids`` that is not already paused,
+    lasting a time drawn from ``length`` (ms) but no later than ``duration``: a
+    ``pause`` and its ``resume``."""
+    check_number("duration", duration, min=0, unit="ms")
+    check_number("mean_gap", mean_gap, positive=True, unit="ms")
+    lo, hi = length
+    check_number("shortest pause", lo, min=0, unit="ms")
+    check_number("longest pause", hi, min=lo, unit="ms")
+    rng = random.Random(f"ddia10:pauses:{seed}")
+    busy: dict = {}  # pid -> when its pause ends
+    schedule: list[Fault] = []
+    t = rng.expovariate(1 / mean_gap)
+    while t < duration:
+        free = [p for p in pids if busy.get(p, -1.0) < t]
+        if free:
+            pid = rng.choice(free)
+            end = min(t + rng.uniform(lo, hi), duration)
+            busy[pid] = end
+            schedule += [Fault(round(t, 3), "pause", (pid,)),
+                         Fault(round(end, 3), "resume", (pid,))]
+        t += rng.expovariate(1 / mean_gap)
+    return sorted(schedule, key=lambda f: f.time)
+
+
 def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
                    reorder: float = 0.1) -> dict[str, float]:
     """Link settings for a campaign, drawn from ``seed``: a loss, duplication
@@ -192,7 +247,9 @@ def random_network(seed: int, *, loss: float = 0.05, duplicate: float = 0.05,
 
 
 def apply_fault(sim: Simulation, fault: Fault) -> None:
-    """Do ``fault`` to ``sim`` now."""
+    """Do ``fault`` to ``sim`` now. A pause of a process that is down or already
+    paused, and a resume of one no longer paused (a crash ended its pause), do
+    nothing: a schedule of pauses may meet a schedule of crashes."""
     check_instance("fault", fault, Fault)
     if fault.kind == "crash":
         sim.crash(fault.target[0])
@@ -204,5 +261,11 @@ def apply_fault(sim: Simulation, fault: Fault) -> None:
         sim.disconnect(fault.target[0])
     elif fault.kind == "connect":
         sim.reconnect(fault.target[0])
+    elif fault.kind == "pause":
+        if sim.is_up(fault.target[0]) and not sim.is_paused(fault.target[0]):
+            sim.pause(fault.target[0])
+    elif fault.kind == "resume":
+        if sim.is_up(fault.target[0]) and sim.is_paused(fault.target[0]):
+            sim.resume(fault.target[0])
     else:
         sim.heal()

@@ -74,7 +74,7 @@ class Network:
 
     def partition(self, groups: Iterable[Iterable[Hashable]], everyone: Iterable[Hashable]) -> list:
         """Split into ``groups``; processes named in none form one more group."""
-        groups = [list(g) for g in groups]
+        groups = [_group(i, g) for i, g in enumerate(groups)]
         known = set(everyone)
         if len(groups) < 1:
             raise ValueError("partition needs at least one group")
@@ -97,3 +97,21 @@ class Network:
     def heal(self) -> None:
         self.group_of = {}
         self.disconnected = set()
+
+
+def _group(index: int, group: object) -> list:
+    """Partition group ``index`` as a list of hashable ids, or a clear error for the
+    likely slips ``partition(1, 2)`` and ``partition([[1, 2], [3]])``."""
+    if isinstance(group, (str, bytes)) or not isinstance(group, Iterable):
+        raise ValueError(
+            f"partition group {index} must be an iterable of process ids "
+            f"(a list such as [1, 2]), got {group!r}"
+        )
+    members = list(group)
+    for member in members:
+        if not isinstance(member, Hashable):
+            raise ValueError(
+                f"partition group {index} holds {member!r}, which is not a process id: "
+                "pass each group as its own argument, partition([1, 2], [3])"
+            )
+    return members

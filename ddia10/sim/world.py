@@ -467,8 +467,12 @@ class Simulation:
             raise ValueError(f"process {pid!r} is not paused")
         self._paused.discard(pid)
         self._record("resume", pid, {})
-        for _, _, kind, payload in self._backlog.pop(pid, []):
+        for _, held, kind, payload in self._backlog.pop(pid, []):
             self._seq += 1
+            if kind == _TIMER:  # the timer keeps its name under its new place in the queue
+                if self._timers.get(payload) != held:
+                    continue
+                self._timers[payload] = self._seq
             heapq.heappush(self._queue, (self.now, self._seq, kind, payload))
 
     # ------------------------------------------------------------------ timers & actions
