@@ -2,8 +2,9 @@
 
 - :mod:`.service` — a tour of the service: revisions and a transaction, a
   lease running out, service discovery, every kind of bad request.
-- :mod:`.fencing` — the paused lock holder with and without fencing (a run,
-  its timeline and a player), and a lock that trusts a drifting clock.
+- :mod:`ddia10.scenarios.in_practice.fencing` — the paused lock holder with and
+  without fencing (a run, its timeline and a player), and a lock that trusts a
+  drifting clock.
 - :mod:`.quorum` — a three-replica service healthy, degraded and lost,
   probed and played.
 - :mod:`.scheduler` — the design challenge: a lock per task, compare-and-swap
