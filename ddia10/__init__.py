@@ -7,10 +7,12 @@ Where things live:
   else: its messages, its nodes, the harness that runs them on the simulator, and
   its invariants (:mod:`ddia10.failover`, :mod:`ddia10.rsm`, :mod:`ddia10.clocks`,
   :mod:`ddia10.tob`, :mod:`ddia10.twopc`, :mod:`ddia10.raft`, :mod:`ddia10.paxos`,
-  :mod:`ddia10.caspaxos`, :mod:`ddia10.coord`), with the shared pieces they stand on:
+  :mod:`ddia10.caspaxos`, :mod:`ddia10.zab`, :mod:`ddia10.vr`, :mod:`ddia10.epaxos`,
+  :mod:`ddia10.coord`), with the shared pieces they stand on:
   :mod:`ddia10.sim` (the deterministic world, and :mod:`ddia10.sim.faults`, the one
   random fault generator), :mod:`ddia10.quorum` (quorum arithmetic),
   :mod:`ddia10.invariants` (the one :class:`~ddia10.invariants.InvariantViolation`),
+  :mod:`ddia10.harness` (time, faults and snapshots of a protocol's harness),
   :mod:`ddia10.validate` (the argument checks every public function starts with),
   :mod:`ddia10.linearizability` (the checker), :mod:`ddia10.consistency` (the
   weaker models' checkers) and :mod:`ddia10.explore` (every interleaving of a

@@ -39,6 +39,7 @@ from ddia10.scenarios import interview_arsenal as ch9
 from ddia10.scenarios import linearizability, ordering, paxos, raft, the_problem
 from ddia10.scenarios import raft_deep_dive as ch5
 from ddia10.scenarios import two_phase_commit as ch3
+from ddia10.scenarios import zab_and_others as ch7
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DDIA10_UPDATE_GOLDEN") == "1"
@@ -243,6 +244,33 @@ RUNS = [
         lambda: [asdict(c) for c in paxos.paxos_vs_raft()]),
     Run("ch06_campaign", "multi_paxos_campaign(range(5)): five seeded fault schedules",
         lambda: [asdict(r) for r in paxos.multi_paxos_campaign(range(5))]),
+    # chapter 7: ZAB and others
+    Run("ch07_zab_player", "zab_leader_change() player, its STORY for STORY_STEPS steps",
+        lambda: ch7.zab_leader_change().run(ch7.STORY, steps=ch7.STORY_STEPS).sim.trace),
+    Run("ch07_zab_new_leader", "proposals_a_new_leader_finds(): the election picks 3, b dropped",
+        lambda: ch7.proposals_a_new_leader_finds()[0].trace),
+    Run("ch07_zab_new_leader_4", "proposals_a_new_leader_finds(4): server 4 leads, b kept",
+        lambda: ch7.proposals_a_new_leader_finds(4)[0].trace),
+    Run("ch07_zab_stale_then_sync", "stale_then_sync(): local reads, then follower 1 after sync",
+        lambda: ch7.stale_then_sync()),
+    Run("ch07_vr_view_change", "view_change_run(): view 2 takes the log of view 1",
+        lambda: ch7.view_change_run()[0].trace),
+    Run("ch07_vr_longest_log", "view_change_run(longest_log=True): x lost, caught",
+        lambda: ch7.view_change_run(longest_log=True)[0].trace),
+    Run("ch07_epaxos_fast", "epaxos_paths()[0]: one command, the fast path",
+        lambda: ch7.epaxos_paths()[0].trace),
+    Run("ch07_epaxos_slow", "epaxos_paths()[1]: two interfering commands, the slow path",
+        lambda: ch7.epaxos_paths()[1].trace),
+    Run("ch07_flp", "flp_run(1500): the adversary for 1.5 s, then messages on time",
+        lambda: ch7.flp_run(1500)[1].trace),
+    Run("ch07_split_votes", "split votes of 20 elections per range (150-155, 150-300 ms)",
+        lambda: {f"{lo}-{hi}": list(line.extra_terms) for line in
+                 ch7.split_vote_frequencies([(150, 155), (150, 300)], trials=20)
+                 for lo, hi in [line.election_timeout]}),
+    Run("ch07_comparison", "comparison(decisions=6): five protocols measured, with and "
+        "without a conflict", lambda: [asdict(c) for c in ch7.comparison(decisions=6)]),
+    Run("ch07_conflict_curve", "conflict_curve((0, 0.5, 1), commands=8): EPaxos, five regions",
+        lambda: ch7.conflict_curve((0.0, 0.5, 1.0), commands=8)),
     # chapter 8: consistency in practice
     Run("ch08_fencing_unfenced", "fencing_run(fencing=False): A (token 33) paused, B (34) writes, "
         "A's late write accepted", lambda: ch8.fencing_run(fencing=False).trace),
@@ -274,6 +302,10 @@ RUNS = [
     # the random campaigns that only tests and benchmarks stage
     Run("coord_lock_campaign_seed1", "the lock campaign's run of seed 1 (6 s of faults)",
         lambda: ch8.recipe_run(1, "lock", trace=True)[0].sim.trace),
+    Run("zab_campaign_seed0", "protocol_campaign('zab', 0): 3 s of faults, then a heal",
+        lambda: ch7.protocol_campaign("zab", 0, trace=True).trace),
+    Run("epaxos_campaign_seed0", "protocol_campaign('epaxos', 0): 3 s of faults, then a heal",
+        lambda: ch7.protocol_campaign("epaxos", 0, trace=True).trace),
     Run("kv_campaign_seed1", "the key-value campaign's run of seed 1 (3000 ms of faults)",
         lambda: ch5.run_workload(1, duration=3000.0, **ch5.campaign_options(1)).sim.trace),
     Run("raft_leader_churn_seed1", "leader_churn(1, rounds=300): leaders crash while proposing",

@@ -29,10 +29,10 @@ command: one round trip, as Raft's.
 
 What is here:
 
-- :mod:`~ddia10.paxos.messages` — the messages and ballot numbering;
+- :mod:`ddia10.paxos.messages` — the messages and ballot numbering;
 - :class:`PaxosNode` — one process playing proposer, acceptor and/or learner;
 - :class:`PaxosMonitor` — the safety properties, fed every vote as it is cast;
-- :class:`MultiPaxosNode` — one server of a replicated log (:mod:`.multi`);
+- :class:`MultiPaxosNode` — one server of a replicated log (:mod:`ddia10.paxos.multi`);
 - :class:`SingleDecree` and :class:`MultiPaxos` — the harnesses of chapter 6.
 """
 

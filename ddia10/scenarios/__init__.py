@@ -22,6 +22,10 @@ its tests and benchmarks run; the golden traces (``tests/golden``) pin its runs.
 - :mod:`.paxos` — chapter 6: a round with five acceptors, the three-proposer
   player, dueling proposers, Multi-Paxos's holes and its fault campaign, Paxos
   beside Raft measured, the explorer's Paxos model and counterexample player.
+- :mod:`.zab_and_others` — chapter 7 (a package): ZAB's leader change in zxids
+  (simulated and on a real ZooKeeper ensemble), VR's view change, EPaxos'
+  paths, conflicts and five regions, the random campaigns, FLP's adversary
+  and split votes.
 - :mod:`.in_practice` — chapter 8 (a package): the coordination service's
   tour, fencing and drift, quorum loss, the task-scheduler designs, the cost
   of consensus, the recipe campaigns, a real etcd cluster.

@@ -322,28 +322,38 @@ class DecisionCost:
 
 
 def decision_cost(protocol: str, build: Callable[[], Any], *, one_way: float,
-                  decisions: int = 20) -> DecisionCost:
+                  decisions: int = 20,
+                  rival: Callable[[Any, str], Any] | None = None) -> DecisionCost:
     """Measure ``decisions`` commands, one at a time, on the harness ``build()``
-    returns: anything with ``sim``, ``leader()``, ``submit(command)`` and
-    ``applied(pid)`` (:class:`~ddia10.paxos.MultiPaxos`,
-    :class:`~ddia10.raft.RaftCluster`). A decision is the leader applying the
-    command; ``one_way`` is the link latency, so a round trip is twice that."""
+    returns: anything with ``sim``, ``wait_for_leader()``, ``submit(command)``
+    and ``applied(pid)`` (:class:`~ddia10.paxos.MultiPaxos`,
+    :class:`~ddia10.raft.RaftCluster`, and chapter 7's harnesses). A decision
+    is the leader applying the command; ``one_way`` is the link latency, so a
+    round trip is twice that. ``rival(harness, command)``, if given, is called
+    at the moment each command is submitted, to submit a command that
+    conflicts with it (chapter 7 measures EPaxos that way); the messages and
+    disk writes are then shared among every command the leader applied."""
     check_int("decisions", decisions, min=1)
     harness = build()
     leader = harness.wait_for_leader()
     harness.run(50 * one_way)  # the new leader's first entries settle
     sim = harness.sim
     sends, writes, elapsed = len(sim.trace.of_kind("send")), sum(sim.writes.values()), 0.0
+    applied = len(harness.applied(leader))
     for k in range(decisions):
-        done = len(harness.applied(leader)) + 1
+        command = f"command {k}"
         start = sim.now
-        harness.submit(f"command {k}")
-        harness.run_until(lambda h, done=done: len(h.applied(leader)) >= done, 1000 * one_way)
+        if rival is not None:
+            rival(harness, command)
+        harness.submit(command)
+        harness.run_until(lambda h, c=command: c in h.applied(leader), 1000 * one_way)
         elapsed += sim.now - start
+    harness.run(4 * one_way)  # the last rival, if any, is applied too
+    made = len(harness.applied(leader)) - applied
     return DecisionCost(
         protocol, len(harness.ids), decisions, elapsed / decisions / (2 * one_way),
-        (len(sim.trace.of_kind("send")) - sends) / decisions,
-        (sum(sim.writes.values()) - writes) / decisions)
+        (len(sim.trace.of_kind("send")) - sends) / made,
+        (sum(sim.writes.values()) - writes) / made)
 
 
 QUIET = {"election_timeout": (3000.0, 6000.0), "heartbeat_interval": 1000.0}

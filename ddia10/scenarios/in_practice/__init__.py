@@ -2,7 +2,7 @@
 
 - :mod:`.service` — a tour of the service: revisions and a transaction, a
   lease running out, service discovery, every kind of bad request.
-- :mod:`~ddia10.scenarios.in_practice.fencing` — the paused lock holder with
+- :mod:`ddia10.scenarios.in_practice.fencing` — the paused lock holder with
   and without fencing (a run, its timeline and a player), and a lock that
   trusts a drifting clock.
 - :mod:`.quorum` — a three-replica service healthy, degraded and lost,
