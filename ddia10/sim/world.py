@@ -696,6 +696,13 @@ class Simulation:
         """The armed timers, as ``(pid, name)`` pairs."""
         return frozenset(self._timers)
 
+    def deadlines(self) -> dict:
+        """When each armed timer fires: ``(pid, name) -> time`` (simulated ms). A paused
+        process's timers wait with it and are not listed until it resumes."""
+        timers = self._timers
+        return {payload: t for t, seq, kind, payload in self._queue
+                if kind == _TIMER and timers.get(payload) == seq}
+
     def wire(self) -> Iterator[tuple]:
         """The messages in flight as ``(src, dst, msg)`` triples, held ones
         included, in no particular order: the cheap view a fingerprint needs."""

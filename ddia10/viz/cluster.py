@@ -23,6 +23,11 @@ ClusterGeometry    what each part holds (pixels on the WIDTH x HEIGHT canvas)
 ``pills``          a :class:`Pill` per message in flight between two nodes:
                    centre ``x, y``, ``label`` (its type), ``duplicate`` (a
                    second copy: dashed), ``dx, dy`` (unit direction of travel)
+``rings``          a :class:`Ring` per armed election, heartbeat or lease
+                   timer: ``node`` (position in ``nodes``), ``level`` (0 the
+                   innermost), ``left`` (fraction still to run, 1 to 0),
+                   ``name``, ``ms`` (milliseconds to go); the deadlines come
+                   from the simulator (:mod:`.timers`)
 ``time``           the view's simulated time, ms
 =================  ============================================================
 """
@@ -35,10 +40,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .style import DROP, FONT, INK, MUTED, esc, message_color, role_color, tag
+from .timers import TIMER_COLORS, Countdown
 from .view import ClusterView
 
 WIDTH, HEIGHT, NODE_R = 420, 300, 26
 _MARGIN = 58
+RING_GAP = 4
+"""Pixels between a node's outline and its first timer ring, and between rings."""
+SUBTITLE_DY = NODE_R + 2 * RING_GAP + 16
+"""Baseline of the words under a node, below its centre: clear of two rings."""
+TRACK = "#e0e0e0"
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,17 @@ class Pill:
 
 
 @dataclass(frozen=True)
+class Ring:
+    """What is left of a node's timer: an arc around node ``node`` (see the module table)."""
+
+    node: int
+    level: int
+    left: float
+    name: str
+    ms: float
+
+
+@dataclass(frozen=True)
 class ClusterGeometry:
     """Everything a picture of the cluster draws (see the table in the module docstring)."""
 
@@ -82,6 +104,7 @@ class ClusterGeometry:
     links: tuple[LinkLine, ...]
     pills: tuple[Pill, ...]
     time: float
+    rings: tuple[Ring, ...] = ()
 
 
 def circle_layout(pids: Iterable[Hashable]) -> dict[Hashable, tuple[float, float]]:
@@ -130,9 +153,15 @@ def node_caption(annotations: Mapping[str, Any]) -> str:
 
 
 def cluster_geometry(
-    view: ClusterView, positions: Mapping[Hashable, tuple[float, float]] | None = None
+    view: ClusterView,
+    positions: Mapping[Hashable, tuple[float, float]] | None = None,
+    timers: Iterable[Countdown] = (),
 ) -> ClusterGeometry:
-    """Everything :func:`cluster_svg` draws, as plain numbers and strings."""
+    """Everything :func:`cluster_svg` draws, as plain numbers and strings.
+
+    ``timers`` are the countdowns armed at the view's moment (a
+    :class:`~ddia10.viz.Run`'s ``timers[k]``); each becomes a ring.
+    """
     if not isinstance(view, ClusterView):
         raise TypeError(f"expected a ClusterView (from cluster_view), got {type(view).__name__}")
     pids = view.pids
@@ -151,7 +180,40 @@ def cluster_geometry(
         for i, a in enumerate(pids)
         for b in pids[i + 1 :]
     )
-    return ClusterGeometry(nodes, links, _pills(view, pos), view.time)
+    return ClusterGeometry(nodes, links, _pills(view, pos), view.time,
+                           _rings(view, index, timers))
+
+
+def _rings(view: ClusterView, index: Mapping[Hashable, int],
+           timers: Iterable[Countdown]) -> tuple[Ring, ...]:
+    """A ring per countdown of a drawn node, its levels counted per node."""
+    rings, levels = [], {}
+    for c in timers:
+        if not isinstance(c, Countdown):
+            raise TypeError(f"timers must be Countdown values, got {type(c).__name__}")
+        if c.pid not in index:
+            continue
+        level = levels[c.pid] = levels.get(c.pid, -1) + 1
+        rings.append(Ring(index[c.pid], level, round(c.fraction(view.time), 3), str(c.name),
+                          round(c.left(view.time), 1)))
+    return tuple(rings)
+
+
+def ring_radius(level: int) -> float:
+    """The radius of a node's ``level``-th timer ring."""
+    return NODE_R + RING_GAP * (level + 1)
+
+
+def arc_path(x: float, y: float, r: float, left: float) -> str:
+    """The arc of a ring with ``left`` of it still to run, clockwise from the top
+    (the static player's script mirrors this)."""
+    if left >= 0.999:
+        return (f"M{x:.1f},{y - r:.1f}a{r:.1f},{r:.1f} 0 1,1 0,{2 * r:.1f}"
+                f"a{r:.1f},{r:.1f} 0 1,1 0,{-2 * r:.1f}")
+    angle = 2 * math.pi * left
+    ex, ey = x + r * math.sin(angle), y - r * math.cos(angle)
+    large = 1 if left > 0.5 else 0
+    return f"M{x:.1f},{y - r:.1f}A{r:.1f},{r:.1f} 0 {large},1 {ex:.1f},{ey:.1f}"
 
 
 def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]]) -> tuple[Pill, ...]:
@@ -179,10 +241,12 @@ def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]]) -> tu
 
 
 def cluster_svg(
-    view: ClusterView, positions: Mapping[Hashable, tuple[float, float]] | None = None
+    view: ClusterView,
+    positions: Mapping[Hashable, tuple[float, float]] | None = None,
+    timers: Iterable[Countdown] = (),
 ) -> str:
     """The cluster as an inline SVG string: cheap enough to redraw on every step."""
-    return geometry_svg(cluster_geometry(view, positions))
+    return geometry_svg(cluster_geometry(view, positions, timers))
 
 
 def geometry_svg(geo: ClusterGeometry) -> str:
@@ -217,6 +281,7 @@ def geometry_svg(geo: ClusterGeometry) -> str:
                 stroke_dasharray="5 3" if crashed or n.cut else None,
             )
         )
+        out.extend(_ring_svg(n, ring) for ring in geo.rings if nodes[ring.node] is n)
         out.append(
             tag(
                 "text",
@@ -234,7 +299,7 @@ def geometry_svg(geo: ClusterGeometry) -> str:
                 "text",
                 esc(_subtitle(n)),
                 x=n.x,
-                y=n.y + NODE_R + 14,
+                y=n.y + SUBTITLE_DY,
                 text_anchor="middle",
                 font_size=11,
                 fill=DROP if crashed else INK,
@@ -275,6 +340,26 @@ def geometry_svg(geo: ClusterGeometry) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" font-family="{esc(FONT)}" role="img">{body}</svg>'
     )
+
+
+def _ring_svg(n: NodeSpot, ring: Ring) -> str:
+    """A timer ring: a pale full track, and the arc still to run in the timer's colour."""
+    r = ring_radius(ring.level)
+    track = tag("circle", cx=n.x, cy=n.y, r=r, fill="none", stroke=TRACK, stroke_width=2.5)
+    arc = tag("path", d=arc_path(n.x, n.y, r, ring.left), fill="none",
+              stroke=TIMER_COLORS.get(ring.name, MUTED), stroke_width=2.5,
+              class_="ddia10-ring", data_timer=ring.name)
+    return track + arc
+
+
+def timers_html(geo: ClusterGeometry) -> str:
+    """The rings in words, for beside the picture: who waits for what, and how long."""
+    lines = "".join(
+        f'<div><i style="border-color:{TIMER_COLORS.get(r.name, MUTED)}"></i>'
+        f"{esc(geo.nodes[r.node].pid)} {esc(r.name)}: {r.ms:g} ms left</div>"
+        for r in geo.rings
+    )
+    return f'<div class="ddia10-timers">{lines}</div>'
 
 
 def _subtitle(n: NodeSpot) -> str:
