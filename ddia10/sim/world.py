@@ -697,8 +697,8 @@ class Simulation:
         return frozenset(self._timers)
 
     def deadlines(self) -> dict:
-        """When each armed timer fires: ``(pid, name) -> time`` (simulated ms). A paused
-        process's timers wait with it and are not listed until it resumes."""
+        """When each armed timer is due: ``(pid, name) -> time`` (simulated ms). A timer
+        that came due while its process was paused waits with it, unlisted."""
         timers = self._timers
         return {payload: t for t, seq, kind, payload in self._queue
                 if kind == _TIMER and timers.get(payload) == seq}
