@@ -82,3 +82,4 @@ def test_rings_are_drawn_for_drawn_nodes_only_and_refuse_other_values():
 def test_an_arc_is_a_full_circle_when_just_armed_and_half_way_round_at_half():
     assert arc_path(50, 50, 10, 1.0).count("a10.0,10.0") == 2
     assert arc_path(50, 50, 10, 0.5).endswith("0 0,1 50.0,60.0")
+

@@ -145,8 +145,9 @@ def node_positions(
 
 
 def node_caption(annotations: Mapping[str, Any]) -> str:
-    """The short line under a node: its term or epoch if the protocol annotates one."""
-    for key in ("term", "epoch", "ballot", "view"):
+    """The short line under a node: its term or epoch if the protocol annotates one, or
+    its Lamport clock (so a clock's every tick shows on the picture)."""
+    for key in ("term", "epoch", "ballot", "view", "lamport"):
         if key in annotations:
             return f"{key} {annotations[key]}"
     return ""
