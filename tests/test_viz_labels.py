@@ -96,3 +96,42 @@ def test_annotations_at_one_moment_stack_instead_of_overprinting():
              if t.startswith("send #")]
     assert len(words) == sum(e.kind == "send" for e in sim.trace) >= 6
     assert overlaps(words) == []
+
+
+def cluster_words(geo) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The words of a cluster picture as the geometry places them, with estimated boxes."""
+    from ddia10.viz.cluster import _subtitle, pill_width
+
+    words = []
+    for n in geo.nodes:
+        half = text_width(_subtitle(n), 11) / 2
+        words.append((_subtitle(n), (n.x - half, n.y + n.label_dy - 11, n.x + half,
+                                     n.y + n.label_dy + 3)))
+    for m in geo.pills:
+        half = max(pill_width(m.label), text_width(m.label, 10)) / 2
+        words.append((m.label, (m.x - half, m.y - 8, m.x + half, m.y + 8)))
+    return words
+
+
+@pytest.mark.parametrize("story", ["ch0", "ch1", "ch4"])
+def test_no_two_words_of_a_cluster_picture_overlap_in_any_step(story):
+    from ddia10.scenarios import linearizability, raft, the_problem
+    from ddia10.viz.cluster import cluster_geometry, node_positions
+    from ddia10.viz.view import ViewFolder
+
+    scenario, presses, steps = {
+        "ch0": (the_problem.quorum_split_brain(), the_problem.STORY, the_problem.STORY_STEPS),
+        "ch1": (linearizability.follower_read_scenario(), (), linearizability.PLAYER_STEPS),
+        "ch4": (raft.raft_cluster_scenario(), raft.STORY, raft.STORY_STEPS),
+    }[story]
+    run = scenario.run(presses, steps=steps)
+    pids = run.sim.pids
+    positions = node_positions(pids, scenario.layout)
+    folder, pills = ViewFolder(), 0
+    for mark, timers in zip(run.marks, run.timers, strict=True):
+        folder.feed(run.sim.trace.events[folder.count:mark])
+        view = folder.view()
+        geo = cluster_geometry(view, {p: positions[p] for p in view.pids}, timers)
+        pills += len(geo.pills)
+        assert overlaps(cluster_words(geo)) == [], f"at event {mark}, t={view.time}"
+    assert pills > steps  # messages were drawn, not left out

@@ -44,14 +44,14 @@ PLAYERS: dict[str, Callable[[], str]] = {
 
 PINNED = {
     "ch00_naive_split_brain": {
-        "markup": "959bddd34e256160964404bec31dc45501c19f664c95cac7cbb39e6dcad7a554",
-        "data": "bf4e7709fa9062082852520bfaa5e2bbd5d06a009edf681e112930b8599ac63b",
-        "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
+        "markup": "6b2fec9206e9ad18d8e5099ed78e7a4b31478377617a2cb7c76eb2266d7ecfc8",
+        "data": "4ae5fb23614c9afc54abcb7760bcc00ee2706f43235020f9ea01451944f76fdb",
+        "script": "d6ab5bdb649e5993e8f65d270303a3ee85459c55df49d4591cad0f9a8016e4dd",
     },
     "ch05_worked_example": {
-        "markup": "07acbd73e2183e81b802337c42b9ab3b8a4052f6eae911f6949041f1985b39ac",
-        "data": "ae83e9902c1d55aeb4ae7c6b5457c6ab0bac1b7312b2123bcb98d97d1d37646e",
-        "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
+        "markup": "92e50b44df959032ceceda269ce768c56f0b091e4809441aa719c0c26e4e09bb",
+        "data": "519ae6c4899179729a12ab0c576aadf0219eb2a7f48b285fe079690bf5576fff",
+        "script": "d6ab5bdb649e5993e8f65d270303a3ee85459c55df49d4591cad0f9a8016e4dd",
     },
     "ch05_figure8_logs": {
         "markup": "ee9c30bfab1dfaf361e9d0e2ce1ae9482cde5c89cf0932cfe5c456aa52ef0248",

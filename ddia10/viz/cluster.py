@@ -17,7 +17,8 @@ ClusterGeometry    what each part holds (pixels on the WIDTH x HEIGHT canvas)
 =================  ============================================================
 ``nodes``          a :class:`NodeSpot` per process: ``pid`` (as text), centre
                    ``x, y``, ``role`` (its fill), ``caption`` (term or epoch),
-                   ``cut`` (disconnected: a dashed outline)
+                   ``cut`` (disconnected: a dashed outline), ``label_dy``
+                   (where the words under it sit, below its centre)
 ``links``          a :class:`LinkLine` per pair of nodes: ``a, b`` (positions
                    in ``nodes``), ``broken`` (the network cannot carry it now)
 ``pills``          a :class:`Pill` per message in flight between two nodes:
@@ -30,15 +31,24 @@ ClusterGeometry    what each part holds (pixels on the WIDTH x HEIGHT canvas)
                    from the simulator (:mod:`.timers`)
 ``time``           the view's simulated time, ms
 =================  ============================================================
+
+No two words of the picture overlap, by construction: each node's disc and
+rings are reserved first, then the words under each node take the first free
+line below it (or above it), then each message pill the first free spot along
+its link, in lanes beside it, or anywhere on the canvas; a pill with no free
+spot at all is left out (the events list still names it). Widths are
+estimated generously (:func:`~ddia10.viz.spacetime.text_width`), so the same
+picture is drawn whatever font the reader has.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .spacetime import Boxes, text_width
 from .style import DROP, FONT, INK, MUTED, esc, message_color, role_color, tag
 from .timers import TIMER_COLORS, Countdown
 from .view import ClusterView
@@ -50,6 +60,10 @@ RING_GAP = 4
 SUBTITLE_DY = NODE_R + 2 * RING_GAP + 16
 """Baseline of the words under a node, below its centre: clear of two rings."""
 TRACK = "#e0e0e0"
+MAX_RINGS = 2
+"""Rings drawn per node at most (a leader's heartbeat and its election check)."""
+_SUBTITLE_PX, _PILL_PX, _PILL_H = 11, 10, 16
+_LINE = 14
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,7 @@ class NodeSpot:
     role: str
     caption: str
     cut: bool
+    label_dy: float = SUBTITLE_DY
 
 
 @dataclass(frozen=True)
@@ -171,18 +186,37 @@ def cluster_geometry(
     if missing:
         raise ValueError(f"no position for process(es) {missing}")
     index = {p: i for i, p in enumerate(pids)}
+    placed = Boxes((60.0, 20.0))
+    for p in pids:
+        x, y, reach = pos[p][0], pos[p][1], ring_radius(MAX_RINGS - 1) + 2
+        placed.add((x - reach, y - reach, x + reach, y + reach))
     nodes = tuple(
-        NodeSpot(pid=str(p), x=round(pos[p][0], 1), y=round(pos[p][1], 1), role=proc.role,
-                 caption=node_caption(proc.annotations), cut=proc.disconnected)
-        for p, proc in view.processes.items()
+        _node_spot(p, proc, pos[p], placed) for p, proc in view.processes.items()
     )
     links = tuple(
         LinkLine(index[a], index[b], not view.reachable(a, b))
         for i, a in enumerate(pids)
         for b in pids[i + 1 :]
     )
-    return ClusterGeometry(nodes, links, _pills(view, pos), view.time,
+    return ClusterGeometry(nodes, links, _pills(view, pos, placed), view.time,
                            _rings(view, index, timers))
+
+
+def _node_spot(pid: Hashable, proc, at: tuple[float, float], placed: Boxes) -> NodeSpot:
+    """The node, with the words under it on the first free line below it (or above)."""
+    spot = NodeSpot(pid=str(pid), x=round(at[0], 1), y=round(at[1], 1), role=proc.role,
+                    caption=node_caption(proc.annotations), cut=proc.disconnected)
+    half = text_width(_subtitle(spot), _SUBTITLE_PX) / 2 + 2
+    above = -(ring_radius(MAX_RINGS - 1) + 6)
+    for dy in (SUBTITLE_DY, SUBTITLE_DY + _LINE, SUBTITLE_DY + 2 * _LINE, above,
+               above - _LINE):
+        box = (spot.x - half, spot.y + dy - _SUBTITLE_PX, spot.x + half, spot.y + dy + 3)
+        if placed.free(box):
+            placed.add(box)
+            return replace(spot, label_dy=dy)
+    placed.add((spot.x - half, spot.y + SUBTITLE_DY - _SUBTITLE_PX, spot.x + half,
+                spot.y + SUBTITLE_DY + 3))
+    return spot
 
 
 def _rings(view: ClusterView, index: Mapping[Hashable, int],
@@ -192,7 +226,7 @@ def _rings(view: ClusterView, index: Mapping[Hashable, int],
     for c in timers:
         if not isinstance(c, Countdown):
             raise TypeError(f"timers must be Countdown values, got {type(c).__name__}")
-        if c.pid not in index:
+        if c.pid not in index or levels.get(c.pid, -1) + 1 >= MAX_RINGS:
             continue
         level = levels[c.pid] = levels.get(c.pid, -1) + 1
         rings.append(Ring(index[c.pid], level, round(c.fraction(view.time), 3), str(c.name),
@@ -217,8 +251,9 @@ def arc_path(x: float, y: float, r: float, left: float) -> str:
     return f"M{x:.1f},{y - r:.1f}A{r:.1f},{r:.1f} 0 {large},1 {ex:.1f},{ey:.1f}"
 
 
-def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]]) -> tuple[Pill, ...]:
-    """Each message in flight between two drawn nodes, placed on its link."""
+def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]],
+           placed: Boxes) -> tuple[Pill, ...]:
+    """Each message in flight between two drawn nodes, on its link where it is free."""
     pills = []
     for m in view.in_flight:
         if m.src not in pos or m.dst not in pos or m.src == m.dst:
@@ -226,19 +261,36 @@ def _pills(view: ClusterView, pos: Mapping[Hashable, tuple[float, float]]) -> tu
         (x1, y1), (x2, y2) = pos[m.src], pos[m.dst]
         dx, dy = x2 - x1, y2 - y1
         norm = math.hypot(dx, dy) or 1.0
+        ux, uy = dx / norm, dy / norm
+        w = pill_width(m.type)
+        half_w = max(w, text_width(m.type, _PILL_PX)) / 2 + 1
         # slide from just outside the sender to just outside the receiver as time passes
-        half = pill_reach(pill_width(m.type), dx / norm, dy / norm)
-        # keep clear of the node and, on steep links, of the caption under it
-        clear = min(NODE_R + half + 8 + 24 * abs(dy / norm), norm / 2)
+        clear = min(NODE_R + pill_reach(w, ux, uy) + 8 + 24 * abs(uy), norm / 2)
         progress = min(1.0, max(0.0, (view.time - m.sent) / view.latency))
-        frac = (clear + progress * (norm - 2 * clear)) / norm
-        # keep a->b and b->a apart: shift to the right of the direction of travel
-        ox, oy = -dy / norm * 9, dx / norm * 9
-        pills.append(
-            Pill(x=round(x1 + frac * dx + ox, 1), y=round(y1 + frac * dy + oy, 1), label=m.type,
-                 duplicate=m.duplicate, dx=round(dx / norm, 2), dy=round(dy / norm, 2))
-        )
+        want = clear + progress * (norm - 2 * clear)
+        for x, y in _pill_spots(x1, y1, ux, uy, want, clear, norm, half_w):
+            box = (x - half_w, y - _PILL_H / 2 - 1, x + half_w, y + _PILL_H / 2 + 1)
+            if placed.free(box):
+                placed.add(box)
+                pills.append(Pill(x=round(x, 1), y=round(y, 1), label=m.type,
+                                  duplicate=m.duplicate, dx=round(ux, 2), dy=round(uy, 2)))
+                break
     return tuple(pills)
+
+
+def _pill_spots(x1: float, y1: float, ux: float, uy: float, want: float, clear: float,
+                norm: float, half_w: float):
+    """Where a pill may go, best first: on its link near where its progress puts it, to
+    the right of its direction of travel (so a->b and b->a stay apart), in lanes further
+    out; then anywhere on the canvas, row by row."""
+    for lane in (9, 27, 45):
+        for shift in (0, 12, -12, 24, -24, 36, -36, 48, -48):
+            along = want + shift
+            if clear - 1e-9 <= along <= norm - clear + 1e-9:
+                yield x1 + along * ux - uy * lane, y1 + along * uy + ux * lane
+    for y in range(12, HEIGHT - 8, 18):
+        for x in range(math.ceil(half_w) + 2, math.floor(WIDTH - half_w - 2), 8):
+            yield float(x), float(y)
 
 
 def cluster_svg(
@@ -300,7 +352,7 @@ def geometry_svg(geo: ClusterGeometry) -> str:
                 "text",
                 esc(_subtitle(n)),
                 x=n.x,
-                y=n.y + SUBTITLE_DY,
+                y=n.y + n.label_dy,
                 text_anchor="middle",
                 font_size=11,
                 fill=DROP if crashed else INK,

@@ -357,7 +357,7 @@ def text_width(text: str, size: float) -> float:
     return 0.65 * size * len(text)
 
 
-class _Boxes:
+class Boxes:
     """Boxes already placed, bucketed on a coarse grid so that a check looks only at
     near neighbours: a diagram of thousands of events places its words in a few ms."""
 
@@ -434,7 +434,7 @@ def place_labels(
         """Inside the picture, and across no process line: a label on a line hides it."""
         return 0 <= box[0] and box[2] <= span and box[1] // row == box[3] // row
 
-    placed = _Boxes((8 * size, line))
+    placed = Boxes((8 * size, line))
     out = {}
     for n, text, spots, required in todo:
         half_w, half_h = text_width(text, size) / 2 + 2, line / 2

@@ -41,7 +41,6 @@ from .cluster import (
     HEIGHT,
     NODE_R,
     RING_GAP,
-    SUBTITLE_DY,
     TRACK,
     WIDTH,
     ClusterGeometry,
@@ -72,11 +71,13 @@ class Place(NamedTuple):
 
 
 class FrameNode(NamedTuple):
-    """A node in one frame: its role and caption (string numbers), and whether it is cut."""
+    """A node in one frame: its role and caption (string numbers), whether it is cut, and
+    where the words under it sit (below its centre, pixels)."""
 
     role: int
     caption: int
     cut: int
+    label_dy: float
 
 
 class FramePill(NamedTuple):
@@ -124,9 +125,10 @@ class Frame(_FrameFields, total=False):
     ==========  ==============================================================
     key         value
     ==========  ==============================================================
-    nodes       per place, ``[role, caption, cut]`` (:class:`FrameNode`): role
-                and caption as string numbers, ``cut`` 1 if disconnected;
-                ``null`` for a process that has not started yet
+    nodes       per place, ``[role, caption, cut, label_dy]``
+                (:class:`FrameNode`): role and caption as string numbers,
+                ``cut`` 1 if disconnected, the words' baseline below the
+                centre; ``null`` for a process that has not started yet
     broken      ``[i, j]`` for each link the network cannot carry now
                 (positions in ``places``)
     messages    ``[x, y, label, duplicate, dx, dy]`` per message in flight
@@ -173,7 +175,6 @@ class PlayerData(TypedDict):
     width, height    the picture's size, pixels
     node_radius      a node's radius, pixels
     ring_gap         pixels between a node and its first ring, and between rings
-    subtitle_dy      baseline of the words under a node, below its centre
     font             the picture's font family
     ===============  =========================================================
     """
@@ -194,7 +195,6 @@ class PlayerData(TypedDict):
     height: int
     node_radius: int
     ring_gap: int
-    subtitle_dy: int
     font: str
 
 
@@ -315,7 +315,6 @@ def _player_data(scenario: Scenario, run: Run) -> tuple[PlayerData, str]:
         "height": HEIGHT,
         "node_radius": NODE_R,
         "ring_gap": RING_GAP,
-        "subtitle_dy": SUBTITLE_DY,
         "font": style.FONT,
     }
     return data, first_svg
@@ -329,7 +328,7 @@ def _frame(geo: ClusterGeometry, view: ClusterView, pids: list, strings: _String
     for p in pids:
         n = spot.get(str(p))
         nodes.append(None if n is None else
-                     FrameNode(strings(n.role), strings(n.caption), int(n.cut)))
+                     FrameNode(strings(n.role), strings(n.caption), int(n.cut), n.label_dy))
     return {
         "nodes": nodes,
         "broken": [[place[geo.nodes[lk.a].pid], place[geo.nodes[lk.b].pid]]
