@@ -83,3 +83,15 @@ def test_an_arc_is_a_full_circle_when_just_armed_and_half_way_round_at_half():
     assert arc_path(50, 50, 10, 1.0).count("a10.0,10.0") == 2
     assert arc_path(50, 50, 10, 0.5).endswith("0 0,1 50.0,60.0")
 
+
+
+def test_the_live_player_draws_the_rings_and_says_how_long_each_has_left():
+    from ddia10.viz import Player
+
+    player = Player(ch0.quorum_split_brain(), presses=ch0.STORY)
+    pictures = []
+    for _ in range(3):
+        player.step()
+        pictures.append(player._graph.value)
+    assert all('class="ddia10-ring"' in p for p in pictures) and len(set(pictures)) == 3
+    assert "leader-silent" in player._timers.value and "ms left" in player._timers.value

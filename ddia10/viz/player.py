@@ -240,7 +240,7 @@ class Player:
         self._status = w.HTML()
         self._alert = w.HTML()
         self._graph = w.HTML()
-        self._table = w.HTML(layout=w.Layout(margin="0 0 0 16px"))
+        self._table = w.HTML(layout=w.Layout(margin="0 0 0 16px", overflow="auto"))
         self._events = w.HTML()
         self._timers = w.HTML()
         self._diagram = w.HTML()
@@ -258,7 +258,10 @@ class Player:
                 w.HBox([self._play, *nav, self._slider, self._status]),
                 w.HBox(faults, layout=w.Layout(flex_flow="row wrap")),
                 self._alert,
-                w.HBox([self._graph, w.VBox([self._table, self._timers, self._events])]),
+                # side by side when there is room, the table under the picture when not
+                w.HBox([self._graph, w.VBox([self._table, self._timers, self._events],
+                                            layout=w.Layout(min_width="0", flex="1 1 260px"))],
+                       layout=w.Layout(flex_flow="row wrap")),
                 *(
                     w.VBox([w.HTML(f"<b style='font-size:13px;color:{INK}'>{esc(name)}</b>"), box])
                     for name, box in self._panels.items()
