@@ -135,3 +135,18 @@ def test_no_two_words_of_a_cluster_picture_overlap_in_any_step(story):
         pills += len(geo.pills)
         assert overlaps(cluster_words(geo)) == [], f"at event {mark}, t={view.time}"
     assert pills > steps  # messages were drawn, not left out
+
+
+def test_no_edge_label_of_the_role_diagram_overlaps_a_role_or_another_label():
+    from ddia10.scenarios.raft import roles_run
+    from ddia10.viz.state_diagram import role_transitions, state_diagram_svg
+
+    svg = state_diagram_svg(role_transitions(roles_run()[0].trace))
+    words = []
+    for x, y, size, text in re.findall(
+            r'<text x="([\d.-]+)" y="([\d.-]+)" font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        size, text = float(size), html.unescape(text)
+        half = text_width(text + (" ×999" if float(size) < 11 else ""), size) / 2
+        words.append((text, (float(x) - half, float(y) - size, float(x) + half, float(y) + 3)))
+    assert len(words) > 8
+    assert overlaps(words) == []

@@ -59,7 +59,7 @@ PINNED = {
         "script": "2b8898cb02a002f2dfa04a2813a86de9a4a6ff43a3cdb8dd8b2595389defd194",
     },
     "ch04_roles": {
-        "markup": "d839b00db26e6c9b0e6a5fcb8fb24c5b0141cbf6a8563065e41dbf264995ee07",
+        "markup": "02349af463660bfd895f92e3e6407c5ffdef994673d6ad9548fe522348586a97",
         "data": "0bbe63688504993e1a89a71723f29cdd0a933a385f6de17c8bc34a592a471424",
         "script": "625e1de2e4e934f9d7b13eee2f00d3381b74bce2c9341156b92ab290586f83fa",
     },
