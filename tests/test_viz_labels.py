@@ -104,8 +104,12 @@ def cluster_words(geo) -> list[tuple[str, tuple[float, float, float, float]]]:
 
     words = []
     for n in geo.nodes:
-        half = text_width(_subtitle(n), 11) / 2
-        words.append((_subtitle(n), (n.x - half, n.y + n.label_dy - 11, n.x + half,
+        words.append((n.pid, (n.x - 12, n.y - 7, n.x + 12, n.y + 8)))
+        if not n.labelled:
+            continue
+        width = text_width(_subtitle(n), 11)
+        left = n.x + n.label_dx - {"start": 0, "middle": width / 2, "end": width}[n.anchor]
+        words.append((_subtitle(n), (left, n.y + n.label_dy - 11, left + width,
                                      n.y + n.label_dy + 3)))
     for m in geo.pills:
         half = max(pill_width(m.label), text_width(m.label, 10)) / 2
@@ -113,9 +117,9 @@ def cluster_words(geo) -> list[tuple[str, tuple[float, float, float, float]]]:
     return words
 
 
-@pytest.mark.parametrize("story", ["ch0", "ch1", "ch4"])
+@pytest.mark.parametrize("story", ["ch0", "ch1", "ch4", "ch6"])
 def test_no_two_words_of_a_cluster_picture_overlap_in_any_step(story):
-    from ddia10.scenarios import linearizability, raft, the_problem
+    from ddia10.scenarios import linearizability, paxos, raft, the_problem
     from ddia10.viz.cluster import cluster_geometry, node_positions
     from ddia10.viz.view import ViewFolder
 
@@ -123,6 +127,7 @@ def test_no_two_words_of_a_cluster_picture_overlap_in_any_step(story):
         "ch0": (the_problem.quorum_split_brain(), the_problem.STORY, the_problem.STORY_STEPS),
         "ch1": (linearizability.follower_read_scenario(), (), linearizability.PLAYER_STEPS),
         "ch4": (raft.raft_cluster_scenario(), raft.STORY, raft.STORY_STEPS),
+        "ch6": (paxos.paxos_player(), paxos.STORY, paxos.STORY_STEPS),
     }[story]
     run = scenario.run(presses, steps=steps)
     pids = run.sim.pids

@@ -45,13 +45,13 @@ PLAYERS: dict[str, Callable[[], str]] = {
 PINNED = {
     "ch00_naive_split_brain": {
         "markup": "6b2fec9206e9ad18d8e5099ed78e7a4b31478377617a2cb7c76eb2266d7ecfc8",
-        "data": "4ae5fb23614c9afc54abcb7760bcc00ee2706f43235020f9ea01451944f76fdb",
-        "script": "d6ab5bdb649e5993e8f65d270303a3ee85459c55df49d4591cad0f9a8016e4dd",
+        "data": "c76612874a9212ab8e5a77c665a2e78d5d46af8028aa39b0e82062f730f3b373",
+        "script": "1b1a3978c674e261ce20f5859dab595b4f77408b208bb61820714df4b3866d6a",
     },
     "ch05_worked_example": {
-        "markup": "92e50b44df959032ceceda269ce768c56f0b091e4809441aa719c0c26e4e09bb",
-        "data": "519ae6c4899179729a12ab0c576aadf0219eb2a7f48b285fe079690bf5576fff",
-        "script": "d6ab5bdb649e5993e8f65d270303a3ee85459c55df49d4591cad0f9a8016e4dd",
+        "markup": "8ee60474d62c68cbde8bf3bb3b46ff4d12c89bba72e149099a1bea2e54abca9c",
+        "data": "cc09d78089481764fbc736dc2631bb0a102866077ff3c7dd7e9395436c7247ce",
+        "script": "1b1a3978c674e261ce20f5859dab595b4f77408b208bb61820714df4b3866d6a",
     },
     "ch05_figure8_logs": {
         "markup": "ee9c30bfab1dfaf361e9d0e2ce1ae9482cde5c89cf0932cfe5c456aa52ef0248",

@@ -17,8 +17,10 @@ ClusterGeometry    what each part holds (pixels on the WIDTH x HEIGHT canvas)
 =================  ============================================================
 ``nodes``          a :class:`NodeSpot` per process: ``pid`` (as text), centre
                    ``x, y``, ``role`` (its fill), ``caption`` (term or epoch),
-                   ``cut`` (disconnected: a dashed outline), ``label_dy``
-                   (where the words under it sit, below its centre)
+                   ``cut`` (disconnected: a dashed outline), ``label_dx``,
+                   ``label_dy`` (where the words about it sit, from its
+                   centre: under it, above it or beside it) and ``labelled``
+                   (False when they found no free spot)
 ``links``          a :class:`LinkLine` per pair of nodes: ``a, b`` (positions
                    in ``nodes``), ``broken`` (the network cannot carry it now)
 ``pills``          a :class:`Pill` per message in flight between two nodes:
@@ -76,7 +78,15 @@ class NodeSpot:
     role: str
     caption: str
     cut: bool
+    label_dx: float = 0.0
     label_dy: float = SUBTITLE_DY
+    labelled: bool = True
+
+    @property
+    def anchor(self) -> str:
+        """How the words line up on their spot: centred under or over the node, or
+        starting (ending) just right (left) of it."""
+        return "start" if self.label_dx > 0 else "end" if self.label_dx < 0 else "middle"
 
 
 @dataclass(frozen=True)
@@ -203,20 +213,21 @@ def cluster_geometry(
 
 
 def _node_spot(pid: Hashable, proc, at: tuple[float, float], placed: Boxes) -> NodeSpot:
-    """The node, with the words under it on the first free line below it (or above)."""
+    """The node, with the words about it on the first free spot: below it, above it,
+    beside it; nowhere if every spot is taken (its colour still tells its role)."""
     spot = NodeSpot(pid=str(pid), x=round(at[0], 1), y=round(at[1], 1), role=proc.role,
                     caption=node_caption(proc.annotations), cut=proc.disconnected)
-    half = text_width(_subtitle(spot), _SUBTITLE_PX) / 2 + 2
-    above = -(ring_radius(MAX_RINGS - 1) + 6)
-    for dy in (SUBTITLE_DY, SUBTITLE_DY + _LINE, SUBTITLE_DY + 2 * _LINE, above,
-               above - _LINE):
-        box = (spot.x - half, spot.y + dy - _SUBTITLE_PX, spot.x + half, spot.y + dy + 3)
-        if placed.free(box):
+    width = text_width(_subtitle(spot), _SUBTITLE_PX) + 4
+    above, side = -(ring_radius(MAX_RINGS - 1) + 6), ring_radius(MAX_RINGS - 1) + 4
+    for dx, dy in ((0, SUBTITLE_DY), (0, SUBTITLE_DY + _LINE), (0, SUBTITLE_DY + 2 * _LINE),
+                   (0, above), (0, above - _LINE), (side, 4), (-side, 4)):
+        left = spot.x + dx - (width / 2 if dx == 0 else 0 if dx > 0 else width)
+        box = (left, spot.y + dy - _SUBTITLE_PX, left + width, spot.y + dy + 3)
+        inside = 0 <= box[0] and box[2] <= WIDTH and 0 <= box[1] and box[3] <= HEIGHT
+        if inside and placed.free(box):
             placed.add(box)
-            return replace(spot, label_dy=dy)
-    placed.add((spot.x - half, spot.y + SUBTITLE_DY - _SUBTITLE_PX, spot.x + half,
-                spot.y + SUBTITLE_DY + 3))
-    return spot
+            return replace(spot, label_dx=dx, label_dy=dy)
+    return replace(spot, labelled=False)
 
 
 def _rings(view: ClusterView, index: Mapping[Hashable, int],
@@ -347,17 +358,18 @@ def geometry_svg(geo: ClusterGeometry) -> str:
                 fill=MUTED if crashed else INK,
             )
         )
-        out.append(
-            tag(
-                "text",
-                esc(_subtitle(n)),
-                x=n.x,
-                y=n.y + n.label_dy,
-                text_anchor="middle",
-                font_size=11,
-                fill=DROP if crashed else INK,
+        if n.labelled:
+            out.append(
+                tag(
+                    "text",
+                    esc(_subtitle(n)),
+                    x=n.x + n.label_dx,
+                    y=n.y + n.label_dy,
+                    text_anchor=n.anchor,
+                    font_size=11,
+                    fill=DROP if crashed else INK,
+                )
             )
-        )
     for m in geo.pills:
         w = pill_width(m.label)
         out.append(

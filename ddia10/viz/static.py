@@ -72,12 +72,14 @@ class Place(NamedTuple):
 
 class FrameNode(NamedTuple):
     """A node in one frame: its role and caption (string numbers), whether it is cut, and
-    where the words under it sit (below its centre, pixels)."""
+    where the words about it sit (from its centre, pixels; ``labelled`` 0 when nowhere)."""
 
     role: int
     caption: int
     cut: int
+    label_dx: float
     label_dy: float
+    labelled: int
 
 
 class FramePill(NamedTuple):
@@ -125,10 +127,11 @@ class Frame(_FrameFields, total=False):
     ==========  ==============================================================
     key         value
     ==========  ==============================================================
-    nodes       per place, ``[role, caption, cut, label_dy]``
-                (:class:`FrameNode`): role and caption as string numbers,
-                ``cut`` 1 if disconnected, the words' baseline below the
-                centre; ``null`` for a process that has not started yet
+    nodes       per place, ``[role, caption, cut, label_dx, label_dy,
+                labelled]`` (:class:`FrameNode`): role and caption as string
+                numbers, ``cut`` 1 if disconnected, where the words about
+                the node sit (0 in ``labelled``: nowhere); ``null`` for a
+                process that has not started yet
     broken      ``[i, j]`` for each link the network cannot carry now
                 (positions in ``places``)
     messages    ``[x, y, label, duplicate, dx, dy]`` per message in flight
@@ -328,7 +331,8 @@ def _frame(geo: ClusterGeometry, view: ClusterView, pids: list, strings: _String
     for p in pids:
         n = spot.get(str(p))
         nodes.append(None if n is None else
-                     FrameNode(strings(n.role), strings(n.caption), int(n.cut), n.label_dy))
+                     FrameNode(strings(n.role), strings(n.caption), int(n.cut), n.label_dx,
+                               n.label_dy, int(n.labelled)))
     return {
         "nodes": nodes,
         "broken": [[place[geo.nodes[lk.a].pid], place[geo.nodes[lk.b].pid]]

@@ -47,7 +47,7 @@ function (root, D) {
   }
   function nodes(f, out) {
     D.places.forEach(function (place, i) {
-      var node = f.nodes[i];  // [role, caption, cut, label_dy]
+      var node = f.nodes[i];  // [role, caption, cut, label_dx, label_dy, labelled]
       if (!node) { return; }
       var x = place[0], y = place[1], name = place[2];
       var role = S[node[0]], caption = S[node[1]], cut = node[2];
@@ -58,9 +58,13 @@ function (root, D) {
       rings(f, i, x, y, out);
       out.push(el("text", {x: x, y: y + 5, "text-anchor": "middle", "font-size": 15,
         "font-weight": "bold", fill: crashed ? D.muted : D.ink}, esc(name)));
-      out.push(el("text", {x: x, y: y + node[3], "text-anchor": "middle",
-        "font-size": 11, fill: crashed ? D.drop : D.ink},
-        esc(role + (caption ? " \u00b7 " + caption : ""))));
+      if (node[5]) {  // the words about the node, where the geometry found room
+        var dx = node[3];
+        out.push(el("text", {x: r1(x + dx), y: r1(y + node[4]),
+          "text-anchor": dx > 0 ? "start" : dx < 0 ? "end" : "middle",
+          "font-size": 11, fill: crashed ? D.drop : D.ink},
+          esc(role + (caption ? " \u00b7 " + caption : ""))));
+      }
     });
   }
   function arc(x, y, r, left) {  // mirrors arc_path in ddia10/viz/cluster.py
