@@ -82,6 +82,9 @@ RUNS = [
         lambda: linearizability.follower_read_run(seed=1, read_from="follower").trace),
     Run("ch01_leader_reads", "follower_read_run(seed=1, read_from='leader')",
         lambda: linearizability.follower_read_run(seed=1, read_from="leader").trace),
+    Run("ch01_follower_read_player", "follower_read_scenario() player, PLAYER_STEPS steps",
+        lambda: linearizability.follower_read_scenario().run(
+            steps=linearizability.PLAYER_STEPS).sim.trace),
     # chapter 2: ordering
     Run("ch02_lamport_worked", "lamport_worked_example(): final counters A=2, B=4, C=5",
         lambda: ordering.lamport_worked_example().trace),

@@ -210,7 +210,7 @@ def test_a_linearizable_history_has_no_core() -> None:
 
 def assert_bounded(text: str, lines: int = 30) -> None:
     assert len(text.splitlines()) <= lines
-    assert max(len(line) for line in text.splitlines()) <= 110
+    assert max(len(line) for line in text.splitlines()) <= 77
 
 
 @needs_histories

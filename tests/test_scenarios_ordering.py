@@ -107,3 +107,11 @@ def test_the_random_clock_run_has_concurrent_and_ordered_events():
     assert random_clock_run().trace.to_json() == random_clock_run().trace.to_json()
     with pytest.raises(ValueError):
         random_clock_run(pids=["A"])
+
+
+def test_the_lamport_players_first_step_changes_the_picture():
+    from ddia10.viz.cluster import cluster_svg
+
+    run = lamport_scenario().run(steps=1)
+    pictures = [cluster_svg(cluster_view(run.sim.trace, mark)) for mark in run.marks]
+    assert pictures[0] != pictures[1] and "lamport 1" in pictures[1]

@@ -119,8 +119,8 @@ def browser():
 class Visit:
     """A page opened in the browser, with every error and failed request it produced."""
 
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, url: str, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("console", self._console)
@@ -159,8 +159,8 @@ class Visit:
 def visit(browser, server):
     opened: list[Visit] = []
 
-    def open_page(path: str) -> Visit:
-        opened.append(Visit(browser, f"{server}/{path}"))
+    def open_page(path: str, width: int = 1280) -> Visit:
+        opened.append(Visit(browser, f"{server}/{path}", width))
         return opened[-1]
 
     yield open_page
@@ -322,3 +322,108 @@ def test_a_drill_shows_its_skeleton_and_check_and_hides_its_solution(visit, path
     closed = solution.bounding_box()["height"]
     solution.locator("summary").click()
     assert solution.bounding_box()["height"] > closed
+
+
+TIMER_PAGES = ["notebooks/00_the_problem.html", "notebooks/04_raft.html"]
+
+
+@pytest.mark.parametrize("path", TIMER_PAGES)
+def test_a_static_players_timers_run_down_between_steps(visit, path):
+    """The rings around the nodes are the protocol's own timers, drawn without a kernel."""
+    page = visit(path).page
+    player = page.locator(".ddia10-player").filter(has=page.locator(".ddia10-ring")).first
+    assert player.count(), f"{path}: no player draws a timer"
+    player.scroll_into_view_if_needed()
+
+    def shown() -> tuple[list[str], str]:
+        arcs = player.locator(".ddia10-frame .ddia10-ring").evaluate_all(
+            "arcs => arcs.map(arc => arc.getAttribute('d'))")
+        return arcs, player.locator(".ddia10-timers").inner_text()
+
+    before = shown()
+    player.locator('[data-action="next"]').first.click()
+    after = shown()
+    assert before[0] and after[0] and before[0] != after[0], f"{path}: the rings did not move"
+    assert "ms left" in after[1] and after[1] != before[1], f"{path}: {after[1]!r}"
+
+
+_OVERLAPS = """root => {
+  const range = root.querySelector("input[data-action=seek]");
+  const frame = root.querySelector(".ddia10-frame");
+  const found = [];
+  const cross = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+    a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  for (let k = 0; k <= +range.max; k++) {
+    range.value = k;
+    range.dispatchEvent(new Event("input"));
+    const words = [...frame.querySelectorAll("svg text")]
+      .map(t => [t.textContent, t.getBoundingClientRect()]).filter(w => w[1].width > 0);
+    for (let i = 0; i < words.length; i++) {
+      for (let j = i + 1; j < words.length; j++) {
+        if (cross(words[i][1], words[j][1])) {
+          found.push(`step ${k}: "${words[i][0]}" and "${words[j][0]}"`);
+        }
+      }
+    }
+  }
+  range.value = 0;
+  range.dispatchEvent(new Event("input"));
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_no_two_words_of_any_players_picture_overlap_in_any_step(visit, path):
+    page = visit(path).page
+    players = page.locator(".ddia10-player")
+    if players.count() == 0:
+        pytest.skip(f"{path} has no player")
+    found = []
+    for index in range(players.count()):
+        overlaps = players.nth(index).evaluate(_OVERLAPS)
+        found += [f"player {index}, {o}" for o in overlaps]
+    assert not found, f"{path}: {len(found)} overlapping words:\n  " + "\n  ".join(found[:20])
+
+
+_SCROLLING = """() => [...document.querySelectorAll(
+    ".bd-article pre, .bd-article .cell_output .output, .bd-article .cell_output .output > div")]
+  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+    && !e.closest(".ddia10-player, .lz-frame"))
+  .map(e => e.tagName.toLowerCase() + " " + (e.scrollWidth - e.clientWidth) + " px too wide: "
+    + e.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "").trim()
+      .slice(0, 70))"""
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_no_code_block_or_output_scrolls_sideways_at_1280_px(visit, path):
+    page = visit(path).page
+    wide = page.evaluate(_SCROLLING)
+    assert not wide, f"{path}: {len(wide)} blocks scroll sideways:\n  " + "\n  ".join(wide[:20])
+
+
+_SPILLING = """() => {
+  const inside = e => {
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === "auto" || o === "scroll" || o === "hidden") { return a; }
+    }
+    return e;
+  };
+  const out = [...document.querySelectorAll(".bd-article table")]
+    .filter(t => t.offsetParent !== null)
+    .map(t => [t, inside(t).getBoundingClientRect()])
+    .filter(([t, box]) => box.right > innerWidth + 1 || box.left < -1)
+    .map(([t, box]) => Math.round(box.right) + " px: " + t.innerText.slice(0, 60));
+  if (document.documentElement.scrollWidth > innerWidth + 1) {
+    out.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " px");
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_table_spills_out_of_its_box_at_390_px(visit, path):
+    seen = visit(path, width=390)
+    spilled = seen.page.evaluate(_SPILLING)
+    assert not spilled, f"{path}: tables wider than the screen:\n  " + "\n  ".join(spilled)
+    assert not seen.errors, f"{path}:\n  " + "\n  ".join(seen.errors)

@@ -96,3 +96,62 @@ def test_annotations_at_one_moment_stack_instead_of_overprinting():
              if t.startswith("send #")]
     assert len(words) == sum(e.kind == "send" for e in sim.trace) >= 6
     assert overlaps(words) == []
+
+
+def cluster_words(geo) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The words of a cluster picture as the geometry places them, with estimated boxes."""
+    from ddia10.viz.cluster import _subtitle, pill_width
+
+    words = []
+    for n in geo.nodes:
+        words.append((n.pid, (n.x - 12, n.y - 7, n.x + 12, n.y + 8)))
+        if not n.labelled:
+            continue
+        width = text_width(_subtitle(n), 11)
+        left = n.x + n.label_dx - {"start": 0, "middle": width / 2, "end": width}[n.anchor]
+        words.append((_subtitle(n), (left, n.y + n.label_dy - 11, left + width,
+                                     n.y + n.label_dy + 3)))
+    for m in geo.pills:
+        half = max(pill_width(m.label), text_width(m.label, 10)) / 2
+        words.append((m.label, (m.x - half, m.y - 8, m.x + half, m.y + 8)))
+    return words
+
+
+@pytest.mark.parametrize("story", ["ch0", "ch1", "ch4", "ch6"])
+def test_no_two_words_of_a_cluster_picture_overlap_in_any_step(story):
+    from ddia10.scenarios import linearizability, paxos, raft, the_problem
+    from ddia10.viz.cluster import cluster_geometry, node_positions
+    from ddia10.viz.view import ViewFolder
+
+    scenario, presses, steps = {
+        "ch0": (the_problem.quorum_split_brain(), the_problem.STORY, the_problem.STORY_STEPS),
+        "ch1": (linearizability.follower_read_scenario(), (), linearizability.PLAYER_STEPS),
+        "ch4": (raft.raft_cluster_scenario(), raft.STORY, raft.STORY_STEPS),
+        "ch6": (paxos.paxos_player(), paxos.STORY, paxos.STORY_STEPS),
+    }[story]
+    run = scenario.run(presses, steps=steps)
+    pids = run.sim.pids
+    positions = node_positions(pids, scenario.layout)
+    folder, pills = ViewFolder(), 0
+    for mark, timers in zip(run.marks, run.timers, strict=True):
+        folder.feed(run.sim.trace.events[folder.count:mark])
+        view = folder.view()
+        geo = cluster_geometry(view, {p: positions[p] for p in view.pids}, timers)
+        pills += len(geo.pills)
+        assert overlaps(cluster_words(geo)) == [], f"at event {mark}, t={view.time}"
+    assert pills > steps  # messages were drawn, not left out
+
+
+def test_no_edge_label_of_the_role_diagram_overlaps_a_role_or_another_label():
+    from ddia10.scenarios.raft import roles_run
+    from ddia10.viz.state_diagram import role_transitions, state_diagram_svg
+
+    svg = state_diagram_svg(role_transitions(roles_run()[0].trace))
+    words = []
+    for x, y, size, text in re.findall(
+            r'<text x="([\d.-]+)" y="([\d.-]+)" font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        size, text = float(size), html.unescape(text)
+        half = text_width(text + (" ×999" if float(size) < 11 else ""), size) / 2
+        words.append((text, (float(x) - half, float(y) - size, float(x) + half, float(y) + 3)))
+    assert len(words) > 8
+    assert overlaps(words) == []

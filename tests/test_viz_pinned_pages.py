@@ -44,14 +44,14 @@ PLAYERS: dict[str, Callable[[], str]] = {
 
 PINNED = {
     "ch00_naive_split_brain": {
-        "markup": "959bddd34e256160964404bec31dc45501c19f664c95cac7cbb39e6dcad7a554",
-        "data": "bf4e7709fa9062082852520bfaa5e2bbd5d06a009edf681e112930b8599ac63b",
-        "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
+        "markup": "6b2fec9206e9ad18d8e5099ed78e7a4b31478377617a2cb7c76eb2266d7ecfc8",
+        "data": "c76612874a9212ab8e5a77c665a2e78d5d46af8028aa39b0e82062f730f3b373",
+        "script": "1b1a3978c674e261ce20f5859dab595b4f77408b208bb61820714df4b3866d6a",
     },
     "ch05_worked_example": {
-        "markup": "07acbd73e2183e81b802337c42b9ab3b8a4052f6eae911f6949041f1985b39ac",
-        "data": "ae83e9902c1d55aeb4ae7c6b5457c6ab0bac1b7312b2123bcb98d97d1d37646e",
-        "script": "c9864873d0cd7adce58fbaf54f4f56103559002540eb490637976bcff41dea08",
+        "markup": "8ee60474d62c68cbde8bf3bb3b46ff4d12c89bba72e149099a1bea2e54abca9c",
+        "data": "cc09d78089481764fbc736dc2631bb0a102866077ff3c7dd7e9395436c7247ce",
+        "script": "1b1a3978c674e261ce20f5859dab595b4f77408b208bb61820714df4b3866d6a",
     },
     "ch05_figure8_logs": {
         "markup": "ee9c30bfab1dfaf361e9d0e2ce1ae9482cde5c89cf0932cfe5c456aa52ef0248",
@@ -59,7 +59,7 @@ PINNED = {
         "script": "2b8898cb02a002f2dfa04a2813a86de9a4a6ff43a3cdb8dd8b2595389defd194",
     },
     "ch04_roles": {
-        "markup": "d839b00db26e6c9b0e6a5fcb8fb24c5b0141cbf6a8563065e41dbf264995ee07",
+        "markup": "02349af463660bfd895f92e3e6407c5ffdef994673d6ad9548fe522348586a97",
         "data": "0bbe63688504993e1a89a71723f29cdd0a933a385f6de17c8bc34a592a471424",
         "script": "625e1de2e4e934f9d7b13eee2f00d3381b74bce2c9341156b92ab290586f83fa",
     },

@@ -58,7 +58,7 @@ RAFT_DRILL = "total order broadcast on Raft"
 
 # ====================================================================== a sequencer
 class SolutionMember(SequencerTOB):
-    """A correct answer: hold back what overtook, deliver in number order, once."""
+    """A correct answer: hold back what overtook, deliver in order, once."""
 
     def on_ordered(self, ctx: Context, msg: Ordered) -> None:
         if msg.number <= len(self.delivered) or msg.number in self.held:
@@ -201,13 +201,15 @@ class RaftBroadcaster(RaftNode):
 
 
 class SolutionRaftBroadcast(RaftBroadcaster):
-    """A correct answer: propose at the leader; deliver what Raft applies, once."""
+    """A correct answer: propose at the leader, deliver each entry once."""
 
     def broadcast(self, ctx: Context, message: Broadcast) -> bool:
         return self.propose(ctx, message) is not None
 
-    def apply_command(self, ctx: Context, index: int, message: Broadcast) -> None:
-        if message not in self.delivered:  # a client's retry may sit in the log twice
+    def apply_command(self, ctx: Context, index: int,
+                      message: Broadcast) -> None:
+        # a client's retry may sit in the log twice: deliver it once
+        if message not in self.delivered:
             self.deliver(ctx, message)
 
 

@@ -63,7 +63,8 @@ class SolutionVectorClock:
         return list(self.clock)
 
     def receive(self, stamp: list[int]) -> None:
-        self.clock = [max(mine, theirs) for mine, theirs in zip(self.clock, stamp, strict=True)]
+        pairs = zip(self.clock, stamp, strict=True)
+        self.clock = [max(mine, theirs) for mine, theirs in pairs]
         self.clock[self.me] += 1
 
     def read(self) -> list[int]:

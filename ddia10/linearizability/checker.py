@@ -59,7 +59,7 @@ EVIDENCE_STEPS = 50_000
 
 _SHOWN_STEPS = 5
 _SHOWN_STUCK = 6
-_WIDTH = 110
+_WIDTH = 77  # the width of a code column in the book
 _VALUE = 24  # characters of a value shown inside an operation's label
 
 
@@ -133,12 +133,12 @@ class CheckResult:
             else:
                 lines.append("explain(order=True), or --order on the command line, lists "
                              "the order.")
-            return "\n".join(_clip(line) for line in lines)
+            return _fit(lines)
         if self.verdict == UNKNOWN:
             lines = self._unknown_lines()
         else:
             lines = self._violation_lines()
-        return "\n".join(_clip(line) for line in lines)
+        return _fit(lines)
 
     def _summary(self) -> str:
         c = self.counts
@@ -222,8 +222,12 @@ def _short(value: Any, width: int = 32) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _clip(line: str) -> str:
-    return line if len(line) <= _WIDTH else line[:_WIDTH - 1] + "…"
+def _fit(lines: list[str]) -> str:
+    """The lines, each longer than the page's width wrapped onto indented lines below it."""
+    return "\n".join(
+        part for line in lines
+        for part in textwrap.wrap(line, _WIDTH, subsequent_indent="    ") or [""]
+    )
 
 
 def takes_part(op: Operation) -> bool:

@@ -15,7 +15,9 @@ too: each one runs a script of operations, one at a time, and records an
 ``invoke`` when it sends a request and a ``return`` when the reply arrives, so
 the operation's interval includes the network delay both ways, as a real
 client would see it. :func:`follower_read_run` stages it and
-:func:`follower_read_history` reads the clients' history back.
+:func:`follower_read_history` reads the clients' history back;
+:func:`follower_read_scenario` plays the same world step by step, the history
+growing under the picture and the checker judging it after every step.
 
 **The CAP map**: :func:`cap_systems` places configurations of real systems by
 the guarantee their single-key reads get and by whether the minority side of
@@ -29,9 +31,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from ..linearizability import History, history_from_trace
-from ..sim import Context, Process, Simulation
+from ..linearizability import History, check, history_from_trace
+from ..sim import Context, Process, Simulation, Trace
 from ..validate import check_choice, check_int, check_number
+from ..viz import ClusterView, Scenario
+from ..viz.history import history_svg
+from ..viz.style import esc
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,19 @@ def follower_read_run(
     seed: int = 1, *, read_from: str = "follower", lag_ms: float = 30.0, writes: int = 4,
     reads: int = 6,
 ) -> Simulation:
-    """A leader, two followers (``f2`` behind a slow link) and three clients.
+    """A leader, two followers (``f2`` behind a slow link) and three clients, run
+    for a second of simulated time (see :func:`follower_read_world`)."""
+    sim = follower_read_world(seed, read_from=read_from, lag_ms=lag_ms, writes=writes,
+                              reads=reads)
+    sim.run(1000.0)
+    return sim
+
+
+def follower_read_world(
+    seed: int = 1, *, read_from: str = "follower", lag_ms: float = 30.0, writes: int = 4,
+    reads: int = 6,
+) -> Simulation:
+    """The world of :func:`follower_read_run` before anything has happened.
 
     ``alice`` writes 1, 2, ... to the leader; ``bob`` and ``carol`` read from
     ``f2`` and ``f1`` (or all from the leader when ``read_from="leader"``).
@@ -148,13 +165,65 @@ def follower_read_run(
     sim.add("bob", lambda: ScriptedClient([ClientStep(5.0, "read", far) for _ in range(reads)]))
     sim.add("carol", lambda: ScriptedClient([ClientStep(7.0, "read", near) for _ in range(reads)]))
     sim.set_link("leader", "f2", latency=lag_ms, both_ways=False)
-    sim.run(1000.0)
     return sim
 
 
 def follower_read_history(sim: Simulation) -> History:
     """The clients' operations in a run of :func:`follower_read_run`, as a register history."""
     return history_from_trace(sim.trace, model="register", init=0)
+
+
+PLAYER_STEPS = 24
+"""Steps of the chapter's player: past bob's first stale read, which the checker rejects."""
+
+_LAYOUT = {"alice": (-1, -1), "leader": (1, -1), "carol": (-1, 0), "f1": (1, 0),
+           "bob": (-1, 1), "f2": (1, 1)}
+
+
+def follower_read_scenario(seed: int = 1) -> Scenario:
+    """The follower-read world as a player: under the cluster, the clients' history
+    so far and the checker's verdict on it, redone after every step."""
+    played: dict[str, Simulation] = {}  # the world being played, whose trace the panel reads
+
+    def build() -> Simulation:
+        played["sim"] = follower_read_world(seed)
+        return played["sim"]
+
+    def history_panel(view: ClusterView) -> str:
+        return history_so_far_html(Trace(played["sim"].trace.events[: view.upto]))
+
+    return Scenario(
+        "A stale read from a lagging follower",
+        build,
+        description=("alice writes to the leader, which answers before its followers have "
+                     "the value; bob reads from f2, behind a slow link, and carol from f1. "
+                     "Under the picture: the history so far, and the checker's verdict."),
+        layout=_LAYOUT,
+        panels={"the history so far, checked": history_panel},
+    )
+
+
+def history_so_far_html(trace: Trace) -> str:
+    """The clients' operations in ``trace`` drawn as a history, under the checker's verdict
+    on them (operations still waiting for their reply may take effect later, or never)."""
+    ops = history_from_trace(trace, model="register", init=0)
+    if not ops.ops:
+        return "<p>No client has called yet.</p>"
+    result = check(ops)
+    waiting = sum(op.pending for op in ops.ops)
+    if result.ok:
+        verdict = (f"linearizable so far: {_count(len(ops), 'operation')}, "
+                   f"{waiting} still waiting for a reply")
+    else:
+        stuck = ", ".join(op.describe() for op in result.stuck)
+        verdict = f"not linearizable: no single copy could answer {stuck}"
+    color = "#2e7d32" if result.ok else "#c62828"
+    return (f'<p style="font-weight:600;color:{color};margin:2px 0">{esc(verdict)}</p>'
+            + history_svg(ops, result, width=560, caption=False))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 # ---------------------------------------------------------------------- the CAP map
@@ -169,11 +238,11 @@ _CASSANDRA = "https://cassandra.apache.org/doc/latest/cassandra/architecture/"
 
 SYSTEMS: tuple[tuple[str, str, str, bool, str], ...] = (
     ("etcd", "reads (default)", "linearizable", False, _ETCD),
-    ("etcd", "serializable reads", "stale, in one order", True, _ETCD),
+    ("etcd", "serializable reads", "may be stale", True, _ETCD),
     ("ZooKeeper", "reads", "stale, in one order", False,
      "https://zookeeper.apache.org/doc/current/zookeeperProgrammers.html#ch_zkGuarantees"),
     ("Consul", "consistent reads", "linearizable", False, _CONSUL),
-    ("Consul", "stale reads", "stale, in one order", True, _CONSUL),
+    ("Consul", "stale reads", "may be stale", True, _CONSUL),
     ("Spanner", "strong reads, read-write txns", "strict serializable", False,
      "https://cloud.google.com/spanner/docs/true-time-external-consistency"),
     ("CockroachDB", "serializable txns", "linearizable", False,
@@ -192,7 +261,57 @@ SYSTEMS: tuple[tuple[str, str, str, bool, str], ...] = (
      "https://redis.io/docs/latest/operate/oss_and_stack/management/replication/"),
 )
 """``(system, configuration, single-key reads, minority answers, source)``: where
-each configuration sits during a partition, and the documentation that says so."""
+each configuration sits during a partition, and the documentation that says so.
+
+"Stale, in one order" is ZooKeeper's alone: a session remembers the last zxid it
+saw, and a server behind it will not take the session, so a client's reads never
+go back in time even when it moves to another server. etcd's serializable read
+is served by whichever member the client asks, so a client that switches
+members can read an older revision after a newer one; Consul documents its
+stale reads as arbitrarily stale."""
+
+REPLICATION: tuple[tuple[str, str, str], ...] = (
+    ("single leader", "potentially",
+     "if reads and writes go to the leader, and the leader is sure it still leads "
+     "(a read index or a lease); reads from asynchronous followers may be stale"),
+    ("consensus (Raft, Paxos, ZAB)", "yes",
+     "every operation, reads included, goes through the one agreed order of the log"),
+    ("multi-leader", "no",
+     "two leaders accept conflicting writes at once and merge them later"),
+    ("leaderless (Dynamo-style)", "probably not",
+     "even strict quorums race: last-write-wins clocks and sloppy quorums reorder writes"),
+)
+"""``(replication method, can it be linearizable?, why)``: the chapter's summary of
+which ways of keeping copies can give one-copy behaviour."""
+
+NEEDS: tuple[tuple[str, str, str], ...] = (
+    ("locks and leader election", "two clients must never both hold the lock",
+     "a lock service on consensus (ZooKeeper, etcd) with fencing tokens"),
+    ("uniqueness constraints", "two users must not claim one name or one seat",
+     "a linearizable compare-and-set on the name or seat"),
+    ("cross-channel timing", "a message on a second channel (a queue, a phone call) "
+     "arrives before the data it refers to is visible", "read the data linearizably, "
+     "or carry its version in the message and wait for it"),
+)
+"""``(situation, what goes wrong without linearizability, the usual remedy)``: when
+an application needs linearizability."""
+
+
+def replication_table():
+    """:data:`REPLICATION` as a table (pandas DataFrame)."""
+    import pandas as pd
+
+    return pd.DataFrame(list(REPLICATION),
+                        columns=["replication", "linearizable?", "why"])
+
+
+def needs_table():
+    """:data:`NEEDS` as a table (pandas DataFrame)."""
+    import pandas as pd
+
+    return pd.DataFrame(list(NEEDS),
+                        columns=["the application needs it for", "what goes wrong without it",
+                                 "what it uses"])
 
 
 def cap_systems():

@@ -696,6 +696,13 @@ class Simulation:
         """The armed timers, as ``(pid, name)`` pairs."""
         return frozenset(self._timers)
 
+    def deadlines(self) -> dict:
+        """When each armed timer is due: ``(pid, name) -> time`` (simulated ms). A timer
+        that came due while its process was paused waits with it, unlisted."""
+        timers = self._timers
+        return {payload: t for t, seq, kind, payload in self._queue
+                if kind == _TIMER and timers.get(payload) == seq}
+
     def wire(self) -> Iterator[tuple]:
         """The messages in flight as ``(src, dst, msg)`` triples, held ones
         included, in no particular order: the cheap view a fingerprint needs."""

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from .. import sim as _sim
 from ..sim.trace import Trace
 from ..validate import check_int
-from .cluster import cluster_svg, legend_html, node_positions
+from .cluster import cluster_geometry, geometry_svg, legend_html, node_positions, timers_html
 from .scenario import PRESS_MARK, Run, Scenario, ScenarioError
 from .spacetime import spacetime_svg
 from .style import DROP, INK, MUTED, esc
@@ -29,6 +29,11 @@ TABLE_CSS = (
     "<style>.ddia10-table{border-collapse:collapse;font-size:12px}"
     ".ddia10-table th,.ddia10-table td{padding:2px 8px;border-bottom:1px solid #e0e0e0;"
     "text-align:left}.ddia10-table th{font-weight:600}</style>"
+)
+TIMER_CSS = (
+    "<style>.ddia10-timers{font-size:12px;margin:6px 0 0 16px}.ddia10-timers i{display:"
+    "inline-block;width:9px;height:9px;border-radius:50%;border:2.5px solid;margin-right:5px}"
+    "</style>"
 )
 
 
@@ -152,9 +157,11 @@ class Player:
             self._positions = node_positions(view.pids, self.scenario.layout)
         for p in view.processes.values():
             self._roles.setdefault(p.role, None)
+        geo = cluster_geometry(view, self._positions, self.run.timers[-1])
         self._graph.value = self._draw(
-            "picture", lambda: cluster_svg(view, self._positions) + legend_html(self._roles)
+            "picture", lambda: geometry_svg(geo) + legend_html(self._roles)
         )
+        self._timers.value = TIMER_CSS + timers_html(geo)
         self._table.value = TABLE_CSS + self._draw(
             "state table",
             lambda: self.scenario.state_table(view).to_html(
@@ -233,8 +240,9 @@ class Player:
         self._status = w.HTML()
         self._alert = w.HTML()
         self._graph = w.HTML()
-        self._table = w.HTML(layout=w.Layout(margin="0 0 0 16px"))
+        self._table = w.HTML(layout=w.Layout(margin="0 0 0 16px", overflow="auto"))
         self._events = w.HTML()
+        self._timers = w.HTML()
         self._diagram = w.HTML()
         self._panels = {
             name: w.HTML(layout=w.Layout(overflow="auto")) for name in self.scenario.panels
@@ -250,7 +258,10 @@ class Player:
                 w.HBox([self._play, *nav, self._slider, self._status]),
                 w.HBox(faults, layout=w.Layout(flex_flow="row wrap")),
                 self._alert,
-                w.HBox([self._graph, w.VBox([self._table, self._events])]),
+                # side by side when there is room, the table under the picture when not
+                w.HBox([self._graph, w.VBox([self._table, self._timers, self._events],
+                                            layout=w.Layout(min_width="0", flex="1 1 260px"))],
+                       layout=w.Layout(flex_flow="row wrap")),
                 *(
                     w.VBox([w.HTML(f"<b style='font-size:13px;color:{INK}'>{esc(name)}</b>"), box])
                     for name, box in self._panels.items()

@@ -26,6 +26,7 @@ from typing import Any
 from ..sim import Simulation
 from ..sim.trace import KINDS
 from ..validate import check_callable, check_int
+from .timers import Countdown, TimerWatch
 from .view import ClusterView, ordered
 
 STEP_KINDS: frozenset[str] = KINDS - {"timer"}
@@ -114,10 +115,11 @@ class Scenario:
             raise ScenarioError("a scenario's simulation must record its trace (trace=True)")
         return sim
 
-    def advance(self, sim: Simulation) -> bool:
+    def advance(self, sim: Simulation, watch: TimerWatch | None = None) -> bool:
         """One step: run simulator events until one of ``step_kinds`` is recorded.
 
-        False when the world has nothing left to do.
+        ``watch`` looks at the armed timers after every event. False when the
+        world has nothing left to do.
         """
         trace = sim.trace
         kinds = self.step_kinds
@@ -125,6 +127,8 @@ class Scenario:
             start = len(trace)
             if not sim.step():
                 return False
+            if watch is not None:
+                watch.observe(sim)
             if any(ev.kind in kinds for ev in trace.events[start:]):
                 return True
         return True
@@ -190,7 +194,8 @@ class Run:
     """One run of a scenario: the world, the step it is at, and the presses that shaped it.
 
     ``marks[j]`` is the trace length once step ``j`` and its presses are done,
-    so the picture at step ``j`` is the view of that trace prefix.
+    so the picture at step ``j`` is the view of that trace prefix, and
+    ``timers[j]`` the election, heartbeat and lease timers armed then.
     """
 
     def __init__(self, scenario: Scenario, presses: Iterable[tuple[int, str]] = ()) -> None:
@@ -205,13 +210,17 @@ class Run:
         self.k = 0
         self.ended = False
         self.marks: list[int] = []
+        self.timers: list[tuple[Countdown, ...]] = []
+        self._watch = TimerWatch()
         self._apply_presses()
 
     def _apply_presses(self) -> None:
         for step, name in self.presses:
             if step == self.k:
                 self._button(name)
+        self._watch.observe(self.sim)
         self.marks.append(len(self.sim.trace))
+        self.timers.append(self._watch.countdowns())
 
     def _button(self, name: str) -> None:
         self.sim.note(PRESS_MARK + name)
@@ -222,7 +231,7 @@ class Run:
         if self.ended:
             return False
         try:
-            moved = self.scenario.advance(self.sim)
+            moved = self.scenario.advance(self.sim, self._watch)
         except Exception as exc:
             k = self.k
             self._restart()
@@ -254,7 +263,9 @@ class Run:
             self.goto(k)
             raise ScenarioError(f"{name!r} failed: {exc}") from exc
         self.presses.append((self.k, name))
+        self._watch.observe(self.sim)
         self.marks[-1] = len(self.sim.trace)
+        self.timers[-1] = self._watch.countdowns()
         self.ended = False
 
     def goto(self, k: int) -> None:

@@ -327,9 +327,13 @@ def _typical_latency(events: list[Event]) -> float:
 
 
 def _op_text(d: dict) -> str:
-    op = d.get("op", "")
-    value = d.get("value", d.get("output", ""))
-    return f"{op} {value}".strip()[:24]
+    """A client call as ``write 4`` or ``read``; its return as ``→ 4``, or ``ok`` when
+    the reply carries no value (a write's acknowledgement)."""
+    if "op" in d:
+        value = d.get("value")
+        return (d["op"] if value is None else f"{d['op']} {value}")[:24]
+    output = d.get("output")
+    return "ok" if output is None else f"→ {output}"[:24]
 
 
 # ---------------------------------------------------------------- where the words go
@@ -353,7 +357,7 @@ def text_width(text: str, size: float) -> float:
     return 0.65 * size * len(text)
 
 
-class _Boxes:
+class Boxes:
     """Boxes already placed, bucketed on a coarse grid so that a check looks only at
     near neighbours: a diagram of thousands of events places its words in a few ms."""
 
@@ -430,11 +434,12 @@ def place_labels(
         """Inside the picture, and across no process line: a label on a line hides it."""
         return 0 <= box[0] and box[2] <= span and box[1] // row == box[3] // row
 
-    placed = _Boxes((8 * size, line))
+    placed = Boxes((8 * size, line))
     out = {}
     for n, text, spots, required in todo:
         half_w, half_h = text_width(text, size) / 2 + 2, line / 2
         boxes = [(x - half_w, y - half_h, x + half_w, y + half_h) for x, y in spots]
+        boxes = [_within(b, span) for b in boxes]
         fits = [b for b in boxes if placed.free(b) and (required or clear(b))]
         if fits or required:
             box = (fits or boxes)[0]
@@ -444,7 +449,17 @@ def place_labels(
     return out
 
 
+def _within(box: tuple[float, float, float, float], span: float):
+    """``box`` moved sideways into the picture's width, if it sticks out of an edge."""
+    shift = max(0.0, -box[0]) - max(0.0, box[2] - span) if box[2] - box[0] <= span else 0.0
+    return (box[0] + shift, box[1], box[2] + shift, box[3])
+
+
 # ---------------------------------------------------------------- matplotlib
+
+LABEL_PT = 9
+"""The size of the words of a matplotlib diagram, in points: readable when the page
+shrinks the figure to its column."""
 
 
 def spacetime(
@@ -470,12 +485,12 @@ def spacetime(
     rows, t0, t1 = dia.rows, dia.start, dia.end
     pad = 0.01 * (t1 - t0)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 0.9 * len(rows) + 1.2))
+        fig, ax = plt.subplots(figsize=(10, 0.13 * LABEL_PT * len(rows) + 1.2))
     else:
         fig = ax.figure
     ax.set_xlim(t0 - 2 * pad, t1 + 2 * pad)
     ax.set_ylim(len(rows) - 0.3, -1)
-    box, font = ax.get_window_extent(), 7 * fig.dpi / 72
+    box, font = ax.get_window_extent(), LABEL_PT * fig.dpi / 72
     words = place_labels(
         dia,
         ms=box.width / (t1 - t0 + 4 * pad),
@@ -487,7 +502,8 @@ def spacetime(
     def write(n: int, color: str = INK, **style) -> None:
         if n in words:
             t, r, text = words[n]
-            ax.text(t, r, text, fontsize=7, color=color, ha="center", va="center", **style)
+            ax.text(t, r, text, fontsize=LABEL_PT, color=color, ha="center", va="center",
+                    **style)
 
     for r, name in enumerate(rows):
         ax.plot([t0, t1], [r, r], color=INK, lw=1.2, zorder=1)
@@ -542,7 +558,7 @@ def spacetime(
         elif k == "note":
             ax.axvline(s.time, color=MUTED, lw=0.8, ls=":", zorder=0)
             y_text = len(rows) - 0.4 - 0.2 * s.slot
-            ax.text(s.time, y_text, s.text, fontsize=7, color=INK, va="top")
+            ax.text(s.time, y_text, s.text, fontsize=LABEL_PT, color=INK, va="top")
         elif k == "label":
             write(n, _NOTE, zorder=5)
     ax.set_yticks([])

@@ -27,6 +27,7 @@ import networkx as nx
 from ..sim import Trace
 from ..validate import check_int
 from . import style
+from .spacetime import Boxes, text_width
 from .stepper import data_block, inline, player_id, stepper
 from .style import esc
 
@@ -214,7 +215,34 @@ def _geometry(g: nx.MultiDiGraph) -> list[dict]:
             bend = (22 if reverse else 0) + (70 if over else 0) + 24 * j
             out.append({"src": a, "dst": b, "key": key, **data,
                         **_curve(a, b, bend if a != b else j)})
-    return out
+    return _place_labels(out, g.nodes)
+
+
+_COUNT = " ×999"
+"""Room kept after every edge's label for the count a step may add to it."""
+
+
+def _place_labels(edges: list[dict], nodes) -> list[dict]:
+    """Move each edge's label to the first spot near its curve where it overlaps no role
+    and no label placed before it, so no step's counts can run words together."""
+    placed = Boxes((80.0, 20.0))
+    for role in nodes:
+        x, y = _xy(role)
+        if role == START:
+            placed.add((x - 30, y - 8, x + 30, y + 26))
+        else:
+            placed.add((x - _R, y - _R, x + _R, y + _R))
+    for e in edges:
+        half = text_width(e["label"] + _COUNT, 10.5) / 2
+        spots = [(e["lx"] + dx, e["ly"] + dy) for dy in (0, 13, -13, 26, -26, 39, -39)
+                 for dx in (0, 30, -30, 60, -60)]
+        for x, y in spots:
+            box = (x - half, y - 10, x + half, y + 3)
+            if placed.free(box) and 0 <= box[0] and box[2] <= _W and 0 <= box[1] and box[3] <= _H:
+                placed.add(box)
+                e["lx"], e["ly"] = x, y
+                break
+    return edges
 
 
 def _blocked(a: str, b: str, nodes) -> bool:

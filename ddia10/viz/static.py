@@ -40,6 +40,8 @@ from . import style
 from .cluster import (
     HEIGHT,
     NODE_R,
+    RING_GAP,
+    TRACK,
     WIDTH,
     ClusterGeometry,
     cluster_geometry,
@@ -50,6 +52,7 @@ from .scenario import PRESS_MARK, Run, Scenario
 from .spacetime import spacetime_svg
 from .stepper import data_block, inline, player_id, stepper
 from .style import esc
+from .timers import TIMER_COLORS
 from .view import ClusterView, ViewFolder, describe
 
 MAX_DIAGRAM_EVENTS = 3000
@@ -68,11 +71,15 @@ class Place(NamedTuple):
 
 
 class FrameNode(NamedTuple):
-    """A node in one frame: its role and caption (string numbers), and whether it is cut."""
+    """A node in one frame: its role and caption (string numbers), whether it is cut, and
+    where the words about it sit (from its centre, pixels; ``labelled`` 0 when nowhere)."""
 
     role: int
     caption: int
     cut: int
+    label_dx: float
+    label_dy: float
+    labelled: int
 
 
 class FramePill(NamedTuple):
@@ -84,6 +91,16 @@ class FramePill(NamedTuple):
     duplicate: int
     dx: float
     dy: float
+
+
+class FrameRing(NamedTuple):
+    """A timer ring (a :class:`~ddia10.viz.cluster.Ring`, its name by number)."""
+
+    node: int
+    level: int
+    left: float
+    name: int
+    ms: float
 
 
 class FrameEvent(NamedTuple):
@@ -101,6 +118,7 @@ class _FrameFields(TypedDict):
     upto: int
     rows: list[list[int]]
     recent: list[FrameEvent]
+    rings: list[FrameRing]
 
 
 class Frame(_FrameFields, total=False):
@@ -109,9 +127,11 @@ class Frame(_FrameFields, total=False):
     ==========  ==============================================================
     key         value
     ==========  ==============================================================
-    nodes       per place, ``[role, caption, cut]`` (:class:`FrameNode`): role
-                and caption as string numbers, ``cut`` 1 if disconnected;
-                ``null`` for a process that has not started yet
+    nodes       per place, ``[role, caption, cut, label_dx, label_dy,
+                labelled]`` (:class:`FrameNode`): role and caption as string
+                numbers, ``cut`` 1 if disconnected, where the words about
+                the node sit (0 in ``labelled``: nowhere); ``null`` for a
+                process that has not started yet
     broken      ``[i, j]`` for each link the network cannot carry now
                 (positions in ``places``)
     messages    ``[x, y, label, duplicate, dx, dy]`` per message in flight
@@ -123,6 +143,9 @@ class Frame(_FrameFields, total=False):
     rows        the state table: per row, a string number per column
     recent      ``[text, tone]`` per recent event (:class:`FrameEvent`): tone
                 0 plain, 1 a reader's press, 2 a crash or a dropped message
+    rings       ``[node, level, left, name, ms]`` per armed timer
+                (:class:`FrameRing`): node as a position in ``places``, ring
+                level, fraction left, timer name as a string number, ms left
     panels      per panel, the number of its fragment (only when the scenario
                 has panels)
     ==========  ==============================================================
@@ -150,8 +173,11 @@ class PlayerData(TypedDict):
     ink              the colour of text and outlines
     muted            the colour of links that carry messages
     drop             the colour of cut links and crashed nodes
+    timer_colors     timer name -> colour of its ring
+    track            the colour of a ring's empty track
     width, height    the picture's size, pixels
     node_radius      a node's radius, pixels
+    ring_gap         pixels between a node and its first ring, and between rings
     font             the picture's font family
     ===============  =========================================================
     """
@@ -166,9 +192,12 @@ class PlayerData(TypedDict):
     ink: str
     muted: str
     drop: str
+    timer_colors: dict[str, str]
+    track: str
     width: int
     height: int
     node_radius: int
+    ring_gap: int
     font: str
 
 
@@ -221,8 +250,9 @@ def static_player(
         diagram = f'<div class="ddia10-diagram">{inline(svg)}</div>'
     body = (
         f'<div class="ddia10-body"><div class="ddia10-frame">{first_svg}</div>'
-        '<div class="ddia10-side"><table class="ddia10-table"></table>'
-        '<div class="ddia10-events"></div></div></div>'
+        '<div class="ddia10-side"><div class="ddia10-scroll"><table class="ddia10-table">'
+        '</table></div><div class="ddia10-timers"></div><div class="ddia10-events"></div>'
+        "</div></div>"
         f'<div class="ddia10-legend">{_legend(data["role_colors"])}</div>'
         f"{_panel_boxes(scenario)}{diagram}"
     )
@@ -247,10 +277,10 @@ def _player_data(scenario: Scenario, run: Run) -> tuple[PlayerData, str]:
     role_colors: dict[str, str] = {}
     message_colors: dict[str, str] = {}
     first_svg = ""
-    for mark in run.marks:
+    for mark, timers in zip(run.marks, run.timers, strict=True):
         folder.feed(trace.events[folder.count : mark])
         view = folder.view()
-        geo = cluster_geometry(view, {p: positions[p] for p in view.pids})
+        geo = cluster_geometry(view, {p: positions[p] for p in view.pids}, timers)
         if not frames:
             first_svg = inline(geometry_svg(geo))
         for n in geo.nodes:
@@ -282,9 +312,12 @@ def _player_data(scenario: Scenario, run: Run) -> tuple[PlayerData, str]:
         "ink": style.INK,
         "muted": style.MUTED,
         "drop": style.DROP,
+        "timer_colors": dict(TIMER_COLORS),
+        "track": TRACK,
         "width": WIDTH,
         "height": HEIGHT,
         "node_radius": NODE_R,
+        "ring_gap": RING_GAP,
         "font": style.FONT,
     }
     return data, first_svg
@@ -298,7 +331,8 @@ def _frame(geo: ClusterGeometry, view: ClusterView, pids: list, strings: _String
     for p in pids:
         n = spot.get(str(p))
         nodes.append(None if n is None else
-                     FrameNode(strings(n.role), strings(n.caption), int(n.cut)))
+                     FrameNode(strings(n.role), strings(n.caption), int(n.cut), n.label_dx,
+                               n.label_dy, int(n.labelled)))
     return {
         "nodes": nodes,
         "broken": [[place[geo.nodes[lk.a].pid], place[geo.nodes[lk.b].pid]]
@@ -309,6 +343,8 @@ def _frame(geo: ClusterGeometry, view: ClusterView, pids: list, strings: _String
         "upto": view.upto,
         "rows": [],
         "recent": [FrameEvent(strings(describe(ev)), _tone(ev)) for ev in view.recent],
+        "rings": [FrameRing(place[geo.nodes[r.node].pid], r.level, r.left, strings(r.name), r.ms)
+                  for r in geo.rings],
     }
 
 
@@ -336,8 +372,13 @@ _CSS = """
 .ddia10-player .ddia10-desc{font-size:12px;color:#607d8b;margin-bottom:6px}
 .ddia10-player .ddia10-body{display:flex;gap:14px;flex-wrap:wrap;align-items:flex-start}
 .ddia10-player .ddia10-body svg{display:block;max-width:100%;height:auto}
-.ddia10-player .ddia10-side{flex:1;min-width:240px}
+.ddia10-player .ddia10-frame{max-width:100%}
+.ddia10-player .ddia10-side{flex:1 1 240px;min-width:0;max-width:100%}
+.ddia10-player .ddia10-scroll{overflow-x:auto;max-width:100%}
 .ddia10-player .ddia10-table{border-collapse:collapse;font-size:12px;margin-bottom:8px}
+.ddia10-player .ddia10-timers{font-size:12px;margin-bottom:6px}
+.ddia10-player .ddia10-timers i{display:inline-block;width:9px;height:9px;border-radius:50%;
+ border:2.5px solid;margin-right:5px;vertical-align:-1px}
 .ddia10-player .ddia10-table th,.ddia10-player .ddia10-table td{padding:2px 8px;
  border-bottom:1px solid #e0e0e0;text-align:left}
 .ddia10-player .ddia10-table th{font-weight:600}

@@ -7,6 +7,7 @@ function (root, D) {
   var frameEl = root.querySelector(".ddia10-frame");
   var tableEl = root.querySelector(".ddia10-table");
   var eventsEl = root.querySelector(".ddia10-events");
+  var timersEl = root.querySelector(".ddia10-timers");
   var diagramBox = root.querySelector(".ddia10-diagram");
   var diagram = root.querySelectorAll(".ddia10-diagram [data-i]");
   var panels = root.querySelectorAll(".ddia10-panel-body"), panelShown = [];
@@ -46,7 +47,7 @@ function (root, D) {
   }
   function nodes(f, out) {
     D.places.forEach(function (place, i) {
-      var node = f.nodes[i];  // [role, caption, cut]
+      var node = f.nodes[i];  // [role, caption, cut, label_dx, label_dy, labelled]
       if (!node) { return; }
       var x = place[0], y = place[1], name = place[2];
       var role = S[node[0]], caption = S[node[1]], cut = node[2];
@@ -54,11 +55,37 @@ function (root, D) {
       out.push(el("circle", {cx: x, cy: y, r: D.node_radius, fill: D.role_colors[role],
         stroke: crashed ? D.drop : D.ink, "stroke-width": crashed ? 2 : 1.2,
         "stroke-dasharray": crashed || cut ? "5 3" : null}));
+      rings(f, i, x, y, out);
       out.push(el("text", {x: x, y: y + 5, "text-anchor": "middle", "font-size": 15,
         "font-weight": "bold", fill: crashed ? D.muted : D.ink}, esc(name)));
-      out.push(el("text", {x: x, y: y + D.node_radius + 14, "text-anchor": "middle",
-        "font-size": 11, fill: crashed ? D.drop : D.ink},
-        esc(role + (caption ? " \u00b7 " + caption : ""))));
+      if (node[5]) {  // the words about the node, where the geometry found room
+        var dx = node[3];
+        out.push(el("text", {x: r1(x + dx), y: r1(y + node[4]),
+          "text-anchor": dx > 0 ? "start" : dx < 0 ? "end" : "middle",
+          "font-size": 11, fill: crashed ? D.drop : D.ink},
+          esc(role + (caption ? " \u00b7 " + caption : ""))));
+      }
+    });
+  }
+  function arc(x, y, r, left) {  // mirrors arc_path in ddia10/viz/cluster.py
+    if (left >= 0.999) {
+      return "M" + r1(x) + "," + r1(y - r) + "a" + r1(r) + "," + r1(r) + " 0 1,1 0," +
+        r1(2 * r) + "a" + r1(r) + "," + r1(r) + " 0 1,1 0," + r1(-2 * r);
+    }
+    var angle = 2 * Math.PI * left;
+    return "M" + r1(x) + "," + r1(y - r) + "A" + r1(r) + "," + r1(r) + " 0 " +
+      (left > 0.5 ? 1 : 0) + ",1 " + r1(x + r * Math.sin(angle)) + "," +
+      r1(y - r * Math.cos(angle));
+  }
+  function rings(f, i, x, y, out) {
+    f.rings.forEach(function (ring) {  // [node, level, left, name, ms]
+      if (ring[0] !== i) { return; }
+      var r = D.node_radius + D.ring_gap * (ring[1] + 1), name = S[ring[3]];
+      out.push(el("circle", {cx: x, cy: y, r: r, fill: "none", stroke: D.track,
+        "stroke-width": 2.5}));
+      out.push(el("path", {d: arc(x, y, r, ring[2]), fill: "none",
+        stroke: D.timer_colors[name] || D.muted, "stroke-width": 2.5,
+        "class": "ddia10-ring", "data-timer": name}));
     });
   }
   function pills(f, out) {
@@ -102,6 +129,11 @@ function (root, D) {
       return "<tr>" + row.map(function (c) {
         return "<td>" + esc(S[c]) + "</td>";
       }).join("") + "</tr>";
+    }).join("");
+    timersEl.innerHTML = f.rings.map(function (ring) {  // [node, level, left, name, ms]
+      var name = S[ring[3]];
+      return '<div><i style="border-color:' + esc(D.timer_colors[name] || D.muted) + '"></i>' +
+        esc(D.places[ring[0]][2] + " " + name + ": " + ring[4] + " ms left") + "</div>";
     }).join("");
     eventsEl.innerHTML = f.recent.map(function (line) {  // [text, tone]
       return '<div class="e' + line[1] + '">' + esc(S[line[0]]) + "</div>";
