@@ -13,6 +13,8 @@ from test_raft_interaction import STANZAS
 from ddia10.raft.rules import ROOT, RULES, Rule, locate
 from ddia10.scenarios.raft import rule_card
 
+REPO = Path(__file__).resolve().parent.parent
+"""The checkout the tests sit in (the package under test may be a copy elsewhere)."""
 STANZA_IDS = {f"{s.path.stem}:{s.directives[0].line}" for s in STANZAS}
 
 
@@ -43,7 +45,7 @@ def test_every_test_a_rule_names_exists(rule):
         assert stanza[1] in STANZA_IDS, f"{rule.rule}: no stanza {stanza[1]}"
     else:
         base = name.partition("[")[0]
-        assert base in defined_names(ROOT / path), f"{rule.rule}: no test {rule.test}"
+        assert base in defined_names(REPO / path), f"{rule.rule}: no test {rule.test}"
 
 
 def test_rules_are_named_once():
@@ -61,7 +63,7 @@ def test_a_missing_guard_is_named():
 
 
 def test_the_mutation_script_removes_the_rules_the_card_shows():
-    spec = importlib.util.spec_from_file_location("mutate_raft", ROOT / "tools/mutate_raft.py")
+    spec = importlib.util.spec_from_file_location("mutate_raft", REPO / "tools/mutate_raft.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert script.RULES is RULES
