@@ -78,9 +78,10 @@ def test_every_glossary_term_used_is_defined():
     assert used <= defined, f"terms used but not in the glossary: {sorted(used - defined)}"
 
 
-FIGURED = ("00", "01", "02", "03", "07", "09", "10")
+FIGURED = ("00", "01", "02", "03", "04", "05", "07", "09", "10")
 """Chapters whose figures are numbered and described (the others follow as they land)."""
-FIGURE_CALLS = ("show(", "show_history(", "show_figure(", "log_player(", "state_diagram_html(")
+FIGURE_CALLS = ("show(", "show_history(", "show_figure(", "log_player(", "state_diagram_html(",
+                "HTML(state_diagram_html(")
 CAPTION = re.compile(r"^\*\*Figure (\d+)\.(\d+)\.\*\* \S")
 SHOWN = re.compile(r'show_figure\(\s*\w+,\s*"(\d+)\.(\d+)",.*?alt=\(?\s*[\'"](.+?)[\'"]', re.S)
 

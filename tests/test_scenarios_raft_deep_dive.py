@@ -10,8 +10,10 @@ from ddia10.scenarios.raft_deep_dive import (
     WORKED_TIMES,
     ballots,
     diverged_cluster,
+    lease_drift_run,
     membership_refused,
     membership_run,
+    read_history_figure,
     reconcile_scenario,
     rejoin_run,
     rejoin_scenario,
@@ -148,3 +150,14 @@ def test_vote_answers_name_who_granted_the_candidate():
     worked = worked_example()
     assert vote_answers(worked.cluster.trace, 3, 2) == {2: True, 4: True, 5: True}
     assert vote_answers(worked.cluster.trace, 4, 2) == {}
+
+
+def test_the_read_history_figure_labels_every_operation_even_a_short_read():
+    from ddia10.linearizability import check
+
+    history = lease_drift_run(0, "lease").history()
+    fig = read_history_figure(history, check(history), title="stale")
+    texts = {text.get_text() for text in fig.axes[0].texts}
+    assert "x: get→'1'" in texts and {"x: put '1'", "x: put '2'"} <= texts
+    with pytest.raises(ValueError, match="history"):
+        read_history_figure([], None, title="empty")

@@ -27,6 +27,7 @@ from ddia10.scenarios.raft import (
     figure16,
     figure16_table,
     latency_table,
+    load_run,
     network_of_delay,
     paper_comparison,
     paper_statistics,
@@ -322,3 +323,28 @@ def test_the_table_and_the_plot_take_only_figure16_lines(top_lines):
             figure16_table(bad)
         with pytest.raises(ValueError, match="figure16"):
             draw_figure16(bad)
+
+
+def test_without_batching_more_clients_only_queue():
+    """One entry per message and one message in flight cap the writes per
+    second: ten times the clients, the same throughput, ten times the wait."""
+    few, many = (load_run(5.0, batching=False, clients=n, writes=2) for n in (5, 50))
+    assert many.writes_per_s < 1.1 * few.writes_per_s
+    assert many.median_ms > 5 * few.median_ms
+
+
+def test_with_batching_a_slow_disk_does_not_cap_throughput():
+    """Group commit and batching carry many writes per fsync: on a disk ten
+    times slower, enough clients still write faster than a few on the fast one."""
+    fast = load_run(0.5, clients=5, writes=2)
+    slow_few, slow_many = (load_run(5.0, clients=n, writes=2) for n in (5, 50))
+    assert slow_few.median_ms > 3 * fast.median_ms
+    assert slow_many.writes_per_s > fast.writes_per_s
+    assert slow_many.median_ms < 1.5 * slow_few.median_ms
+
+
+def test_load_run_rejects_bad_settings():
+    with pytest.raises(ValueError, match="clients"):
+        load_run(1.0, clients=0)
+    with pytest.raises(ValueError, match="disk_latency"):
+        load_run(-1.0)

@@ -1,7 +1,7 @@
 """Remove each of Raft's safety rules in turn and see whether a test notices.
 
 Every rule the implementation keeps must earn its place: with that rule alone
-removed, some Raft test must fail. For each entry of :data:`MUTATIONS` this
+removed, some Raft test must fail. For each rule of :data:`ddia10.raft.rules.RULES` this
 copies the package to a scratch directory, rewrites the one line (or few
 lines) that enforce the rule, and runs the Raft tests against the copy,
 stopping at the first failure. A mutant that no test kills *survives*; the
@@ -11,6 +11,7 @@ argument that the rule is not needed). Kept out of CI: it takes minutes.
     python tools/mutate_raft.py                 # every rule
     python tools/mutate_raft.py --only lease    # the rules whose name contains "lease"
     python tools/mutate_raft.py --every         # and list every test that fails
+    python tools/mutate_raft.py --named         # only the test each rule names (the card's)
 
 Golden traces and the digests of traces are left out of the run: they fail
 on any change of behaviour, so they would kill every mutant without saying
@@ -30,91 +31,12 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from ddia10.raft.rules import RULES, Rule
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_raft_*.py")) + [
     "tests/test_scenarios_raft_deep_dive.py"]
 NOT_GOLDEN = "not as_it_was and not as_they_were"  # the trace digests of test_raft_disk.py
-
-
-class Mutation(NamedTuple):
-    """Rule ``rule`` lives in ``path``; replacing ``old`` (found exactly once)
-    by ``new`` removes it and nothing else."""
-
-    rule: str
-    path: str
-    old: str
-    new: str
-
-
-NODE = "ddia10/raft/node.py"
-MUTATIONS = (
-    Mutation("§5.4.2 commit only entries of the current term by counting", NODE,
-             "if self.log.term_at(index) != self.term and not self.options.bug_commit_old_terms:",
-             "if False:"),
-    Mutation("§5.4.1 election restriction", NODE,
-             "log_ok = opts.bug_no_election_restriction or self.log.is_up_to_date(",
-             "log_ok = True or self.log.is_up_to_date("),
-    Mutation("§5.2 one vote per term, keyed by candidate", NODE,
-             "can_vote = self.voted_for in (None, msg.candidate_id)", "can_vote = True"),
-    Mutation("vote persisted before the grant", NODE,
-             "self.voted_for = msg.term if opts.bug_vote_per_term_not_candidate "
-             "else msg.candidate_id\n            self._persist_vote(ctx)",
-             "self.voted_for = msg.term if opts.bug_vote_per_term_not_candidate "
-             "else msg.candidate_id\n            self._wrote()"),
-    Mutation("a granted vote waits for its write to end", NODE,
-             "self.disk.send_durable(ctx, src, RequestVoteReply(self.term, grant))",
-             "ctx.send(src, RequestVoteReply(self.term, grant))"),
-    Mutation("a new term persisted before anything else", NODE,
-             "            self.voted_for = None\n            self._persist_vote(ctx)",
-             "            self.voted_for = None\n            self._wrote()"),
-    Mutation("a candidate leads only once its own vote is written", NODE,
-             "elif self._vote_written():", "else:"),
-    Mutation("a leader counts itself only for entries on its disk", NODE,
-             "match[self.pid] = self.disk.durable_index", "match[self.pid] = self.log.last_index"),
-    Mutation("entries persisted before the success reply", NODE,
-             "self.disk.send_durable(ctx, src, AppendEntriesReply(self.term, True, match,",
-             "ctx.send(src, AppendEntriesReply(self.term, True, match,"),
-    Mutation("§5.1 a request of a stale term is refused", NODE,
-             "        if msg.term < self.term:\n            if isinstance(msg, AppendEntries):",
-             "        if False:\n            if isinstance(msg, AppendEntries):"),
-    Mutation("§5.3 AppendEntries consistency check", NODE,
-             "        mine = self.log.term_at(prev)\n        if mine != prev_term:",
-             "        mine = self.log.term_at(prev)\n        if False:"),
-    Mutation("§5.3 cut only on a real conflict, never for a stale or reordered batch", NODE,
-             "                if self.log.term_at(index) == term:\n"
-             "                    continue  # already have it",
-             "                if False:\n                    continue  # already have it"),
-    Mutation("§5.3 a follower commits no further than it matches the leader", NODE,
-             "self._commit_to(ctx, min(msg.leader_commit, match))",
-             "self._commit_to(ctx, msg.leader_commit)"),
-    Mutation("§7 an installed snapshot keeps a matching suffix", NODE,
-             "            self.log.compact(index, msg.last_included_term)  # keeps a matching",
-             "            self.log.compact(index, msg.last_included_term)\n"
-             "            self.log.entries = []  # keeps a matching"),
-    Mutation("§7 an installed snapshot keeps only a matching suffix", "ddia10/raft/log.py",
-             "if index <= self.last_index and self.term_at(index) == term:",
-             "if index <= self.last_index:"),
-    Mutation("§7 a snapshot older than the commit index changes nothing", NODE,
-             "index = msg.last_included_index\n        if index > self.commit_index:",
-             "index = msg.last_included_index\n        if index > self.log.snapshot_index:"),
-    Mutation("storage forgets the batches a snapshot discarded", "ddia10/raft/storage.py",
-             "                       bisect.bisect_right(starts, log.last_index)]",
-             "                       ]"),
-    Mutation("membership: one change at a time", NODE,
-             "if self.role != LEADER or self._config_pending() or not self._committed_in_term():",
-             "if self.role != LEADER or not self._committed_in_term():"),
-    Mutation("membership: no change before an entry of the leader's term commits", NODE,
-             "if self.role != LEADER or self._config_pending() or not self._committed_in_term():",
-             "if self.role != LEADER or self._config_pending():"),
-    Mutation("leases require CheckQuorum", NODE,
-             "            self.options.check_quorum\n            and self.role == LEADER",
-             "            self.role == LEADER"),
-    Mutation("leases: a restarted server keeps quiet (quiet_restart)", NODE,
-             "if ctx.incarnation > 0 and self.options.quiet_restart:", "if False:"),
-    Mutation("leases: followers that heard from a leader refuse to vote (CheckQuorum)", NODE,
-             "                if self._in_lease(ctx):\n                    return False",
-             "                if False:\n                    return False"),
-)
 
 
 class Outcome(NamedTuple):
@@ -124,7 +46,8 @@ class Outcome(NamedTuple):
     seconds: float
 
 
-def run_tests(package_root: Path, every: bool = False) -> tuple[bool, str]:
+def run_tests(package_root: Path, every: bool = False,
+              tests: list[str] | None = None) -> tuple[bool, str]:
     """Run the Raft tests against the package under ``package_root``: did any
     fail, and which first (with ``every``, all of them, one a line)."""
     # -P: the checkout's own ddia10 (the working directory) must not come first
@@ -132,7 +55,7 @@ def run_tests(package_root: Path, every: bool = False) -> tuple[bool, str]:
     stop = [] if every else ["-x"]
     done = subprocess.run(
         [sys.executable, "-P", "-m", "pytest", *stop, "-q", "-p", "no:cacheprovider",
-         "-k", NOT_GOLDEN, *TESTS], cwd=ROOT, env=env, capture_output=True, text=True)
+         "-k", NOT_GOLDEN, *(tests or TESTS)], cwd=ROOT, env=env, capture_output=True, text=True)
     failed = re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE)
     if done.returncode == 0:
         return False, ""
@@ -141,7 +64,7 @@ def run_tests(package_root: Path, every: bool = False) -> tuple[bool, str]:
     return True, "\n".join(failed) if every else failed[0]
 
 
-def mutated_copy(mutation: Mutation | None, scratch: Path) -> Path:
+def mutated_copy(mutation: Rule | None, scratch: Path) -> Path:
     """A copy of the package with ``mutation`` applied; the directory to put on the path."""
     root = scratch / "copy"
     shutil.rmtree(root, ignore_errors=True)
@@ -170,8 +93,10 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run the rules whose name contains this")
     parser.add_argument("--every", action="store_true",
                         help="run every test on each mutant and list all that fail (slower)")
+    parser.add_argument("--named", action="store_true",
+                        help="run only the test each rule names (the card's claim; faster)")
     args = parser.parse_args()
-    chosen = [m for m in MUTATIONS if args.only.lower() in m.rule.lower()]
+    chosen = [m for m in RULES if args.only.lower() in m.rule.lower()]
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -182,7 +107,8 @@ def main() -> int:
             raise SystemExit(f"the Raft tests fail without any mutation: {by}")
         for mutation in chosen:
             start = time.perf_counter()
-            killed, by = run_tests(mutated_copy(mutation, scratch), args.every)
+            killed, by = run_tests(mutated_copy(mutation, scratch), args.every,
+                                   [mutation.test] if args.named else None)
             outcomes.append(Outcome(mutation.rule, killed, by, time.perf_counter() - start))
             print(f"{'killed  ' if killed else 'SURVIVED'} {mutation.rule}", flush=True)
     width = max(len(o.rule) for o in outcomes)

@@ -5,6 +5,10 @@
   RPCs as they went by (:func:`rpc_table`, :func:`first_write_round`).
 - :mod:`.commit_latency`: where the time of a write goes, by stage, for two
   placements and two disks (:func:`commit_latency`, :func:`latency_table`).
+- :mod:`.load`: writes per second and latency against the disk's ``fsync``
+  time, with batching and pipelining on and off (:func:`load_run`, :func:`load_table`).
+- :mod:`.rule_card`: Raft's rules as a card, each with the handler and line of
+  its guard and its test, read from the code (:func:`rule_card`).
 - :mod:`.figure16`: the paper's Figure 16 in a setup calibrated to the numbers
   it states, under the paper's and etcd's timer rules (:func:`figure16`,
   :func:`figure16_lines`, :func:`draw_figure16_pair`, :func:`paper_comparison`),
@@ -55,6 +59,8 @@ from .figure16 import (
     paper_statistics,
     traced_trial,
 )
+from .load import Load, load_run, load_table
+from .rule_card import rule_card
 from .story import (
     CLIENT,
     HEAL,
@@ -83,7 +89,8 @@ __all__ = [
     "STORY_STEPS", "THREE_REGIONS", "TRIAL_LIMIT_MS", "WRITE", "WriteLatency", "broadcast_time",
     "commit_latency", "delay_sensitivity", "draw_delay_sensitivity", "draw_figure16",
     "draw_figure16_pair", "election_trial", "election_trial_cluster", "figure16", "figure16_lines",
-    "figure16_table", "first_write_round", "last_log_index", "latency_table", "network_of_delay",
+    "figure16_table", "first_write_round", "last_log_index", "latency_table", "load_run",
+    "load_table", "Load", "network_of_delay",
     "one_message", "paper_comparison", "paper_statistics", "raft_cluster_scenario", "roles_run",
-    "rpc_table", "server_logs", "server_table", "traced_trial", "write_latencies",
+    "rpc_table", "rule_card", "server_logs", "server_table", "traced_trial", "write_latencies",
 ]

@@ -115,12 +115,7 @@ def commit_latency(placement: Placement = SAME_DC, *, disk_latency: float = 0.0,
     for i, a in enumerate(pids):
         for b in pids[i + 1:]:
             run.sim.set_link(a, b, latency=placement.latency(a, b))
-    run.cluster.campaign(1)
-    run.cluster.run_until(lambda c: c.leader() == 1 and all(
-        n.commit_index >= 1 for n in c.nodes().values()), 5000)
-    run.submit("c1", "put", "x", "v0")  # the client learns who leads (not measured)
-    if not run.run_until_idle(5000.0):
-        raise RuntimeError("the first write did not complete; is a majority reachable?")
+    led_by_server_1(run)
     start = len(run.sim.trace)
     for k in range(writes):
         run.submit("c1", "put", "x", f"v{k + 1}")
@@ -128,6 +123,18 @@ def commit_latency(placement: Placement = SAME_DC, *, disk_latency: float = 0.0,
         raise RuntimeError("the writes did not complete; is a majority reachable?")
     return write_latencies(Trace(run.sim.trace.events[start:]), leader=1, client="c1",
                            quorum=3)
+
+
+def led_by_server_1(run: KVRun) -> None:
+    """Elect server 1, commit its no-op everywhere, and let every client
+    complete one write so that it knows who leads (none of it measured)."""
+    run.cluster.campaign(1)
+    run.cluster.run_until(lambda c: c.leader() == 1 and all(
+        n.commit_index >= 1 for n in c.nodes().values()), 5000)
+    for client in run.clients:
+        run.submit(client, "put", "x", "v0")
+    if not run.run_until_idle(5000.0 * len(run.clients)):
+        raise RuntimeError("the first write did not complete; is a majority reachable?")
 
 
 def write_latencies(trace: Trace, *, leader: Hashable, client: Hashable,

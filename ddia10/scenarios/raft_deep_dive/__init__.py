@@ -39,7 +39,7 @@ from .guards import (
     rejoin_scenario,
     removed_run,
 )
-from .reads import LEASE_AWAY_MS, lease_drift_run, lease_restart_run
+from .reads import LEASE_AWAY_MS, lease_drift_run, lease_restart_run, read_history_figure
 from .scripted import (
     DIVERGED,
     RAFT_STEPS,
@@ -71,6 +71,7 @@ __all__ = [
     "WORKED_TIMES", "WorkedExample", "ballots", "campaign_options", "campaign_seed",
     "diverged_cluster", "double_vote", "fault_campaign", "figure8", "leader_churn",
     "lease_drift_run", "lease_restart_run", "membership_refused", "membership_run",
+    "read_history_figure",
     "reconcile_scenario", "rejoin_run", "rejoin_scenario", "removed_run", "run_workload",
     "snapshot_and_restart", "snapshot_heavy_options", "states_table", "vote_answers",
     "worked_example", "worked_example_scenario",

@@ -10,7 +10,8 @@ catches:
   that has ended in real time as still running;
 - :func:`lease_restart_run` — every clock exact, but the followers that
   vouched for the lease crash and restart, forget, and vote a new leader in
-  at once (unless ``quiet_restart``, on by default, keeps them quiet).
+  at once (unless ``quiet_restart``, on by default, keeps them quiet);
+- :func:`read_history_figure` — either run's history, every operation labelled.
 
 With ``read_mode="read_index"`` the same runs stay linearizable: the old
 leader must hear from a majority before it answers, and cannot.
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from ...raft.client import KVRun
-from ...validate import check_number
+from ...validate import check_instance, check_number
 
 
 def lease_drift_run(seed: int = 0, read_mode: str = "lease", *, clock_rate: float = 0.1) -> KVRun:
@@ -113,3 +114,21 @@ def _stale_read(run: KVRun, break_lease: Callable[[KVRun, Hashable, list], None]
     repair(old)
     run.run_until_idle(3000)
     return run
+
+
+def read_history_figure(history, verdict, title: str):
+    """The history of a lease or ReadIndex run as a figure, every operation
+    labelled with what it did: a bar too short for its label inside (a read
+    of a few ms beside writes of tens) gets it at its right end."""
+    from ...linearizability import History
+    from ...viz.history import history_figure, history_layout
+
+    check_instance("history", history, History)
+    fig = history_figure(history, verdict, title=title)
+    ax = fig.axes[0]
+    shown = {text.get_text() for text in ax.texts}
+    for bar in history_layout(history, verdict).bars:
+        if bar.label not in shown:
+            ax.annotate(bar.label, (bar.end, -bar.row), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=8.5)
+    return fig
