@@ -129,6 +129,17 @@ def take_lock(client: Any, lease: Any, prefix: str = "/lock/", timeout: float = 
     raise RuntimeError(f"no lock within {timeout:g} s: keys {sorted(created)} came first")
 
 
+_SAY = threading.Lock()
+
+
+def say(line: str) -> None:
+    """Print one whole line: the keep-alive thread and the main one both speak,
+    and two ``print`` calls at once can interleave their halves."""
+    with _SAY:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def main(argv: list[str]) -> int:
     import etcd3gw
 
@@ -147,22 +158,22 @@ def main(argv: list[str]) -> int:
             except Exception:  # the cluster did not answer: try again
                 continue
             if left <= 0:
-                print("keep-alive refused: the lease is gone", flush=True)
+                say("keep-alive refused: the lease is gone")
                 return
             deadline[0] = sent + ttl
 
     token = take_lock(client, lease)
-    print(f"token {token}", flush=True)
+    say(f"token {token}")
     threading.Thread(target=keep_alive, daemon=True).start()
     for seq in range(1, 1000):
         if time.monotonic() >= deadline[0]:
-            print("my lease ran out: stopping", flush=True)
+            say("my lease ran out: stopping")
             return 0
-        print(f"working {seq}", flush=True)
+        say(f"working {seq}")
         if not sys.stdin.readline():  # the pause, if it comes, falls here: after the check
             return 0
         accepted = post_write(resource, name, seq, token, f"{name}:{seq}")
-        print(f"write {seq} {'accepted' if accepted else 'refused'}", flush=True)
+        say(f"write {seq} {'accepted' if accepted else 'refused'}")
     return 0
 
 
