@@ -78,8 +78,6 @@ def test_every_glossary_term_used_is_defined():
     assert used <= defined, f"terms used but not in the glossary: {sorted(used - defined)}"
 
 
-FIGURED = ("00", "01", "02", "03", "04", "05", "07", "09", "10")
-"""Chapters whose figures are numbered and described (the others follow as they land)."""
 FIGURE_CALLS = ("show(", "show_history(", "show_figure(", "log_player(", "state_diagram_html(",
                 "HTML(state_diagram_html(")
 CAPTION = re.compile(r"^\*\*Figure (\d+)\.(\d+)\.\*\* \S")
@@ -109,9 +107,21 @@ def figure_numbers(entry: str) -> list[tuple[int, int]]:
 
 def test_figures_are_numbered_in_order_and_described():
     for entry in toc_chapters():
-        if Path(entry).name[:2] not in FIGURED:
-            continue
         numbers_seen = figure_numbers(entry)
         chapter = int(Path(entry).name[:2])
         assert numbers_seen == [(chapter, k) for k in range(1, len(numbers_seen) + 1)], (
             f"{entry}: figures numbered {numbers_seen}")
+
+
+PAGE_WIDTH = 77
+"""Characters a code line of the page's column shows without scrolling sideways."""
+
+
+def test_code_fits_the_page():
+    for entry in toc_chapters():
+        cells = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4).cells
+        for cell in cells:
+            if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+                continue
+            wide = [line for line in cell.source.splitlines() if len(line) > PAGE_WIDTH]
+            assert not wide, f"{entry} {cell.id}: wider than the page: {wide}"

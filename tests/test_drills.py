@@ -11,9 +11,6 @@ import pytest
 
 from ddia10.drills import (
     AcceptorBase,
-    Nack,
-    Phase1b,
-    Phase2b,
     RaftBroadcaster,
     RaftDrillServer,
     SolutionAcceptor,
@@ -41,6 +38,7 @@ from ddia10.drills import (
     tiny_history,
     tiny_stale_history,
 )
+from ddia10.paxos import Accepted, PaxosNode, Promise, Rejected
 from ddia10.raft import RaftNode, RequestVoteReply
 from ddia10.sim import Simulation
 from ddia10.tob import SequencerTOB
@@ -431,11 +429,11 @@ def test_commit_rule_that_never_commits_is_caught():
 class ForgetsAccepted(SolutionAcceptor):
     def on_prepare(self, ctx, src, msg):
         if msg.ballot < self.promised:
-            ctx.send(src, Nack(msg.ballot, self.promised))
+            ctx.send(src, Rejected(msg.ballot, self.promised))
             return
         self.promised = msg.ballot
         ctx.persist("promised", self.promised)
-        ctx.send(src, Phase1b(msg.ballot))
+        ctx.send(src, Promise(msg.ballot))
 
 
 class AcceptsBelowPromise(SolutionAcceptor):
@@ -443,14 +441,15 @@ class AcceptsBelowPromise(SolutionAcceptor):
         self.promised, self.accepted = max(self.promised, msg.ballot), (msg.ballot, msg.value)
         ctx.persist("promised", self.promised)
         ctx.persist("accepted", self.accepted)
-        ctx.send(src, Phase2b(msg.ballot, msg.value))
+        for learner in self.learners:
+            ctx.send(learner, Accepted(msg.ballot, msg.value))
 
 
 class PromisesBelowPromise(SolutionAcceptor):
     def on_prepare(self, ctx, src, msg):
         self.promised = msg.ballot
         ctx.persist("promised", self.promised)
-        ctx.send(src, Phase1b(msg.ballot, *self.accepted))
+        ctx.send(src, Promise(msg.ballot, *self.accepted))
 
 
 class PromiseInMemory(SolutionAcceptor):
@@ -459,10 +458,10 @@ class PromiseInMemory(SolutionAcceptor):
 
     def on_prepare(self, ctx, src, msg):
         if msg.ballot < self.promised:
-            ctx.send(src, Nack(msg.ballot, self.promised))
+            ctx.send(src, Rejected(msg.ballot, self.promised))
             return
         self.promised = msg.ballot
-        ctx.send(src, Phase1b(msg.ballot, *self.accepted))
+        ctx.send(src, Promise(msg.ballot, *self.accepted))
 
 
 def test_acceptor_solution_passes():
@@ -478,6 +477,22 @@ def test_acceptor_solution_passes():
 def test_acceptor_bug_is_caught_and_two_values_are_chosen(reader, rule):
     report = failed_with(check_acceptor(reader), rule, "ctx.send")
     assert "two values were chosen" in report.explanation
+
+
+class RefusesEverything(SolutionAcceptor):
+    def on_accept(self, ctx, src, msg):
+        ctx.send(src, Rejected(msg.ballot, self.promised + 1))
+
+
+def test_acceptor_that_accepts_nothing_is_caught_by_the_run_choosing_nothing():
+    failed_with(check_acceptor(RefusesEverything), "answers every ballot")
+
+
+def test_acceptor_runs_beside_the_books_proposers():
+    sim = paxos_acceptor.acceptor_world(SolutionAcceptor, paxos_acceptor.SCRIPTS[0])
+    sim.run(200)
+    assert all(isinstance(sim.process(p), PaxosNode) for p in ("P1", "P2"))
+    assert sim.process("P2").learned == ("v1",)
 
 
 def test_acceptor_unfilled_is_not_yet():

@@ -12,7 +12,7 @@ import pytest
 
 from ddia10.coord import ERR_COMPACTED, ERR_FUTURE_REV, ERR_LEASE_NOT_FOUND, ERR_TOO_LARGE
 from ddia10.real import etcd
-from ddia10.real.services import running_services
+from ddia10.real.services import running_services, wait_until
 
 MISSING = etcd.etcd_available()
 if MISSING and os.environ.get("CI") == "true":
@@ -21,8 +21,13 @@ pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"no etcd here: {MIS
 
 
 def etcd_processes():
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if line.startswith(etcd.etcd_program())]
+    """The etcd processes this test process started (other programs on the machine,
+    other test runs among them, may start and stop theirs at any time)."""
+    out = subprocess.run(["ps", "-eo", "ppid=,pid=,args="], capture_output=True,
+                         text=True).stdout
+    mine = [line.split(None, 2) for line in out.splitlines()]
+    return [f"{pid} {args}" for ppid, pid, args in (m for m in mine if len(m) == 3)
+            if int(ppid) == os.getpid() and args.startswith(etcd.etcd_program())]
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +86,8 @@ def test_a_keep_alive_of_an_expired_lease_is_refused(cluster):
     client = cluster.client()
     lease = client.lease(1)
     client.put("/leased", "v", lease=lease)
-    import time
-
-    time.sleep(2.5)
-    assert client.get("/leased") == [] and lease.refresh() == -1
+    wait_until(lambda: client.get("/leased") == [], "the leased key to go")
+    assert lease.refresh() == -1
 
 
 def test_the_chapter_s_real_story():

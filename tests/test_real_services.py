@@ -13,9 +13,11 @@ from ddia10.real.services import (
     Workspace,
     find_program,
     free_port,
+    free_ports,
     running_services,
     service_user,
     stop_all,
+    wait_until,
 )
 
 
@@ -130,3 +132,20 @@ def test_no_protocol_module_reaches_for_real_servers():
             continue
         modules = imported_modules(path.read_text(encoding="utf-8"), package_of(path))
         assert not any(m == "ddia10.real" or m.startswith("ddia10.real.") for m in modules), path
+
+
+def test_free_ports_are_different_and_free():
+    ports = free_ports(6)
+    assert len(set(ports)) == 6
+    for port in ports:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+    with pytest.raises(ValueError, match="port count"):
+        free_ports(0)
+
+
+def test_wait_until_returns_once_it_holds_and_names_what_never_came():
+    calls = iter([False, False, True])
+    assert wait_until(lambda: next(calls), "the third call", timeout=5.0) >= 0
+    with pytest.raises(TimeoutError, match="a thing that never happens"):
+        wait_until(lambda: False, "a thing that never happens", timeout=0.05)

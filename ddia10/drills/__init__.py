@@ -39,16 +39,7 @@ from .broadcast import (
 )
 from .by_hand import check_linearization, tiny_history, tiny_stale_history
 from .fencing import SolutionFencedStore, SolutionLockService, check_lock_service
-from .paxos_acceptor import (
-    AcceptorBase,
-    Nack,
-    Phase1a,
-    Phase1b,
-    Phase2a,
-    Phase2b,
-    SolutionAcceptor,
-    check_acceptor,
-)
+from .paxos_acceptor import AcceptorBase, SolutionAcceptor, check_acceptor
 from .raft_commit import SolutionLeader, check_commit_rule
 from .raft_script import RaftDrillServer
 from .raft_votes import SolutionVoter, check_request_vote
@@ -57,8 +48,8 @@ from .twopc_recovery import SolutionParticipant, check_participant_recovery
 from .vector_clock import SolutionVectorClock, check_vector_clock
 
 __all__ = [
-    "AcceptorBase", "Broadcast", "CodeLine", "DrillReport", "DrillRun", "Nack", "Phase1a",
-    "Phase1b", "Phase2a", "Phase2b", "RaftBroadcaster", "RaftDrillServer", "SolutionAcceptor",
+    "AcceptorBase", "Broadcast", "CodeLine", "DrillReport", "DrillRun", "RaftBroadcaster",
+    "RaftDrillServer", "SolutionAcceptor",
     "SolutionFencedStore", "SolutionLeader", "SolutionLockService", "SolutionMember",
     "SolutionParticipant", "SolutionRaftBroadcast", "SolutionVectorClock", "SolutionVoter",
     "check_acceptor", "check_commit_rule", "check_linearization", "check_lock_service",

@@ -15,7 +15,10 @@ clock would be; the store sees only tokens::
 clients that pause (a garbage-collection stop), crash and retry, and judges
 every decision: tokens only grow; no lock is granted while another's lease
 runs; only the current holder may release; an expired lease frees the lock;
-and the store refuses a token older than one it has accepted. It catches the
+and the store refuses a token older than one it has accepted — the store's
+writes judged by chapter 8's own monitor
+(:class:`~ddia10.coord.CoordMonitor`, its rule "fenced writes in token
+order"), as in the book's runs of a paused holder. It catches the
 seed's drill (a lease measured on the machine's wall clock, and a release
 that never looks at the token), a store that accepts stale tokens, and a
 lock that never expires.
@@ -27,6 +30,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..coord.invariants import FENCING, CoordMonitor, ResourceAccepted
 from ..sim import Context, Process, Simulation
 from ..validate import check_instance
 from .reader import ReaderCode, own_methods, report_exception, report_wall_clock
@@ -108,13 +112,18 @@ class LockDecision:
     token: Any
     answer: Any
     line: CodeLine | None
+    fenced_after: int | None = None  # a write the monitor found out of token order: the
+    # newest token accepted before it
 
 
 @dataclass
 class Ledger:
-    """Every decision of a run, in order."""
+    """Every decision of a run, in order, and the coordination service's own
+    monitor (:class:`~ddia10.coord.CoordMonitor`, the judge of chapter 8's
+    fencing runs) hearing every write the store accepted."""
 
     decisions: list[LockDecision] = field(default_factory=list)
+    monitor: CoordMonitor = field(default_factory=lambda: CoordMonitor(strict=False))
 
 
 class LockServer(Process):
@@ -146,8 +155,15 @@ class FencedStoreServer(Process):
     def on_message(self, ctx: Context, src: Hashable, msg: Any) -> None:
         if isinstance(msg, TokenWrite):
             ok = self.code.call(self.store.write, msg.token, msg.value)
+            monitor = self.ledger.monitor
+            newest = max((t for _w, t in monitor.accepted.get(STORE, ())), default=0)
+            heard = len(monitor.violations)
+            if ok:
+                monitor.hear(ResourceAccepted(STORE, msg.client, msg.token, msg.value))
+            broke = any(v.invariant == FENCING for v in monitor.violations[heard:])
             self.ledger.decisions.append(LockDecision(ctx.now, "write", msg.client, msg.token,
-                                                  ok, self.code.returned))
+                                                      ok, self.code.returned,
+                                                      newest if broke else None))
             ctx.annotate(wrote=f"{msg.value} (token {msg.token}): {bool(ok)}")
 
 
@@ -255,8 +271,7 @@ def check_lock_service(service: type, store: type) -> DrillReport:
             sim.run(script.end)
         except Exception as exc:
             return report_exception(DRILL, code, exc, run=run)
-        verdict = report_wall_clock(DRILL, code, run=run) or _judge(ledger.decisions, script,
-                                                                    run)
+        verdict = report_wall_clock(DRILL, code, run=run) or _judge(ledger, script, run)
         if verdict is not None:
             return verdict
     return passed(DRILL, [
@@ -268,10 +283,10 @@ def check_lock_service(service: type, store: type) -> DrillReport:
     ])
 
 
-def _judge(decisions: list[LockDecision], script: LockScript, run: DrillRun) -> DrillReport | None:
+def _judge(ledger: Ledger, script: LockScript, run: DrillRun) -> DrillReport | None:
+    decisions = ledger.decisions
     highest = 0
     lease: tuple[Hashable, int, float] | None = None  # holder, token, until
-    accepted = 0
     for d in decisions:
         if d.kind == "acquire" and d.answer is not None:
             if not isinstance(d.answer, int) or d.answer <= highest:
@@ -293,16 +308,13 @@ def _judge(decisions: list[LockDecision], script: LockScript, run: DrillRun) -> 
                               f"the service agreed, though {holder}: a holder that no longer "
                               "owns the lock freed it.", line=d.line, run=run)
             lease = None
-        elif d.kind == "write":
-            if d.answer and d.token < accepted:
-                return failed(DRILL, "a fenced resource refuses a token older than one it "
-                              "has seen",
-                              f"at {d.at:g} ms the store accepted {d.client}'s write with token "
-                              f"{d.token} after accepting token {accepted}: a holder whose "
-                              "lease had run out overwrote the new holder's data.",
-                              line=d.line, run=run)
-            if d.answer:
-                accepted = max(accepted, d.token)
+        elif d.kind == "write" and d.fenced_after is not None:
+            return failed(DRILL, "a fenced resource refuses a token older than one it "
+                          "has seen",
+                          f"at {d.at:g} ms the store accepted {d.client}'s write with token "
+                          f"{d.token} after accepting token {d.fenced_after}: a holder whose "
+                          "lease had run out overwrote the new holder's data.",
+                          line=d.line, run=run)
     for client, by in script.must_grant:
         if not any(d.kind == "acquire" and d.client == client and d.answer is not None
                    and d.at <= by for d in decisions):

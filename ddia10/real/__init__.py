@@ -17,9 +17,11 @@ from .services import (
     Workspace,
     find_program,
     free_port,
+    free_ports,
     running_services,
     service_user,
     stop_all,
+    wait_until,
 )
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "Workspace",
     "find_program",
     "free_port",
+    "free_ports",
     "running_services",
     "service_user",
     "stop_all",
+    "wait_until",
 ]

@@ -29,13 +29,16 @@ import urllib.request
 from typing import Any
 
 from ..validate import check_int, check_str
-from .services import Service, ServiceUnavailable, Workspace, find_program, free_port
+from .services import Service, ServiceUnavailable, Workspace, find_program, free_ports
 
 INSTALL = ("apt-get install etcd-server (Debian, Ubuntu), brew install etcd (macOS), "
            "or see https://etcd.io/docs/v3.4/install/")
 CLIENT_INSTALL = "pip install etcd3gw"
 HEARTBEAT_MS = 100
 ELECTION_MS = 500
+START_ATTEMPTS = 3
+"""Tries at starting the cluster: a port found free can be taken by another
+program before etcd binds it, and then the cluster starts again on new ports."""
 
 
 def etcd_program() -> str:
@@ -64,6 +67,10 @@ def etcd_available() -> str | None:
     return None
 
 
+class PortTaken(RuntimeError):
+    """A member could not bind its port: another program took it first."""
+
+
 def _get_json(url: str, timeout: float = 1.0) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())
@@ -87,11 +94,21 @@ class EtcdCluster:
 
     # ---------------------------------------------------------------- life
     def start(self, timeout: float = 30.0) -> EtcdCluster:
-        """Start every member and wait until the cluster has a leader."""
+        """Start every member and wait until the cluster has a leader. If a member
+        finds its port taken (another program bound it after we found it free),
+        start again on new ports, up to :data:`START_ATTEMPTS` times."""
+        for _ in range(START_ATTEMPTS - 1):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                continue
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> EtcdCluster:
         self.workspace = Workspace(prefix=f"ddia10-{self.name}-")
-        for member in self.members:
-            self.client_ports[member] = free_port()
-            self.peer_ports[member] = free_port()
+        ports = free_ports(2 * len(self.members))
+        for i, member in enumerate(self.members):
+            self.client_ports[member], self.peer_ports[member] = ports[2 * i: 2 * i + 2]
         for member in self.members:
             # A member answers its clients only once a majority has formed, so all
             # are started first and waited for together.
@@ -135,9 +152,10 @@ class EtcdCluster:
             for member in set(self.members) - self.down:
                 process = self.services[member].process
                 if process is not None and process.poll() is not None:
-                    raise RuntimeError(f"etcd {member} exited with {process.returncode}; "
-                                       f"the end of its log:\n"
-                                       f"{self.services[member].log_tail()}")
+                    log = self.services[member].log_tail()
+                    error = PortTaken if "address already in use" in log else RuntimeError
+                    raise error(f"etcd {member} exited with {process.returncode}; "
+                                f"the end of its log:\n{log}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the etcd cluster did not answer within {timeout:g} s; the "
                                    f"end of m1's log:\n{self.services[self.members[0]].log_tail()}")

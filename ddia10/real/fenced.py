@@ -14,8 +14,11 @@ it for real (``SIGSTOP``) and resume it (``SIGCONT``). It takes the lock
 created under its lease, held once no key under the prefix was created
 before it — keeps its lease alive from a thread, and then, over and over:
 checks that its lease still holds on its own clock, says ``working N``, works
-for half a second, and writes to the resource with its token (the key's
-create revision), printing each step on a line of its own.
+until the piece of work is done, and writes to the resource with its token
+(the key's create revision), printing each step on a line of its own. The
+work is done when a line arrives on its standard input: so whoever runs it
+decides where a pause falls (after the check, before the write), and no
+race between the pause and the write decides the story.
 """
 
 from __future__ import annotations
@@ -102,10 +105,10 @@ def post_write(resource: str, writer: str, seq: int, token: int, value: str) -> 
         return json.loads(r.read())["accepted"]
 
 
-def take_lock(client: Any, lease: Any, prefix: str = "/lock/") -> int:
+def take_lock(client: Any, lease: Any, prefix: str = "/lock/", timeout: float = 60.0) -> int:
     """etcd's mutex: create ``<prefix><lease id>`` under the lease unless it exists,
-    then wait until no key under ``prefix`` was created before ours; our key's
-    create revision (the fencing token)."""
+    then wait (up to ``timeout`` s) until no key under ``prefix`` was created
+    before ours; our key's create revision (the fencing token)."""
     from etcd3gw.utils import _encode, _increment_last_byte
 
     key = f"{prefix}{lease.id:x}"
@@ -115,13 +118,26 @@ def take_lock(client: Any, lease: Any, prefix: str = "/lock/") -> int:
                                         "lease": lease.id}}],
            "failure": [{"request_range": {"key": _encode(key)}}]}
     client.transaction(txn)
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         keys = client.get(prefix, metadata=True, range_end=_increment_last_byte(prefix))
         created = {meta["key"].decode(): int(meta["create_revision"]) for _v, meta in keys}
         token = created[key]
         if min(created.values()) == token:
             return token
         time.sleep(0.05)
+    raise RuntimeError(f"no lock within {timeout:g} s: keys {sorted(created)} came first")
+
+
+_SAY = threading.Lock()
+
+
+def say(line: str) -> None:
+    """Print one whole line: the keep-alive thread and the main one both speak,
+    and two ``print`` calls at once can interleave their halves."""
+    with _SAY:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def main(argv: list[str]) -> int:
@@ -142,21 +158,22 @@ def main(argv: list[str]) -> int:
             except Exception:  # the cluster did not answer: try again
                 continue
             if left <= 0:
-                print("keep-alive refused: the lease is gone", flush=True)
+                say("keep-alive refused: the lease is gone")
                 return
             deadline[0] = sent + ttl
 
     token = take_lock(client, lease)
-    print(f"token {token}", flush=True)
+    say(f"token {token}")
     threading.Thread(target=keep_alive, daemon=True).start()
     for seq in range(1, 1000):
         if time.monotonic() >= deadline[0]:
-            print("my lease ran out: stopping", flush=True)
+            say("my lease ran out: stopping")
             return 0
-        print(f"working {seq}", flush=True)
-        time.sleep(0.5)  # the pause, if it comes, falls here: after the check
+        say(f"working {seq}")
+        if not sys.stdin.readline():  # the pause, if it comes, falls here: after the check
+            return 0
         accepted = post_write(resource, name, seq, token, f"{name}:{seq}")
-        print(f"write {seq} {'accepted' if accepted else 'refused'}", flush=True)
+        say(f"write {seq} {'accepted' if accepted else 'refused'}")
     return 0
 
 

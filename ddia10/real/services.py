@@ -7,7 +7,9 @@ needs the same few things every time, and this module is where they live:
   :class:`ServiceUnavailable` saying how to install it;
 - :class:`Workspace` is a temporary folder for data, logs and sockets, owned
   by whoever will run the server, removed at the end;
-- :func:`free_port` finds a free TCP port on the loopback interface;
+- :func:`free_port` finds a free TCP port on the loopback interface, and
+  :func:`free_ports` several different ones at once;
+- :func:`wait_until` waits for something observable, up to a deadline;
 - :func:`service_user` decides who runs the server: the current user, or —
   when that is root (CI, Colab), since some servers refuse to run as root —
   an unprivileged system user such as Debian's ``postgres``;
@@ -37,7 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..validate import check_callable, check_str
+from ..validate import check_callable, check_int, check_str
 
 
 class ServiceUnavailable(RuntimeError):
@@ -66,9 +68,36 @@ def _version_key(path: str) -> list:
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port on ``host`` that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` different TCP ports on ``host`` that nothing listens on right now.
+    Every socket stays bound until all are found, so the kernel cannot hand out
+    one port twice (as asking :func:`free_port` ``count`` times could)."""
+    check_int("port count", count, min=1)
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind((host, 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0,
+               every: float = 0.02) -> float:
+    """Poll ``condition()`` until it holds; the seconds it took. Raises
+    ``TimeoutError`` naming ``what`` was awaited after ``timeout`` seconds: a
+    real system is waited for by what it shows, never for a guessed time."""
+    check_callable("condition", condition, what="a function returning a bool")
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"waited {timeout:g} s for {what}")
+        time.sleep(every)
+    return time.monotonic() - start
 
 
 def service_user(candidates: Sequence[str] = ("postgres", "nobody")) -> str | None:

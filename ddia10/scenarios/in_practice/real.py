@@ -21,13 +21,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...linearizability import CheckResult, check, history
 
-PAUSE_TTL = 2
-"""The paused holder's lease (s)."""
+PAUSE_TTL = 3
+"""The paused holder's lease (s): three keep-alives in each, so a busy machine
+that delays one does not end the lease before the story pauses the holder."""
 
 
 @dataclass
@@ -100,10 +102,10 @@ def _lease(cluster: Any, run: RealEtcdRun) -> None:
     client = cluster.client()
     lease = client.lease(1)
     client.put("/services/payment/a", "10.0.0.1:8080", lease=lease)
-    granted = time.monotonic()
-    while client.get("/services/payment/a"):
-        time.sleep(0.02)
-    run.timings["1 s lease gone after"] = time.monotonic() - granted
+    from ...real.services import wait_until
+
+    run.timings["1 s lease gone after"] = wait_until(
+        lambda: not client.get("/services/payment/a"), "the key of a 1 s lease to go")
     run.look("a lease running out", "the key under a 1 s lease, once it ran out", "leased key",
              client.get("/services/payment/a"))
 
@@ -175,12 +177,12 @@ def _paused_holder(cluster: Any, run: RealEtcdRun, workspace: Any) -> None:
             [sys.executable, "-m", "ddia10.real.fenced",
              f"127.0.0.1:{cluster.client_ports[cluster.running()[0]]}", db.url, "A",
              str(PAUSE_TTL)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True)
         lines: list[str] = []
         try:
-            _read_until(holder, lines, "working 2")
-            os.kill(holder.pid, signal.SIGSTOP)
+            _read_until(holder, lines, "working 2")  # working 1 is done at once
+            os.kill(holder.pid, signal.SIGSTOP)  # after its check, before its write
             stopped = time.monotonic()
             client = cluster.client()
             b_lease = client.lease(10)
@@ -188,6 +190,7 @@ def _paused_holder(cluster: Any, run: RealEtcdRun, workspace: Any) -> None:
             run.timings["B got the lock after A stopped"] = time.monotonic() - stopped
             accepted_b = post_write(db.url, "B", 1, token_b, "B:1")
             os.kill(holder.pid, signal.SIGCONT)
+            _done(holder)  # its work ends, and it writes with its old token
             _read_until(holder, lines, "stopping")
         finally:
             if holder.poll() is None:
@@ -207,33 +210,48 @@ def _paused_holder(cluster: Any, run: RealEtcdRun, workspace: Any) -> None:
         b_lease.revoke()
 
 
-def _read_until(process: subprocess.Popen, lines: list[str], marker: str,
-                timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _read_until(process: subprocess.Popen, lines: list[str], marker: str) -> None:
+    """Read the holder's lines up to the one with ``marker``; every other piece of
+    work it starts is done at once. It always says something next or ends, so
+    this returns or raises."""
+    while True:
         line = process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the lock holder ended early: {lines}")
+            raise RuntimeError(f"the lock holder ended before {marker!r}: {lines}")
         lines.append(line.strip())
         if marker in line:
             return
-    raise RuntimeError(f"no {marker!r} from the lock holder within {timeout:g} s: {lines}")
+        if line.startswith("working"):
+            _done(process)
 
 
-def _history_under_a_kill(cluster: Any, run: RealEtcdRun, seconds: float = 2.5) -> CheckResult:
+def _done(process: subprocess.Popen) -> None:
+    """Tell the lock holder its piece of work is done."""
+    process.stdin.write("done\n")
+    process.stdin.flush()
+
+
+def _history_under_a_kill(cluster: Any, run: RealEtcdRun, each: int = 12) -> CheckResult:
     """Three clients run puts, gets and compare-and-swaps on two keys against three
-    members while the leader is killed and restarted; the history, judged."""
+    members while the leader is killed and restarted; the history, judged. The
+    phases end on what the clients have done, not on guessed times: the kill
+    once every client has ``each`` operations answered, the restart once a new
+    leader is up, the end once every client has ``each`` more answered."""
+    from ...real.services import wait_until
+
     ops: list[dict] = []
+    answered = [0, 0, 0]
     lock = threading.Lock()
+    stop = threading.Event()
     start = time.monotonic()
 
-    def worker(name: str, member_index: int, seed: int) -> None:
-        rng = random.Random(seed)
+    def worker(i: int) -> None:
+        rng = random.Random(i)
         members = list(cluster.members)
-        target = members[member_index]
+        name, target = f"c{i}", members[i]
         known: dict[str, str] = {}  # the last value this client read of each key
         n, incarnation, process = 0, 0, name
-        while time.monotonic() - start < seconds:
+        while not stop.is_set():
             n += 1
             op = _random_op(rng, name, n, known)
             call = time.monotonic() - start
@@ -247,20 +265,29 @@ def _history_under_a_kill(cluster: Any, run: RealEtcdRun, seconds: float = 2.5) 
                 target = members[(members.index(target) + 1) % len(members)]
             with lock:
                 ops.append({"process": process, "call": call, **op, **done})
+                answered[i] += done["status"] == "ok"
             if done["status"] == "info":  # it never returned: go on as a new process
                 incarnation += 1
                 process = f"{name}/{incarnation}"
 
-    threads = [threading.Thread(target=worker, args=(f"c{i}", i, i)) for i in range(3)]
+    def every_client(at_least: int) -> Callable[[], bool]:
+        return lambda: min(answered) >= at_least
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
     for t in threads:
         t.start()
-    time.sleep(seconds / 3)
-    leader = cluster.leader()
-    cluster.kill(leader)
-    time.sleep(seconds / 3)
-    cluster.restart(leader)
-    for t in threads:
-        t.join()
+    try:
+        wait_until(every_client(each), f"{each} answers to every client", 60.0)
+        leader = cluster.leader()
+        cluster.kill(leader)
+        cluster.wait_for_leader()
+        cluster.restart(leader)
+        before = min(answered)
+        wait_until(every_client(before + each), f"{each} more answers to every client", 60.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
     run.look("a history under a kill", f"operations recorded while {leader} was killed",
              "history ops", len(ops))
     run.look("a history under a kill", "of which unanswered", "unanswered",
