@@ -14,6 +14,8 @@
   leases, PreVote and CheckQuorum); each rule has an interaction test that
   steps one server alone (``tests/testdata/raft/``)
 - :mod:`~ddia10.raft.options` — timeouts, batching, PreVote/CheckQuorum, bug switches
+- :mod:`~ddia10.raft.rules` — the safety rules, each with the guard that enforces
+  it and the test that fails without it (chapter 4's card, the mutation script)
 - :mod:`~ddia10.raft.invariants` — the facts servers report and the monitor
   that checks the five safety properties
 - :mod:`~ddia10.raft.cluster` — the harness: servers, faults, the monitor
