@@ -111,17 +111,3 @@ def test_figures_are_numbered_in_order_and_described():
         chapter = int(Path(entry).name[:2])
         assert numbers_seen == [(chapter, k) for k in range(1, len(numbers_seen) + 1)], (
             f"{entry}: figures numbered {numbers_seen}")
-
-
-PAGE_WIDTH = 77
-"""Characters a code line of the page's column shows without scrolling sideways."""
-
-
-def test_code_fits_the_page():
-    for entry in toc_chapters():
-        cells = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4).cells
-        for cell in cells:
-            if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
-                continue
-            wide = [line for line in cell.source.splitlines() if len(line) > PAGE_WIDTH]
-            assert not wide, f"{entry} {cell.id}: wider than the page: {wide}"
