@@ -4,6 +4,7 @@ a run a player can step; a skeleton still unfilled is "not yet", never an error.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import replace
 
@@ -592,3 +593,16 @@ def test_lock_service_tokens_that_do_not_grow_are_caught():
 def test_a_check_given_something_else_says_what_it_wants(check, argument):
     with pytest.raises(ValueError, match="must|class"):
         check(argument)
+
+
+def test_every_solution_fits_the_page_that_reveals_it():
+    # A chapter shows a solution's source behind a reveal; the page's code
+    # column holds 77 characters, so a longer line would scroll sideways.
+    import ddia10.drills as drills
+
+    solutions = [getattr(drills, n) for n in dir(drills) if n.startswith("Solution")]
+    assert len(solutions) >= 9
+    for solution in solutions:
+        wide = [line for line in inspect.getsource(solution).splitlines() if len(line) > 77]
+        assert not wide, f"{solution.__name__} is wider than the page: {wide}"
+

@@ -43,28 +43,34 @@ LATENCY = 5.0
 
 
 class SolutionLockService:
-    """A correct answer: a lease on the clock it is given, tokens that only grow."""
+    """A correct answer: a lease on the clock it is given, and tokens
+    that only grow."""
 
     def __init__(self) -> None:
         self.holder: Hashable | None = None
         self.token = 0
         self.until = 0.0
 
-    def acquire(self, now: float, client: Hashable, ttl: float) -> int | None:
+    def acquire(
+        self, now: float, client: Hashable, ttl: float
+    ) -> int | None:
         if self.holder is not None and now < self.until:
             return None
-        self.holder, self.token, self.until = client, self.token + 1, now + ttl
+        self.token += 1
+        self.holder, self.until = client, now + ttl
         return self.token
 
     def release(self, now: float, client: Hashable, token: int) -> bool:
-        if self.holder != client or token != self.token or now >= self.until:
+        owns = self.holder == client and token == self.token
+        if not owns or now >= self.until:
             return False
         self.holder = None
         return True
 
 
 class SolutionFencedStore:
-    """A correct answer: remember the highest token accepted; refuse older ones."""
+    """A correct answer: remember the highest token accepted; refuse
+    older ones."""
 
     def __init__(self) -> None:
         self.highest = 0

@@ -79,7 +79,8 @@ class AcceptorBase(Process):
 
 
 class SolutionAcceptor(AcceptorBase):
-    """A correct answer: promise and accept only at or above the promise, persist first."""
+    """A correct answer: promise and accept only at or above the promise,
+    and persist before replying."""
 
     def __init__(self) -> None:
         self.promised = 0
@@ -89,7 +90,9 @@ class SolutionAcceptor(AcceptorBase):
         self.promised = ctx.stable.get("promised", 0)
         self.accepted = ctx.stable.get("accepted", (0, None))
 
-    def on_prepare(self, ctx: Context, src: Hashable, msg: Prepare) -> None:
+    def on_prepare(
+        self, ctx: Context, src: Hashable, msg: Prepare
+    ) -> None:
         if msg.ballot < self.promised:
             ctx.send(src, Rejected(msg.ballot, self.promised))
             return

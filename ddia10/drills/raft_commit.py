@@ -46,13 +46,16 @@ LIVENESS = "an entry of the leader's term stored on a majority gets committed"
 
 
 class SolutionLeader(RaftDrillServer):
-    """A correct answer: the highest index a majority stores, if it is of our term."""
+    """A correct answer: the highest index a majority stores, if it is of
+    our term."""
 
     def maybe_commit(self, ctx: Context) -> None:
         match = self.match_indexes()
-        stored = sorted((match.get(v, 0) for v in self.config.voters), reverse=True)
-        index = stored[len(self.config.voters) // 2]  # a majority holds this much
-        if index > self.commit_index and self.log.term_at(index) == self.term:
+        voters = self.config.voters
+        stored = sorted((match.get(v, 0) for v in voters), reverse=True)
+        index = stored[len(voters) // 2]  # a majority holds this much
+        ours = self.log.term_at(index) == self.term
+        if index > self.commit_index and ours:
             self.commit_to(ctx, index)
 
 

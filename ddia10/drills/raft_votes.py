@@ -49,10 +49,14 @@ RESTRICTION = "the election restriction (§5.4.1): vote only for a log at least 
 
 
 class SolutionVoter(RaftNode):
-    """A correct answer: §5.2 and §5.4.1, the vote persisted before the reply."""
+    """A correct answer: §5.2 and §5.4.1, the vote persisted before the
+    reply."""
 
-    def handle_request_vote(self, ctx: Context, src: Hashable, msg: RequestVote) -> None:
-        log_ok = self.log.is_up_to_date(msg.last_log_index, msg.last_log_term)
+    def handle_request_vote(
+        self, ctx: Context, src: Hashable, msg: RequestVote
+    ) -> None:
+        log_ok = self.log.is_up_to_date(
+            msg.last_log_index, msg.last_log_term)
         grant = self.voted_for in (None, msg.candidate_id) and log_ok
         if grant:
             self.voted_for = msg.candidate_id

@@ -37,7 +37,8 @@ DRILL = "a participant's recovery"
 
 
 class SolutionParticipant(Participant):
-    """A correct answer: replay the log; a promise survives, with its locks."""
+    """A correct answer: replay the log; a promise survives, with its
+    locks."""
 
     def recover(self, ctx: Context, records: list[tuple]) -> None:
         for record in records:
@@ -48,8 +49,8 @@ class SolutionParticipant(Participant):
                 self.apply_writes(self.txns[txn].writes)
                 self.txns[txn] = replace(self.txns[txn], status=COMMITTED)
             else:
-                self.txns[txn] = replace(self.txns.get(txn, TxnState(ABORTED)),
-                                         status=ABORTED)
+                known = self.txns.get(txn, TxnState(ABORTED))
+                self.txns[txn] = replace(known, status=ABORTED)
         for txn, t in self.txns.items():
             if t.in_doubt:
                 self.lock_rows(txn, t.writes)
