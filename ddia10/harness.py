@@ -33,12 +33,52 @@ from .sim import Process, Simulation, SimulationTimeout, Trace, canonical
 from .validate import check_int, check_known, check_number
 
 
-class Harness:
+class FaultButtons:
+    """The fault buttons of a harness: each checks its argument with the
+    harness's ``_known`` and calls its world, ``self.sim``. ``noun`` names a
+    process in the messages (a server, or any process of the run)."""
+
+    sim: Simulation
+    noun = "process"
+
+    def _known(self, pid: Hashable) -> None:
+        raise NotImplementedError
+
+    def crash(self, pid: Hashable) -> None:
+        self._known(pid)
+        if not self.sim.is_up(pid):
+            raise ValueError(f"{self.noun} {pid!r} is already crashed")
+        self.sim.crash(pid)
+
+    def restart(self, pid: Hashable) -> None:
+        self._known(pid)
+        if self.sim.is_up(pid):
+            raise ValueError(f"{self.noun} {pid!r} is running; crash it before restarting")
+        self.sim.restart(pid)
+
+    def disconnect(self, pid: Hashable) -> None:
+        self._known(pid)
+        self.sim.disconnect(pid)
+
+    def connect(self, pid: Hashable) -> None:
+        self._known(pid)
+        self.sim.reconnect(pid)
+
+    def partition(self, *groups: Iterable[Hashable]) -> None:
+        self.sim.partition(*groups)
+
+    def heal(self) -> None:
+        self.sim.heal()
+
+
+class Harness(FaultButtons):
     """``n`` servers ``1..n`` built by ``factory(pid, ids)``, judged by ``monitor``.
 
     Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``) go to
     the simulation. ``trace=False`` records nothing (for many-trial runs).
     """
+
+    noun = "server"
 
     def __init__(self, n: int, seed: int, factory: Callable[[Hashable, tuple], Process],
                  monitor: Any, *, latency: Any = (1.0, 5.0), loss: float = 0.0,
@@ -114,33 +154,6 @@ class Harness:
         """Run until :meth:`leader` names a server; its id."""
         self.run_until(lambda h: h.leader() is not None, timeout_ms)
         return self.leader()
-
-    # ---------------------------------------------------------------- faults
-    def crash(self, pid: Hashable) -> None:
-        self._known(pid)
-        if not self.sim.is_up(pid):
-            raise ValueError(f"server {pid!r} is already crashed")
-        self.sim.crash(pid)
-
-    def restart(self, pid: Hashable) -> None:
-        self._known(pid)
-        if self.sim.is_up(pid):
-            raise ValueError(f"server {pid!r} is running; crash it before restarting")
-        self.sim.restart(pid)
-
-    def disconnect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.disconnect(pid)
-
-    def connect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.reconnect(pid)
-
-    def partition(self, *groups: Iterable[Hashable]) -> None:
-        self.sim.partition(*groups)
-
-    def heal(self) -> None:
-        self.sim.heal()
 
     # ---------------------------------------------------------------- exploration
     def snapshot(self) -> Any:

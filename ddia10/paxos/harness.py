@@ -25,9 +25,10 @@ that branches from a state judges each branch on its own history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..harness import FaultButtons
 from ..sim import Process, Simulation, Trace
 from ..validate import check_int, check_known, check_number
 from .invariants import PaxosMonitor
@@ -36,7 +37,7 @@ from .node import Cast, PaxosNode
 from .options import PaxosOptions
 
 
-class _Harness:
+class _Harness(FaultButtons):
     """What both harnesses share: the world, the monitor, time, faults, snapshots."""
 
     def __init__(self, ids: list, quorum: int, seed: int, network: dict, trace: bool) -> None:
@@ -80,33 +81,6 @@ class _Harness:
         Raises :class:`~ddia10.sim.SimulationTimeout` after ``timeout_ms``."""
         check_number("timeout", timeout_ms, min=0, unit="ms")
         return self.sim.run_until(lambda sim: predicate(self), timeout_ms)
-
-    # ---------------------------------------------------------------- faults
-    def crash(self, pid: Hashable) -> None:
-        self._known(pid)
-        if not self.sim.is_up(pid):
-            raise ValueError(f"process {pid!r} is already crashed")
-        self.sim.crash(pid)
-
-    def restart(self, pid: Hashable) -> None:
-        self._known(pid)
-        if self.sim.is_up(pid):
-            raise ValueError(f"process {pid!r} is running; crash it before restarting")
-        self.sim.restart(pid)
-
-    def disconnect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.disconnect(pid)
-
-    def connect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.reconnect(pid)
-
-    def partition(self, *groups: Iterable[Hashable]) -> None:
-        self.sim.partition(*groups)
-
-    def heal(self) -> None:
-        self.sim.heal()
 
     def _known(self, pid: Hashable) -> None:
         check_known("process id", pid, self._ids)

@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
+from ..harness import FaultButtons
 from ..raft.cluster import leader_of
 from ..raft.invariants import RAFT_FACTS, RaftMonitor
 from ..raft.options import RaftOptions
@@ -53,7 +54,7 @@ OUTCOMES = ("committed", "aborted", "in-doubt")
 """What :meth:`TwoPC.outcome` may say of a transaction at one process (or ``None``)."""
 
 
-class TwoPC:
+class TwoPC(FaultButtons):
     """A coordinator, ``participants`` participants and a client on a simulated network.
 
     ``rows`` gives participants their starting data (``{"P1": {"A": 100}}``;
@@ -255,33 +256,6 @@ class TwoPC:
                                         f"simulated time (now={self.sim.now:g})")
             self.check_invariants()
         return self.sim.now
-
-    # ---------------------------------------------------------------- faults
-    def crash(self, pid: Hashable) -> None:
-        self._known(pid)
-        if not self.sim.is_up(pid):
-            raise ValueError(f"process {pid!r} is already crashed")
-        self.sim.crash(pid)
-
-    def restart(self, pid: Hashable) -> None:
-        self._known(pid)
-        if self.sim.is_up(pid):
-            raise ValueError(f"process {pid!r} is running; crash it before restarting")
-        self.sim.restart(pid)
-
-    def disconnect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.disconnect(pid)
-
-    def connect(self, pid: Hashable) -> None:
-        self._known(pid)
-        self.sim.reconnect(pid)
-
-    def partition(self, *groups: Iterable[Hashable]) -> None:
-        self.sim.partition(*groups)
-
-    def heal(self) -> None:
-        self.sim.heal()
 
     # ---------------------------------------------------------------- helpers
     def _known(self, pid: Hashable) -> None:
