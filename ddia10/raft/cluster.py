@@ -47,6 +47,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..harness import FaultButtons
 from ..sim import Simulation, SimulationTimeout, Trace, canonical
 from ..validate import check_callable, check_int, check_known, check_number
 from .invariants import RaftMonitor
@@ -86,7 +87,7 @@ def leader_of(nodes: Mapping[Hashable, RaftNode]) -> Hashable | None:
     return max(leaders)[2] if leaders else None
 
 
-class RaftCluster:
+class RaftCluster(FaultButtons):
     """``n`` Raft servers on a simulated network.
 
     Network settings (``latency``, ``loss``, ``duplicate``, ``reorder``,
@@ -101,6 +102,8 @@ class RaftCluster:
     ``node_class(options, voters)`` builds each server (a subclass of
     :class:`RaftNode`, or a factory returning one).
     """
+
+    noun = "server"
 
     def __init__(
         self,
@@ -347,33 +350,6 @@ class RaftCluster:
             kind = "server" if i in self._servers else "process"
             raise ValueError(f"{kind} {i!r} already exists")
         self._add(i, frozenset())
-
-    # ---------------------------------------------------------------- faults
-    def crash(self, i: Hashable) -> None:
-        self._known(i)
-        if not self.sim.is_up(i):
-            raise ValueError(f"server {i!r} is already crashed")
-        self.sim.crash(i)
-
-    def restart(self, i: Hashable) -> None:
-        self._known(i)
-        if self.sim.is_up(i):
-            raise ValueError(f"server {i!r} is running; crash it before restarting")
-        self.sim.restart(i)
-
-    def disconnect(self, i: Hashable) -> None:
-        self._known(i)
-        self.sim.disconnect(i)
-
-    def connect(self, i: Hashable) -> None:
-        self._known(i)
-        self.sim.reconnect(i)
-
-    def partition(self, *groups: Iterable[Hashable]) -> None:
-        self.sim.partition(*groups)
-
-    def heal(self) -> None:
-        self.sim.heal()
 
     # ---------------------------------------------------------------- helpers
     def _known(self, i: Hashable) -> None:
