@@ -5,10 +5,10 @@ Run from the repository root: ``python bench/bench_raft.py [--seeds 1000]``.
 1. Throughput: a 5-server cluster commits 10,000 client commands (proposed
    100 per simulated millisecond), with tracing on, the safety monitor
    attached and per-event invariant checks off. Prints the median wall time
-   of ``--repeat`` runs, commands/s, messages per command and the simulator's
-   events per second. Batching (``max_batch``) and pipelining
-   (``max_inflight``) are what make this cheap; ``--max-batch 1`` shows the
-   cost without them.
+   of ``--repeat`` runs (each begun on a collected heap), commands/s,
+   messages per command and the simulator's events per second. Batching
+   (``max_batch``) and pipelining (``max_inflight``) are what make this
+   cheap; ``--max-batch 1`` shows the cost without them.
 2. A partitioned follower: one of 5 servers is cut off for 2 s while the
    leader takes a command per millisecond. Prints what the leader sent it
    (messages, entries, pickled bytes) during the partition and while it
@@ -33,6 +33,7 @@ an invariant or failed to recover.
 from __future__ import annotations
 
 import argparse
+import gc
 import pickle
 import statistics
 import sys
@@ -65,9 +66,18 @@ def throughput_run(commands: int, max_batch: int) -> tuple[float, list]:
 
 
 def throughput(commands: int, max_batch: int, repeat: int) -> None:
-    runs = [throughput_run(commands, max_batch) for _ in range(repeat)]
-    walls = sorted(wall for wall, _events in runs)
-    wall, events = statistics.median(walls), runs[0][1]
+    walls, events = [], []
+    for _ in range(repeat):
+        # Each run starts on a collected heap (pyperf gives each run a fresh
+        # process): it must not pay for collecting the cycles the run before it
+        # left behind. The collector stays on while it runs, since the
+        # workload's own garbage is part of its cost.
+        gc.collect()
+        wall, trace = throughput_run(commands, max_batch)
+        walls.append(wall)
+        events = events or trace  # the first run's events, for the counts below
+    walls.sort()
+    wall = statistics.median(walls)
     sends = sum(1 for e in events if e.kind == "send")
     dispatched = sum(1 for e in events if e.kind in ("deliver", "timer", "drop"))
     print(f"throughput: {commands} commands on 5 servers (max_batch={max_batch}) "
