@@ -41,7 +41,7 @@ def lone_leader(**coord):
     """A one-voter service: it elects itself and commits each entry at once."""
     node, ctx = started(**coord)
     node.on_timer(ctx, "election")
-    ctx.take()
+    settle(node, ctx)
     assert node.role == "leader"
     return node, ctx
 

@@ -243,6 +243,7 @@ class RaftNode(Process):
         self.votes: dict[Hashable, bool] = {}  # candidate: who answered, and how
         self.progress: dict[Hashable, Progress] = {}  # leader: each follower
         self.read_only = ReadOnly()  # leader: ReadIndex reads, heartbeat rounds, lease
+        self.flush_due = False  # leader: a flush is armed for the end of this instant
         self.disk = Disk(options.disk_latency)
         self._published: dict = {}  # what the trace was last told (see view)
 
@@ -332,7 +333,7 @@ class RaftNode(Process):
             self.on_read_failed(ctx, read_id)
             return
         self.read_only.request(read_id, self.commit_index if self._committed_in_term() else None)
-        ctx.set_timer(0, "flush")
+        self._flush_soon(ctx)
         self._serve_reads(ctx)
 
     def lease_read_ok(self, ctx: Context) -> bool:
@@ -408,6 +409,7 @@ class RaftNode(Process):
         self.progress = {}
         ctx.cancel_timer("heartbeat")
         ctx.cancel_timer("flush")
+        self.flush_due = False
 
     def become_follower(self, ctx: Context, term: int, leader_id: Hashable | None,
                         *, keep_timer: bool = False) -> None:
@@ -459,6 +461,7 @@ class RaftNode(Process):
         elif name == "heartbeat" and self.role == LEADER:
             self._heartbeat(ctx)
         elif name == "flush" and self.role == LEADER:
+            self.flush_due = False  # only a leader arms it; stepping down disarms it
             if self.read_only.round_wanted:
                 self._start_round(ctx)
             else:
@@ -801,11 +804,18 @@ class RaftNode(Process):
     # ================================================================== log, commit, apply
     def _append_as_leader(self, ctx: Context, command: Any) -> int:
         self._append_entries(ctx, ((self.term, command),))
-        ctx.set_timer(0, "flush")
+        self._flush_soon(ctx)
         config = self.config
         if len(config.voters) <= 1 and config.all_voters <= {self.pid}:
             self.maybe_commit(ctx)  # a lone voter commits at once
         return self.log.last_index
+
+    def _flush_soon(self, ctx: Context) -> None:
+        """Send what is new once this instant's other events are done: the
+        proposals and reads of one instant share a round of AppendEntries."""
+        if not self.flush_due:
+            self.flush_due = True
+            ctx.set_timer(0, "flush")
 
     def _append_entries(self, ctx: Context, entries: tuple) -> None:
         first = self.log.last_index + 1
