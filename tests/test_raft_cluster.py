@@ -231,3 +231,21 @@ def test_the_leader_is_the_one_leading_the_highest_term_and_a_tie_goes_to_the_lo
     assert leader_of({1: node("leader", 2), 2: node("follower", 3), 3: node("leader", 3)}) == 3
     # two leaders of one term (only a broken rule makes them): the lowest id counts
     assert leader_of({4: node("leader", 5), 2: node("leader", 5), 3: node("leader", 4)}) == 2
+
+
+def test_commands_proposed_in_one_instant_share_one_flush_and_one_append_entries_each():
+    c = RaftCluster(3, seed=1)
+    leader = c.wait_for_leader()
+    c.run(50)
+    mark = len(c.trace)
+    for k in range(3):
+        c.submit(f"c{k}", node=leader)
+    c.run(0.5)  # the instant's events; no message arrives this soon
+    events = c.trace.events[mark:]
+    assert [e.data["name"] for e in events if e.kind == "timer"] == ["flush"]
+    sent = {e.data["dst"]: e.data["msg"].entries for e in events if e.kind == "send"}
+    assert sent == {p: ((1, "c0"), (1, "c1"), (1, "c2")) for p in c.ids if p != leader}
+    c.submit("c3", node=leader)  # the flush fired, so the next proposal arms a new one
+    c.run(0.5)
+    assert [e.data["name"] for e in c.trace.events[mark + len(events):]
+            if e.kind == "timer"] == ["flush"]
